@@ -1,0 +1,99 @@
+# cliff — plain Makefile. Everything generated or built goes under $(BUILD).
+#   make            build the library, tools and tests
+#   make test       install missing Debian packages, build, run the suite
+#   make check      the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer run of the text-format reader (FUZZ_SECONDS)
+#   make bench      speed and memory figures (see bench/)
+# Parallel work: BUILD=build-foo keeps a separate tree.
+
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2
+SAN      ?=
+PKGS     := libprotobuf-c openblas hdf5 yaml-0.1
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -fopenmp $(SAN) \
+            -I$(BUILD)/gen -Iproto -Ilayers -Isolver $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lz -lm -fopenmp $(SAN)
+DEPFLAGS  = -MMD -MP
+
+GEN_C    := $(BUILD)/gen/cliff.pb-c.c
+GEN_H    := $(BUILD)/gen/cliff.pb-c.h
+LAYER_TABLE := $(BUILD)/gen/layer_table.inc
+LIB_SRC  := $(wildcard proto/*.c layers/*.c solver/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/cliff.pb-c.o
+LIB      := $(BUILD)/libcliff.a
+TOOL_SRC := $(wildcard tools/*.c)
+TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test test-run check fuzz fuzz-ci bench clean
+all: $(LIB) $(TOOLS) $(TESTS)
+
+deps:
+	@tools/install-deps.sh
+
+$(GEN_C) $(GEN_H): proto/cliff.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/cliff.proto
+
+# One X(Type) line per `const CliffLayerOps cliff_ops_Type =` in layers/.
+$(LAYER_TABLE): $(wildcard layers/*.c)
+	@mkdir -p $(BUILD)/gen
+	@grep -ho '^const CliffLayerOps cliff_ops_[A-Za-z0-9_]*' layers/*.c | \
+	  sed 's/.*cliff_ops_\(.*\)/X(\1)/' | sort > $@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
+
+$(BUILD)/obj/gen/cliff.pb-c.o: $(GEN_C) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -w -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(GEN_H) $(LAYER_TABLE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
+	$(CC) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $< $(TEST_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
+
+# The README's test command: installs what is missing, then builds and runs.
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-run: all
+	@tests/run.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  test-run
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libcliff.a
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
+	  -Ibuild/fuzz/gen -Iproto -Ilayers $(PKG_CFLAGS) tests/fuzz_text.c build/fuzz/libcliff.a \
+	  $(PKG_LIBS) -lz -lm -fopenmp -o build/fuzz/fuzz_text
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
+	  build/fuzz/corpus configs tests/bad
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
+clean:
+	rm -rf build build-*
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,96 @@
+/* The layer interface: one const ops table per layer type, one small instance
+ * struct per layer in a net, with an opaque private part.
+ *
+ * Life cycle (driven by layers/net.c):
+ *   setup    read l->param, check bottom shapes, declare learnable parameters
+ *            with cliff_layer_declare_param(), allocate private state;
+ *   (net allocates the parameter and gradient slabs, points l->params[i] into
+ *    them and runs the declared fillers, or loads weights)
+ *   reshape  set top shapes from bottom shapes, size internal buffers;
+ *   forward  top = f(bottom); never allocates;
+ *   backward parameter gradients ACCUMULATE (+=) into l->params[i].diff when
+ *            l->param_need_grad[i]; bottom gradients OVERWRITE bottom[i]->diff
+ *            when propagate_down[i]; never allocates;
+ *   destroy  free private state (not the tensors: the net owns them).
+ *
+ * In-place layers (top[0] == bottom[0]) must be correct when the pointers are
+ * equal. Loss layers read the loss weight from top[0]->diff[0] in backward
+ * (the net fills it), as in Caffe. Errors from setup/reshape name the problem
+ * and the blobs; the net prefixes the layer's name, type and source position.
+ */
+#ifndef CLIFF_LAYER_H
+#define CLIFF_LAYER_H
+
+#include <stdint.h>
+
+#include "cliff.pb-c.h"
+#include "rng.h"
+#include "tensor.h"
+
+#define CLIFF_MAX_PARAMS 8
+#define CLIFF_ANY (-1) /* in bottom/top count bounds: no bound */
+
+typedef struct CliffLayer CliffLayer;
+
+typedef struct CliffLayerOps {
+    const char *type; /* Caffe's type string, e.g. "Convolution" */
+    int min_bottoms, max_bottoms; /* CLIFF_ANY for no upper bound */
+    int min_tops, max_tops;
+    int is_loss;          /* top[0] gets loss_weight 1 unless the config says otherwise */
+    int allow_in_place;   /* top[0] may be bottom[0] */
+    int (*setup)(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top, int nt,
+              CliffError *err);
+    int (*reshape)(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                   int nt, CliffError *err);
+    void (*forward)(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                    int nt);
+    /* NULL for layers that never propagate (data layers, Accuracy, ArgMax...). */
+    void (*backward)(CliffLayer *l, CliffTensor *const *top, int nt, const int *propagate_down,
+                     CliffTensor *const *bottom, int nb);
+    void (*destroy)(CliffLayer *l); /* may be NULL */
+    /* Optional resumable state (data cursors, shuffle order) as int64 words,
+     * saved in snapshots so a resumed run reads the same batches. */
+    size_t (*state_size)(const CliffLayer *l);
+    void (*state_save)(const CliffLayer *l, int64_t *out);
+    int (*state_load)(CliffLayer *l, const int64_t *in, size_t n, CliffError *err);
+    /* Optional: multiply-adds of one forward pass (for train --time GFLOP/s). */
+    double (*forward_flops)(const CliffLayer *l);
+} CliffLayerOps;
+
+/* A declared learnable parameter, before the net gives it storage. */
+typedef struct CliffParamDecl {
+    int num_axes;
+    int shape[CLIFF_MAX_AXES];
+    const Cliff__FillerParameter *filler; /* NULL: constant default_value */
+    float default_value;
+    int learnable; /* 0: statistics such as BatchNorm's (lr_mult and decay_mult forced 0) */
+} CliffParamDecl;
+
+struct CliffLayer {
+    const CliffLayerOps *ops;
+    const Cliff__LayerParameter *param; /* owned by the net's NetParameter */
+    const char *name;
+    int phase;     /* CLIFF__PHASE__TRAIN or CLIFF__PHASE__TEST */
+    CliffRng *rng; /* the run's RNG (dropout masks, shuffling) */
+
+    int nparams;
+    CliffParamDecl decl[CLIFF_MAX_PARAMS];
+    CliffTensor params[CLIFF_MAX_PARAMS]; /* views into the net's slabs */
+    int param_need_grad[CLIFF_MAX_PARAMS];
+
+    void *priv; /* the layer type's private state */
+};
+
+/* Declares the next learnable parameter (in Caffe's blob order). */
+int cliff_layer_declare_param(CliffLayer *l, int num_axes, const int *shape,
+                              const Cliff__FillerParameter *filler, float default_value,
+                              int learnable, CliffError *err);
+
+/* The registry: every layer type, in a static table. */
+const CliffLayerOps *cliff_layer_find(const char *type);
+size_t cliff_layer_count(void);
+const CliffLayerOps *cliff_layer_at(size_t i);
+/* Comma-separated list of known types into buf (for "unknown type" errors). */
+const char *cliff_layer_list(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,32 @@
+/* Protobuf text format ("prototxt") for any message of the schema, driven only
+ * by protobuf-c descriptors: a reader with compiler-style errors and a writer
+ * whose output reads back to an equal message.
+ *
+ * Messages are allocated with protobuf-c's default allocator, so
+ * protobuf_c_message_free_unpacked(msg, NULL) frees them. */
+#ifndef CLIFF_TEXTFORMAT_H
+#define CLIFF_TEXTFORMAT_H
+
+#include <stdio.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "error.h"
+
+/* Parses src[0..len) named path (used in error positions) into a new message
+ * of type desc. map (may be NULL) receives the position of every message parsed.
+ * Returns NULL and fills err ("path:line:col: error: ...") on failure. */
+ProtobufCMessage *cliff_text_parse(const ProtobufCMessageDescriptor *desc, const char *path,
+                                   const char *src, size_t len, CliffSrcMap *map,
+                                   CliffError *err);
+
+/* Parses into an existing message: singular fields given in src must not be set
+ * already unless allow_override; repeated fields append. */
+int cliff_text_merge(ProtobufCMessage *msg, const char *path, const char *src, size_t len,
+                     int allow_override, CliffSrcMap *map, CliffError *err);
+
+/* Writes msg as text format (two-space indents, one field per line). */
+int cliff_text_write(FILE *out, const ProtobufCMessage *msg);
+/* The same into a malloc'd NUL-terminated string (NULL on OOM). */
+char *cliff_text_print(const ProtobufCMessage *msg);
+
+#endif

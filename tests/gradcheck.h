@@ -1,0 +1,66 @@
+/* Numerical gradient checking for layers (Caffe's GradientChecker, reshaped).
+ *
+ * A case builds one layer from a LayerParameter in text format, fills its
+ * bottoms, and compares the analytic gradient of the objective
+ *     L = sum over tops t, elements j of  w[t][j] * top[t][j]
+ * (w fixed random weights, so backward gets top diff = w) against central
+ * differences (L(x+h) - L(x-h)) / 2h for every bottom element with
+ * propagate_down and every parameter element (sampled when there are more than
+ * max_checks). A point is a kink, and is skipped, when the one-sided
+ * differences disagree by more than the tolerance (max pooling ties, ReLU at 0).
+ * Pass: |analytic - numeric| <= tol * max(1, |analytic|, |numeric|).
+ *
+ * Each case also checks the gradient contract: a second backward doubles the
+ * parameter gradients and leaves the bottom gradients unchanged.
+ */
+#ifndef CLIFF_GRADCHECK_H
+#define CLIFF_GRADCHECK_H
+
+#include "layer.h"
+
+#define GRAD_MAX_BOTTOMS 6
+
+/* How a bottom is filled. */
+typedef enum {
+    FILL_GAUSSIAN = 0, /* N(0, 1) */
+    FILL_UNIFORM,      /* U(a, b) */
+    FILL_LABELS,       /* integers in [0, a) stored as float; never propagated */
+    FILL_POSITIVE,     /* U(0.5, 2): for Log, Power with fractional exponents... */
+    FILL_BINARY,       /* 0 or 1 with probability 1/2 */
+    FILL_CONSTANT,     /* every element = a */
+} GradFill;
+
+typedef struct GradBottom {
+    int num_axes;
+    int shape[8];
+    GradFill fill;
+    float a, b;
+    int no_propagate; /* 1: labels, indices, etc. (FILL_LABELS implies 1) */
+} GradBottom;
+
+typedef struct GradCase {
+    const char *name;         /* unique, e.g. "Convolution/group2_pad1_stride2" */
+    const char *layer;        /* LayerParameter text, e.g. "type: 'ReLU' relu_param { negative_slope: 0.1 }" */
+    int nbottom;
+    GradBottom bottom[GRAD_MAX_BOTTOMS];
+    int ntop;                 /* number of tops to create */
+    int phase;                /* 0: TRAIN (default), 1: TEST */
+    double step;              /* default 1e-2 */
+    double tol;               /* default 1e-2 */
+    int max_checks;           /* per blob; default 400 */
+    int forward_only;         /* layers that have no gradient (ArgMax, Accuracy...):
+                                 runs setup/reshape/forward under the sanitizers only */
+    /* Optional forward check: returns 0 when top values are right. */
+    int (*check_forward)(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffTensor *const *top, int nt, char *why, size_t whylen);
+} GradCase;
+
+/* The case tables, each terminated by an entry with name == NULL. */
+extern const GradCase grad_cases_core[];   /* tests/grad_cases_core.c: data layers */
+extern const GradCase grad_cases_vision[]; /* tests/grad_cases_vision.c: conv, pool, ip, shape layers */
+extern const GradCase grad_cases_neuron[]; /* tests/grad_cases_neuron.c: neurons, norm, losses */
+
+/* Runs one case; returns 0 on pass, otherwise fills why. */
+int gradcheck_run(const GradCase *c, char *why, size_t whylen);
+
+#endif
