@@ -18,13 +18,17 @@ int cliff_error_set(CliffError *err, const char *fmt, ...)
 int cliff_error_prefix(CliffError *err, const char *fmt, ...)
 {
     if (!err) return -1;
-    char prefix[CLIFF_ERROR_MAX], old[CLIFF_ERROR_MAX];
+    char prefix[CLIFF_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    size_t plen = strlen(prefix), mlen = strnlen(err->msg, sizeof err->msg - 1);
+    if (plen > sizeof err->msg - 1) plen = sizeof err->msg - 1;
+    if (plen + mlen > sizeof err->msg - 1) mlen = sizeof err->msg - 1 - plen;
+    memmove(err->msg + plen, err->msg, mlen);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen + mlen] = 0;
     return -1;
 }
 

@@ -61,6 +61,7 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
 {
     CliffError err;
     memset(h, 0, sizeof *h);
+    if (c->before) c->before();
     h->param = (Cliff__LayerParameter *)cliff_text_parse(
         &cliff__layer_parameter__descriptor, c->name, c->layer, strlen(c->layer), NULL, &err);
     if (!h->param) return failf(why, len, "layer text: %s", err.msg);

@@ -50,6 +50,8 @@ typedef struct GradCase {
     int max_checks;           /* per blob; default 400 */
     int forward_only;         /* layers that have no gradient (ArgMax, Accuracy...):
                                  runs setup/reshape/forward under the sanitizers only */
+    /* Optional: run before the layer is built (e.g. write a fixture file). */
+    void (*before)(void);
     /* Optional forward check: returns 0 when top values are right. */
     int (*check_forward)(CliffLayer *l, CliffTensor *const *bottom, int nb,
                          CliffTensor *const *top, int nt, char *why, size_t whylen);

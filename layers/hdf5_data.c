@@ -1,0 +1,308 @@
+/* HDF5Data: mini-batches from HDF5 files, Caffe's layout.
+ *
+ * hdf5_data_param.source is a text file listing .h5 paths, one per line. Each
+ * top reads the dataset named like the top (e.g. "data", "label"); dataset
+ * dimension 0 is the row (example) index, the rest is the example shape, so a
+ * top is batch_size x dims[1..]. float32, float64 and integer datasets are
+ * converted to float by HDF5. All files are loaded at setup, rows concatenated
+ * in list order; forward copies the next batch_size rows (wrapping around at
+ * the end of an epoch). With shuffle, rows are visited in a random permutation
+ * drawn from the run's RNG, redrawn every epoch (Caffe permutes files and rows
+ * within a file; cliff permutes all rows).
+ *
+ * Resumable state: cursor, epoch, and the permutation when shuffling. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layer.h"
+
+typedef struct Hdf5Data {
+    int ntops;
+    float *rows[8];     /* per top: nrows x row_size */
+    size_t row_size[8]; /* floats per row, per top */
+    int row_axes[8], row_dims[8][CLIFF_MAX_AXES];
+    size_t nrows;
+    size_t cursor;  /* next row (position in order) */
+    int64_t epoch;
+    size_t *order;  /* permutation when shuffling, else NULL */
+    int batch;
+} Hdf5Data;
+
+#define HDF5_MAX_TOPS 8
+
+static void shuffle_order(Hdf5Data *d, CliffRng *rng)
+{
+    for (size_t i = 0; i < d->nrows; i++) d->order[i] = i;
+    for (size_t i = d->nrows; i > 1; i--) {
+        size_t j = (size_t)cliff_rng_below(rng, i);
+        size_t tmp = d->order[i - 1];
+        d->order[i - 1] = d->order[j];
+        d->order[j] = tmp;
+    }
+}
+
+/* Reads the list file: one path per line, blank lines ignored. */
+static char **read_list(const char *source, int *n, CliffError *err)
+{
+    FILE *f = fopen(source, "r");
+    if (!f) {
+        cliff_error_set(err, "cannot open hdf5_data_param.source '%s'", source);
+        return NULL;
+    }
+    char **paths = NULL, line[4096];
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *s = line, *e;
+        while (*s == ' ' || *s == '\t') s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) e--;
+        *e = 0;
+        if (!*s) continue;
+        char **grown = realloc(paths, (size_t)(*n + 1) * sizeof *paths);
+        if (!grown || !(grown[*n] = strdup(s))) {
+            free(grown ? grown : paths);
+            fclose(f);
+            cliff_error_set(err, "out of memory");
+            return NULL;
+        }
+        paths = grown;
+        (*n)++;
+    }
+    fclose(f);
+    if (*n == 0) {
+        free(paths);
+        cliff_error_set(err, "hdf5_data_param.source '%s' lists no files", source);
+        return NULL;
+    }
+    return paths;
+}
+
+/* Shape of dataset `name` in file: rows and per-row dims. */
+static int dataset_shape(hid_t file, const char *path, const char *name, hsize_t *dims, int *rank,
+                         CliffError *err)
+{
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+        return cliff_error_set(err, "file '%s' has no dataset '%s'", path, name);
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    if (ds < 0) return cliff_error_set(err, "file '%s': '%s' is not a dataset", path, name);
+    hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
+    H5T_class_t cls = H5Tget_class(type);
+    *rank = H5Sget_simple_extent_ndims(space);
+    int rc = 0;
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+        rc = cliff_error_set(err, "file '%s': dataset '%s' is not numeric", path, name);
+    else if (*rank < 1 || *rank > CLIFF_MAX_AXES)
+        rc = cliff_error_set(err, "file '%s': dataset '%s' has rank %d", path, name, *rank);
+    else
+        H5Sget_simple_extent_dims(space, dims, NULL);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(ds);
+    return rc;
+}
+
+static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, int npaths,
+                    CliffError *err)
+{
+    /* First pass: shapes and row counts; second: read. */
+    size_t *file_rows = calloc((size_t)npaths, sizeof *file_rows);
+    if (!file_rows) return cliff_error_set(err, "out of memory");
+    int rc = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t row0 = 0;
+        for (int f = 0; f < npaths; f++) {
+            hid_t file = H5Fopen(paths[f], H5F_ACC_RDONLY, H5P_DEFAULT);
+            if (file < 0) {
+                cliff_error_set(err, "cannot open HDF5 file '%s' (missing or not HDF5)", paths[f]);
+                goto out;
+            }
+            for (int t = 0; t < d->ntops; t++) {
+                const char *name = lp->top[t];
+                hsize_t dims[CLIFF_MAX_AXES];
+                int rank;
+                if (dataset_shape(file, paths[f], name, dims, &rank, err)) {
+                    H5Fclose(file);
+                    goto out;
+                }
+                if (pass == 0) {
+                    if (t == 0) file_rows[f] = dims[0];
+                    if (dims[0] != file_rows[f]) {
+                        cliff_error_set(err, "file '%s': dataset '%s' has %llu rows but '%s' has "
+                                        "%zu", paths[f], name, (unsigned long long)dims[0],
+                                        lp->top[0], file_rows[f]);
+                        H5Fclose(file);
+                        goto out;
+                    }
+                    if (f == 0) {
+                        d->row_axes[t] = rank - 1;
+                        d->row_size[t] = 1;
+                        for (int a = 1; a < rank; a++) {
+                            d->row_dims[t][a - 1] = (int)dims[a];
+                            d->row_size[t] *= dims[a];
+                        }
+                    } else {
+                        int same = rank - 1 == d->row_axes[t];
+                        for (int a = 1; same && a < rank; a++)
+                            same = (int)dims[a] == d->row_dims[t][a - 1];
+                        if (!same) {
+                            cliff_error_set(err, "file '%s': dataset '%s' rows have a different "
+                                            "shape than in '%s'", paths[f], name, paths[0]);
+                            H5Fclose(file);
+                            goto out;
+                        }
+                    }
+                } else if (file_rows[f]) {
+                    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+                    herr_t r = H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                       d->rows[t] + row0 * d->row_size[t]);
+                    H5Dclose(ds);
+                    if (r < 0) {
+                        cliff_error_set(err, "file '%s': cannot read dataset '%s'", paths[f],
+                                        name);
+                        H5Fclose(file);
+                        goto out;
+                    }
+                }
+            }
+            H5Fclose(file);
+            row0 += file_rows[f];
+        }
+        if (pass == 0) {
+            d->nrows = row0;
+            if (d->nrows == 0) {
+                cliff_error_set(err, "the files of '%s' hold no rows", lp->hdf5_data_param->source);
+                goto out;
+            }
+            for (int t = 0; t < d->ntops; t++) {
+                d->rows[t] = malloc(d->nrows * d->row_size[t] * sizeof(float) + 1);
+                if (!d->rows[t]) {
+                    cliff_error_set(err, "out of memory loading %zu rows", d->nrows);
+                    goto out;
+                }
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(file_rows);
+    return rc;
+}
+
+static void hdf5_destroy(CliffLayer *l)
+{
+    Hdf5Data *d = l->priv;
+    if (!d) return;
+    for (int t = 0; t < HDF5_MAX_TOPS; t++) free(d->rows[t]);
+    free(d->order);
+    free(d);
+    l->priv = NULL;
+}
+
+static int hdf5_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                      int nt, CliffError *err)
+{
+    (void)bottom;
+    (void)nb;
+    const Cliff__HDF5DataParameter *p = l->param->hdf5_data_param;
+    if (!p || !p->source || !p->source[0])
+        return cliff_error_set(err, "hdf5_data_param.source is required");
+    if (!p->has_batch_size || p->batch_size == 0)
+        return cliff_error_set(err, "hdf5_data_param.batch_size must be > 0");
+    if (nt > HDF5_MAX_TOPS) return cliff_error_set(err, "at most %d tops", HDF5_MAX_TOPS);
+    if (p->batch_size > (1u << 30)) return cliff_error_set(err, "batch_size too large");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are ours to report */
+    Hdf5Data *d = calloc(1, sizeof *d);
+    if (!d) return cliff_error_set(err, "out of memory");
+    l->priv = d;
+    d->ntops = nt;
+    d->batch = (int)p->batch_size;
+    int npaths = 0;
+    char **paths = read_list(p->source, &npaths, err);
+    if (!paths) return -1;
+    int rc = load_all(d, l->param, paths, npaths, err);
+    for (int i = 0; i < npaths; i++) free(paths[i]);
+    free(paths);
+    if (rc) return -1;
+    if (p->shuffle) {
+        d->order = malloc(d->nrows * sizeof *d->order);
+        if (!d->order) return cliff_error_set(err, "out of memory");
+        shuffle_order(d, l->rng);
+    }
+    for (int t = 0; t < nt; t++) {
+        int dims[CLIFF_MAX_AXES + 1];
+        dims[0] = d->batch;
+        for (int a = 0; a < d->row_axes[t]; a++) dims[a + 1] = d->row_dims[t][a];
+        if (cliff_tensor_reshape(top[t], d->row_axes[t] + 1, dims, err)) return -1;
+    }
+    return 0;
+}
+
+static void hdf5_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffTensor *const *top, int nt)
+{
+    (void)bottom;
+    (void)nb;
+    Hdf5Data *d = l->priv;
+    for (int b = 0; b < d->batch; b++) {
+        if (d->cursor == d->nrows) {
+            d->cursor = 0;
+            d->epoch++;
+            if (d->order) shuffle_order(d, l->rng);
+        }
+        size_t row = d->order ? d->order[d->cursor] : d->cursor;
+        d->cursor++;
+        for (int t = 0; t < nt; t++)
+            memcpy(top[t]->data + (size_t)b * d->row_size[t], d->rows[t] + row * d->row_size[t],
+                   d->row_size[t] * sizeof(float));
+    }
+}
+
+/* State words: cursor, epoch, nrows, shuffled?, then the permutation. */
+static size_t hdf5_state_size(const CliffLayer *l)
+{
+    const Hdf5Data *d = l->priv;
+    return 4 + (d->order ? d->nrows : 0);
+}
+
+static void hdf5_state_save(const CliffLayer *l, int64_t *out)
+{
+    const Hdf5Data *d = l->priv;
+    out[0] = (int64_t)d->cursor;
+    out[1] = d->epoch;
+    out[2] = (int64_t)d->nrows;
+    out[3] = d->order != NULL;
+    if (d->order)
+        for (size_t i = 0; i < d->nrows; i++) out[4 + i] = (int64_t)d->order[i];
+}
+
+static int hdf5_state_load(CliffLayer *l, const int64_t *in, size_t n, CliffError *err)
+{
+    Hdf5Data *d = l->priv;
+    if (n < 4 || in[2] != (int64_t)d->nrows || in[3] != (d->order != NULL) ||
+        n != 4 + (d->order ? d->nrows : 0) || in[0] < 0 || in[0] > (int64_t)d->nrows)
+        return cliff_error_set(err, "saved data state does not match this data set "
+                               "(%zu rows%s)", d->nrows, d->order ? ", shuffled" : "");
+    if (d->order)
+        for (size_t i = 0; i < d->nrows; i++) {
+            if (in[4 + i] < 0 || in[4 + i] >= (int64_t)d->nrows)
+                return cliff_error_set(err, "saved shuffle order is corrupt");
+            d->order[i] = (size_t)in[4 + i];
+        }
+    d->cursor = (size_t)in[0];
+    d->epoch = in[1];
+    return 0;
+}
+
+const CliffLayerOps cliff_ops_HDF5Data = {
+    .type = "HDF5Data",
+    .min_bottoms = 0, .max_bottoms = 0,
+    .min_tops = 1, .max_tops = HDF5_MAX_TOPS,
+    .setup = hdf5_setup,
+    .forward = hdf5_forward,
+    .destroy = hdf5_destroy,
+    .state_size = hdf5_state_size,
+    .state_save = hdf5_state_save,
+    .state_load = hdf5_state_load,
+};

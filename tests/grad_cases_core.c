@@ -1,0 +1,103 @@
+/* Gradient-check cases for the data and input layers (forward only: they have
+ * no gradient), with hand-derived expected tops. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gradcheck.h"
+
+#define H5_DIR "/tmp/cliff-gradcheck-hdf5"
+
+/* 5 rows: data[i] = {10i, 10i+1} (float64 on disk), label[i] = i (uint8). */
+static void write_hdf5_fixture(void)
+{
+    mkdir(H5_DIR, 0755);
+    double data[5][2];
+    unsigned char label[5];
+    for (int i = 0; i < 5; i++) {
+        data[i][0] = 10 * i;
+        data[i][1] = 10 * i + 1;
+        label[i] = (unsigned char)i;
+    }
+    hid_t f = H5Fcreate(H5_DIR "/a.h5.tmp", H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t d2[2] = {5, 2}, d1[1] = {5};
+    hid_t s2 = H5Screate_simple(2, d2, NULL), s1 = H5Screate_simple(1, d1, NULL);
+    hid_t ds = H5Dcreate2(f, "data", H5T_IEEE_F64LE, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    H5Dclose(ds);
+    ds = H5Dcreate2(f, "label", H5T_STD_U8LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, label);
+    H5Dclose(ds);
+    H5Sclose(s1);
+    H5Sclose(s2);
+    H5Fclose(f);
+    rename(H5_DIR "/a.h5.tmp", H5_DIR "/a.h5");
+    FILE *l = fopen(H5_DIR "/list.txt.tmp", "w");
+    fprintf(l, "%s\n\n%s\n", H5_DIR "/a.h5", H5_DIR "/a.h5");
+    fclose(l);
+    rename(H5_DIR "/list.txt.tmp", H5_DIR "/list.txt");
+}
+
+static int fail(char *why, size_t len, const char *msg)
+{
+    snprintf(why, len, "%s", msg);
+    return -1;
+}
+
+/* batch 3 of a 10-row list (the file twice): rows 0, 1, 2. */
+static int check_hdf5(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                      int nt, char *why, size_t len)
+{
+    (void)l, (void)bottom, (void)nb;
+    if (nt != 2 || top[0]->num_axes != 2 || top[0]->shape[0] != 3 || top[0]->shape[1] != 2 ||
+        top[1]->num_axes != 1 || top[1]->shape[0] != 3)
+        return fail(why, len, "tops should be 3x2 and 3");
+    for (int i = 0; i < 3; i++)
+        if (top[0]->data[2 * i] != 10 * i || top[0]->data[2 * i + 1] != 10 * i + 1 ||
+            top[1]->data[i] != i)
+            return fail(why, len, "first batch is not rows 0..2");
+    return 0;
+}
+
+static int check_dummy(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                       int nt, char *why, size_t len)
+{
+    (void)l, (void)bottom, (void)nb;
+    if (nt != 2 || top[0]->count != 6 || top[1]->count != 4)
+        return fail(why, len, "tops should be 2x3 and 4");
+    for (int i = 0; i < 6; i++)
+        if (top[0]->data[i] != 7) return fail(why, len, "top 0 should be constant 7");
+    for (int i = 0; i < 4; i++)
+        if (top[1]->data[i] < -1 || top[1]->data[i] >= 1)
+            return fail(why, len, "top 1 should be uniform in [-1, 1)");
+    return 0;
+}
+
+static int check_input(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                       int nt, char *why, size_t len)
+{
+    (void)l, (void)bottom, (void)nb;
+    if (nt != 2 || top[0]->num_axes != 4 || top[0]->shape[3] != 5 || top[1]->num_axes != 1 ||
+        top[1]->shape[0] != 2)
+        return fail(why, len, "tops should be 2x1x4x5 and 2");
+    return 0;
+}
+
+const GradCase grad_cases_core[] = {
+    {.name = "Input/two_shapes",
+     .layer = "type: 'Input' top: 'data' top: 'label' "
+              "input_param { shape { dim: 2 dim: 1 dim: 4 dim: 5 } shape { dim: 2 } }",
+     .ntop = 2, .forward_only = 1, .check_forward = check_input},
+    {.name = "DummyData/constant_and_uniform",
+     .layer = "type: 'DummyData' top: 'a' top: 'b' dummy_data_param { "
+              "data_filler { type: 'constant' value: 7 } "
+              "data_filler { type: 'uniform' min: -1 max: 1 } "
+              "shape { dim: 2 dim: 3 } shape { dim: 4 } }",
+     .ntop = 2, .forward_only = 1, .check_forward = check_dummy},
+    {.name = "HDF5Data/float64_and_uint8",
+     .layer = "type: 'HDF5Data' top: 'data' top: 'label' "
+              "hdf5_data_param { source: '" H5_DIR "/list.txt' batch_size: 3 }",
+     .ntop = 2, .forward_only = 1, .before = write_hdf5_fixture, .check_forward = check_hdf5},
+    {0},
+};
