@@ -1,0 +1,70 @@
+/* The table `train --dry-run` prints for a net. */
+#include "net_summary.h"
+
+#include <string.h>
+
+static void human_bytes(double b, char *buf, size_t len)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB"};
+    int u = 0;
+    while (b >= 1024 && u < 3) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+static size_t layer_param_count(const CliffNetLayer *nl)
+{
+    size_t n = 0;
+    for (int p = 0; p < nl->layer.nparams; p++) n += nl->layer.params[p].count;
+    return n;
+}
+
+void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
+{
+    fprintf(out, "%s: net '%s', phase %s, %d layers, %d blobs\n", title,
+            net->name ? net->name : "", net->phase == CLIFF__PHASE__TEST ? "TEST" : "TRAIN",
+            net->nlayers, net->nblobs);
+    fprintf(out, "  %-20s %-18s %-44s %10s %10s\n", "layer", "type", "bottoms -> tops",
+            "params", "act mem");
+    size_t total_act = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const CliffNetLayer *nl = &net->layers[i];
+        char io[1024], shape[128];
+        size_t used = 0;
+        io[0] = 0;
+        for (int j = 0; j < nl->nb && used < sizeof io; j++)
+            used += (size_t)snprintf(io + used, sizeof io - used, "%s%s", j ? ", " : "",
+                                     net->blob_names[nl->bottom_ids[j]]);
+        used += (size_t)snprintf(io + used, sizeof io - used, nl->nb ? " -> " : "-> ");
+        size_t act = 0;
+        for (int j = 0; j < nl->nt && used < sizeof io; j++) {
+            const CliffTensor *t = nl->top[j];
+            int in_place = j < nl->nb && nl->top_ids[j] == nl->bottom_ids[j];
+            used += (size_t)snprintf(io + used, sizeof io - used, "%s%s %s%s", j ? ", " : "",
+                                     net->blob_names[nl->top_ids[j]],
+                                     cliff_tensor_shape_str(t, shape, sizeof shape),
+                                     in_place ? " (in place)" : "");
+            if (!in_place) act += 2 * t->count * sizeof(float);
+        }
+        total_act += act;
+        char mem[32];
+        human_bytes((double)act, mem, sizeof mem);
+        fprintf(out, "  %-20s %-18s %-44s %10zu %10s", nl->layer.name, nl->layer.ops->type, io,
+                layer_param_count(nl), mem);
+        for (int j = 0; j < nl->nt; j++)
+            if (nl->loss_weight[j] != 0) fprintf(out, "  loss weight %g", nl->loss_weight[j]);
+        fputc('\n', out);
+    }
+    char pm[32], am[32];
+    human_bytes(2.0 * (double)net->param_count * sizeof(float), pm, sizeof pm);
+    human_bytes((double)total_act, am, sizeof am);
+    fprintf(out, "  total: %zu learnable parameters in %d blobs (%s with gradients), "
+            "activations %s (data + diff)\n", net->param_count, net->nparams, pm, am);
+    fprintf(out, "  outputs:");
+    for (int o = 0; o < net->noutputs; o++)
+        fprintf(out, " %s%s", net->blob_names[net->output_ids[o]],
+                net->output_loss_weight[o] != 0 ? " (loss)" : "");
+    fputc('\n', out);
+}
