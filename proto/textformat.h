@@ -29,4 +29,11 @@ int cliff_text_write(FILE *out, const ProtobufCMessage *msg);
 /* The same into a malloc'd NUL-terminated string (NULL on OOM). */
 char *cliff_text_print(const ProtobufCMessage *msg);
 
+/* Position of a field's value recorded by the readers (the field name's line
+ * and column): the sub-message for message fields, the member for singular
+ * scalars, element index of repeated ones (scalar elements: the first 1024 of
+ * each field per message). Returns 0 and fills *pos, or -1 when unknown. */
+int cliff_srcmap_find_field(const CliffSrcMap *map, const ProtobufCMessage *msg,
+                            const char *field, size_t index, CliffSrcPos *pos);
+
 #endif

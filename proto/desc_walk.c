@@ -1,0 +1,690 @@
+/* Descriptor walking shared by both config readers: field lookup with
+ * did-you-mean, presence, clearing, repeated growth and the scalar rules. */
+#include "desc_walk.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMBER(T, m, off) (*(T *)((char *)(m) + (off)))
+#define CMEMBER(T, m, off) (*(const T *)((const char *)(m) + (off)))
+
+/* ---- repeated-array capacities ---------------------------------------- */
+
+void cliff_walk_init(CliffWalk *w) { memset(w, 0, sizeof *w); }
+
+void cliff_walk_free(CliffWalk *w)
+{
+    free(w->caps);
+    memset(w, 0, sizeof *w);
+}
+
+static size_t cap_slot(const CliffWalk *w, const void *key)
+{
+    uintptr_t h = (uintptr_t)key;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h >> 7) & (w->slots - 1);
+    while (w->caps[i].key && w->caps[i].key != key) i = (i + 1) & (w->slots - 1);
+    return i;
+}
+
+static int cap_put(CliffWalk *w, const void *key, const void *arr, size_t cap)
+{
+    if (2 * (w->ncaps + 1) > w->slots) {
+        size_t slots = w->slots ? 2 * w->slots : 64;
+        struct CliffWalkCap *old = w->caps;
+        size_t oldslots = w->slots;
+        w->caps = calloc(slots, sizeof *w->caps);
+        if (!w->caps) {
+            w->caps = old;
+            return -1;
+        }
+        w->slots = slots;
+        for (size_t i = 0; i < oldslots; i++)
+            if (old[i].key) w->caps[cap_slot(w, old[i].key)] = old[i];
+        free(old);
+    }
+    size_t i = cap_slot(w, key);
+    if (!w->caps[i].key) w->ncaps++;
+    w->caps[i] = (struct CliffWalkCap){key, arr, cap};
+    return 0;
+}
+
+static size_t elem_size(const ProtobufCFieldDescriptor *f)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_ENUM:
+        return 4;
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+        return 8;
+    case PROTOBUF_C_TYPE_FLOAT: return sizeof(float);
+    case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+/* Makes room for one more element of repeated field f and returns its
+ * (uninitialised) storage; the caller fills it and then increments n. */
+static void *append_slot(CliffWalk *w, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                         CliffError *err)
+{
+    size_t *n = &MEMBER(size_t, m, f->quantifier_offset);
+    void **arr = &MEMBER(void *, m, f->offset);
+    size_t es = elem_size(f), cap = *n;
+    if (w->slots && *arr) {
+        struct CliffWalkCap *c = &w->caps[cap_slot(w, n)];
+        if (c->key == n && c->arr == *arr && c->cap >= *n) cap = c->cap;
+    }
+    if (*n == cap) {
+        size_t ncap = cap < 4 ? 4 : 2 * cap;
+        if (ncap > SIZE_MAX / es) {
+            cliff_error_set(err, "out of memory");
+            return NULL;
+        }
+        void *grown = realloc(*arr, ncap * es);
+        if (!grown) {
+            cliff_error_set(err, "out of memory");
+            return NULL;
+        }
+        *arr = grown;
+        cap = ncap;
+        if (cap_put(w, n, grown, cap)) {
+            cliff_error_set(err, "out of memory");
+            return NULL;
+        }
+    }
+    return (char *)*arr + *n * es;
+}
+
+/* ---- messages and fields ---------------------------------------------- */
+
+ProtobufCMessage *cliff_msg_new(const ProtobufCMessageDescriptor *d)
+{
+    ProtobufCMessage *m = malloc(d->sizeof_message);
+    if (m) protobuf_c_message_init(d, m);
+    return m;
+}
+
+const ProtobufCFieldDescriptor *cliff_field_by_name(const ProtobufCMessageDescriptor *d,
+                                                    const char *name, size_t len)
+{
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if (strlen(d->fields[i].name) == len && memcmp(d->fields[i].name, name, len) == 0)
+            return &d->fields[i];
+    return NULL;
+}
+
+/* Levenshtein distance on lower-cased bytes, capped: strings longer than 64
+ * bytes are never suggested for. */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t row[65];
+    if (la > 64 || lb > 64) return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t best = diag + !same;
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *cliff_did_you_mean(const char *word, size_t len, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, len, names[i], strlen(names[i]));
+        if (d < bestd) bestd = d, best = names[i];
+    }
+    /* A typo changes at most a third of the word (at least one edit allowed). */
+    size_t longest = len;
+    if (best && strlen(best) > longest) longest = strlen(best);
+    if (!best || bestd > 1 + longest / 4 || bestd >= longest) return NULL;
+    return best;
+}
+
+/* Prints name[0..len) into buf for an error message, shortened when long. */
+static const char *quote_word(const char *name, size_t len, char *buf, size_t n)
+{
+    size_t max = n - 4;
+    if (len <= max) snprintf(buf, n, "%.*s", (int)len, name);
+    else snprintf(buf, n, "%.*s...", (int)max, name);
+    return buf;
+}
+
+int cliff_err_unknown_field(CliffError *err, const ProtobufCMessageDescriptor *d,
+                            const char *name, size_t len)
+{
+    const char *names[d->n_fields ? d->n_fields : 1];
+    for (unsigned i = 0; i < d->n_fields; i++) names[i] = d->fields[i].name;
+    const char *s = cliff_did_you_mean(name, len, names, d->n_fields);
+    char q[128];
+    quote_word(name, len, q, sizeof q);
+    if (s)
+        return cliff_error_set(err, "%s has no field '%s' (did you mean '%s'?)", d->short_name,
+                               q, s);
+    return cliff_error_set(err, "%s has no field '%s'", d->short_name, q);
+}
+
+const char *cliff_field_type_name(const ProtobufCFieldDescriptor *f, char *buf, size_t n)
+{
+    static const char *const names[] = {
+        [PROTOBUF_C_TYPE_INT32] = "int32",     [PROTOBUF_C_TYPE_SINT32] = "sint32",
+        [PROTOBUF_C_TYPE_SFIXED32] = "sfixed32", [PROTOBUF_C_TYPE_INT64] = "int64",
+        [PROTOBUF_C_TYPE_SINT64] = "sint64",   [PROTOBUF_C_TYPE_SFIXED64] = "sfixed64",
+        [PROTOBUF_C_TYPE_UINT32] = "uint32",   [PROTOBUF_C_TYPE_FIXED32] = "fixed32",
+        [PROTOBUF_C_TYPE_UINT64] = "uint64",   [PROTOBUF_C_TYPE_FIXED64] = "fixed64",
+        [PROTOBUF_C_TYPE_FLOAT] = "float",     [PROTOBUF_C_TYPE_DOUBLE] = "double",
+        [PROTOBUF_C_TYPE_BOOL] = "bool",       [PROTOBUF_C_TYPE_STRING] = "string",
+        [PROTOBUF_C_TYPE_BYTES] = "bytes",
+    };
+    if (f->type == PROTOBUF_C_TYPE_ENUM)
+        snprintf(buf, n, "enum %s", ((const ProtobufCEnumDescriptor *)f->descriptor)->short_name);
+    else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        snprintf(buf, n, "message %s",
+                 ((const ProtobufCMessageDescriptor *)f->descriptor)->short_name);
+    else
+        snprintf(buf, n, "%s", names[f->type]);
+    return buf;
+}
+
+int cliff_field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return CMEMBER(size_t, m, f->quantifier_offset) > 0;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return CMEMBER(uint32_t, m, f->quantifier_offset) == f->id;
+    if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const void *p = CMEMBER(const void *, m, f->offset);
+        return p != NULL && p != f->default_value;
+    }
+    if (f->label == PROTOBUF_C_LABEL_REQUIRED) return 1;
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
+        return CMEMBER(protobuf_c_boolean, m, f->quantifier_offset) != 0;
+    return 1; /* proto3 without presence */
+}
+
+size_t cliff_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) return CMEMBER(size_t, m, f->quantifier_offset);
+    return (size_t)cliff_field_is_set(m, f);
+}
+
+/* Copies the default value of singular field f into m's member (no freeing). */
+static void reset_default(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    void *p = (char *)m + f->offset;
+    size_t es = elem_size(f);
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        *(const char **)p = f->default_value;
+        return;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        *(void **)p = NULL;
+        return;
+    case PROTOBUF_C_TYPE_BYTES:
+        if (f->default_value) memcpy(p, f->default_value, es);
+        else memset(p, 0, es);
+        return;
+    default:
+        if (f->default_value) memcpy(p, f->default_value, es);
+        else memset(p, 0, es);
+    }
+}
+
+/* Frees what a singular member owns (not the default pointers). */
+static void free_singular(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    void *p = (char *)m + f->offset;
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        char *s = *(char **)p;
+        if (s && s != f->default_value) free(s);
+    } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+        ProtobufCBinaryData *b = p;
+        const ProtobufCBinaryData *d = f->default_value;
+        if (b->data && (!d || d->data != b->data)) free(b->data);
+    } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        ProtobufCMessage *s = *(ProtobufCMessage **)p;
+        if (s && (const void *)s != f->default_value) protobuf_c_message_free_unpacked(s, NULL);
+    }
+}
+
+void cliff_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        size_t *n = &MEMBER(size_t, m, f->quantifier_offset);
+        void *arr = MEMBER(void *, m, f->offset);
+        for (size_t i = 0; arr && i < *n; i++) {
+            if (f->type == PROTOBUF_C_TYPE_STRING) free(((char **)arr)[i]);
+            else if (f->type == PROTOBUF_C_TYPE_BYTES) free(((ProtobufCBinaryData *)arr)[i].data);
+            else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+                protobuf_c_message_free_unpacked(((ProtobufCMessage **)arr)[i], NULL);
+        }
+        free(arr);
+        MEMBER(void *, m, f->offset) = NULL;
+        *n = 0;
+        return;
+    }
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+        if (MEMBER(uint32_t, m, f->quantifier_offset) != f->id) return;
+        free_singular(m, f);
+        reset_default(m, f);
+        MEMBER(uint32_t, m, f->quantifier_offset) = 0;
+        return;
+    }
+    free_singular(m, f);
+    reset_default(m, f);
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+        f->type != PROTOBUF_C_TYPE_MESSAGE)
+        MEMBER(protobuf_c_boolean, m, f->quantifier_offset) = 0;
+}
+
+/* Before a singular field is stored: clears a sibling of the same oneof. */
+static void claim_oneof(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) return;
+    uint32_t cur = MEMBER(uint32_t, m, f->quantifier_offset);
+    if (cur == f->id || cur == 0) return;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if (d->fields[i].id == cur && d->fields[i].quantifier_offset == f->quantifier_offset) {
+            cliff_field_clear(m, &d->fields[i]);
+            break;
+        }
+}
+
+/* Marks singular field f present after its member was written. */
+static void mark_present(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        MEMBER(uint32_t, m, f->quantifier_offset) = f->id;
+    else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+             f->type != PROTOBUF_C_TYPE_MESSAGE)
+        MEMBER(protobuf_c_boolean, m, f->quantifier_offset) = 1;
+}
+
+ProtobufCMessage *cliff_walk_sub(CliffWalk *w, ProtobufCMessage *m,
+                                 const ProtobufCFieldDescriptor *f, CliffError *err)
+{
+    const ProtobufCMessageDescriptor *sd = f->descriptor;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        ProtobufCMessage **slot = append_slot(w, m, f, err);
+        if (!slot) return NULL;
+        ProtobufCMessage *s = cliff_msg_new(sd);
+        if (!s) {
+            cliff_error_set(err, "out of memory");
+            return NULL;
+        }
+        *slot = s;
+        MEMBER(size_t, m, f->quantifier_offset)++;
+        return s;
+    }
+    ProtobufCMessage **p = &MEMBER(ProtobufCMessage *, m, f->offset);
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+        MEMBER(uint32_t, m, f->quantifier_offset) != f->id) {
+        claim_oneof(m, f);
+        *p = NULL;
+    }
+    if (!*p) {
+        *p = cliff_msg_new(sd);
+        if (!*p) {
+            cliff_error_set(err, "out of memory");
+            return NULL;
+        }
+        mark_present(m, f);
+    }
+    return *p;
+}
+
+const ProtobufCFieldDescriptor *cliff_missing_required(const ProtobufCMessage *m,
+                                                       const unsigned char *seen)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->label != PROTOBUF_C_LABEL_REQUIRED || seen[i]) continue;
+        /* strings and messages carry their own presence */
+        if ((f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) &&
+            CMEMBER(const void *, m, f->offset) != NULL)
+            continue;
+        return f;
+    }
+    return NULL;
+}
+
+/* ---- scalar rules ----------------------------------------------------- */
+
+/* Field name for errors: "InnerProductParameter.num_output (uint32)". */
+static const char *field_label(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                               char *buf, size_t n)
+{
+    char t[128];
+    snprintf(buf, n, "%s.%s (%s)", m->descriptor->short_name, f->name,
+             cliff_field_type_name(f, t, sizeof t));
+    return buf;
+}
+
+/* Parses an integer literal: optional sign, then decimal, 0x hex or 0 octal.
+ * Returns 0 with magnitude and sign, -1 when malformed, -2 on overflow. */
+static int parse_int_literal(const char *s, size_t len, uint64_t *mag, int *neg)
+{
+    size_t i = 0;
+    *neg = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+')) *neg = s[i++] == '-';
+    if (i >= len) return -1;
+    unsigned base = 10;
+    if (s[i] == '0' && i + 1 < len && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+        base = 16;
+        i += 2;
+        if (i >= len) return -1;
+    } else if (s[i] == '0' && i + 1 < len) {
+        base = 8;
+        i++;
+    }
+    uint64_t v = 0;
+    int overflow = 0;
+    for (; i < len; i++) {
+        unsigned c = (unsigned char)s[i], dgt;
+        if (c >= '0' && c <= '9') dgt = c - '0';
+        else if (c >= 'a' && c <= 'f') dgt = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') dgt = c - 'A' + 10;
+        else return -1;
+        if (dgt >= base) return -1;
+        if (v > (UINT64_MAX - dgt) / base) overflow = 1;
+        else v = v * base + dgt;
+    }
+    *mag = v;
+    return overflow ? -2 : 0;
+}
+
+/* Validates a float literal and converts it: [+-] digits [. digits] [e[+-]digits]
+ * [f|F], ".5", "5.", inf, infinity, nan (any case). Returns 0, -1 malformed,
+ * -2 out of double range. */
+static int parse_float_literal(const char *s, size_t len, double *out)
+{
+    char buf[128];
+    size_t i = 0;
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    if (buf[i] == '-' || buf[i] == '+') i++;
+    const char *w = buf + i;
+    if (!strcasecmp(w, "inf") || !strcasecmp(w, "infinity") || !strcasecmp(w, "nan")) {
+        double v = tolower((unsigned char)w[0]) == 'n' ? NAN : INFINITY;
+        *out = buf[0] == '-' ? -v : v;
+        return 0;
+    }
+    size_t digits = 0;
+    while (isdigit((unsigned char)buf[i])) i++, digits++;
+    if (buf[i] == '.') {
+        i++;
+        while (isdigit((unsigned char)buf[i])) i++, digits++;
+    }
+    if (!digits) return -1;
+    if (buf[i] == 'e' || buf[i] == 'E') {
+        i++;
+        if (buf[i] == '-' || buf[i] == '+') i++;
+        if (!isdigit((unsigned char)buf[i])) return -1;
+        while (isdigit((unsigned char)buf[i])) i++;
+    }
+    if ((buf[i] == 'f' || buf[i] == 'F') && i + 1 == len) buf[i] = 0;
+    else if (i != len) return -1;
+    errno = 0;
+    double v = strtod(buf, NULL);
+    if (errno == ERANGE && isinf(v)) return -2;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool_literal(const char *s, size_t len, protobuf_c_boolean *out)
+{
+    static const char *const t[] = {"true", "True", "t", "1"}, *const f[] = {"false", "False", "f", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strlen(t[i]) == len && !memcmp(s, t[i], len)) return *out = 1, 0;
+        if (strlen(f[i]) == len && !memcmp(s, f[i], len)) return *out = 0, 0;
+    }
+    return -1;
+}
+
+static int set_enum(const ProtobufCFieldDescriptor *f, const char *s, size_t len, int32_t *out,
+                    CliffError *err, const char *label)
+{
+    const ProtobufCEnumDescriptor *ed = f->descriptor;
+    char q[128];
+    quote_word(s, len, q, sizeof q);
+    if (len && (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+')) {
+        uint64_t mag;
+        int neg, rc = parse_int_literal(s, len, &mag, &neg);
+        if (rc == -1) return cliff_error_set(err, "invalid value '%s' for %s", q, label);
+        if (rc == -2 || mag > (neg ? 2147483648ull : 2147483647ull))
+            return cliff_error_set(err, "value %s is out of range for %s", q, label);
+        int32_t v = neg ? (int32_t)(0 - mag) : (int32_t)mag;
+        if (!protobuf_c_enum_descriptor_get_value(ed, v))
+            return cliff_error_set(err, "%s is not a value of enum %s (for %s)", q,
+                                   ed->short_name, label);
+        *out = v;
+        return 0;
+    }
+    for (unsigned i = 0; i < ed->n_values; i++)
+        if (strlen(ed->values[i].name) == len && !memcmp(ed->values[i].name, s, len)) {
+            *out = ed->values[i].value;
+            return 0;
+        }
+    const char *names[ed->n_values ? ed->n_values : 1];
+    for (unsigned i = 0; i < ed->n_values; i++) names[i] = ed->values[i].name;
+    const char *sug = cliff_did_you_mean(s, len, names, ed->n_values);
+    if (sug)
+        return cliff_error_set(err, "enum %s has no value '%s' (did you mean '%s'?) for %s",
+                               ed->short_name, q, sug, label);
+    return cliff_error_set(err, "enum %s has no value '%s' for %s", ed->short_name, q, label);
+}
+
+/* Parses s into the scalar storage val (elem_size(f) bytes). Strings/bytes
+ * are malloc'd copies. */
+static int parse_scalar(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                        const char *s, size_t len, int flags, void *val, CliffError *err)
+{
+    char label[256], q[128];
+    field_label(m, f, label, sizeof label);
+    quote_word(s, len, q, sizeof q);
+    int quoted = flags & CLIFF_SCALAR_QUOTED;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES: {
+        if (!quoted && !(flags & CLIFF_SCALAR_BARE_STR))
+            return cliff_error_set(err, "expected a quoted string for %s, found '%s'", label, q);
+        if (f->type == PROTOBUF_C_TYPE_STRING && memchr(s, 0, len))
+            return cliff_error_set(err, "string for %s contains a NUL byte", label);
+        char *copy = malloc(len + 1);
+        if (!copy) return cliff_error_set(err, "out of memory");
+        if (len) memcpy(copy, s, len);
+        copy[len] = 0;
+        if (f->type == PROTOBUF_C_TYPE_STRING) *(char **)val = copy;
+        else *(ProtobufCBinaryData *)val = (ProtobufCBinaryData){len, (uint8_t *)copy};
+        return 0;
+    }
+    case PROTOBUF_C_TYPE_ENUM:
+        if (quoted && !(flags & CLIFF_SCALAR_QUOTED_ENUM))
+            return cliff_error_set(err, "expected an enum value name for %s, found a string",
+                                   label);
+        return set_enum(f, s, len, val, err, label);
+    case PROTOBUF_C_TYPE_BOOL:
+        if (quoted || parse_bool_literal(s, len, val))
+            return cliff_error_set(err, "invalid value '%s' for %s (expected true or false)", q,
+                                   label);
+        return 0;
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_DOUBLE: {
+        double v;
+        int rc = quoted ? -1 : parse_float_literal(s, len, &v);
+        if (rc == -1)
+            return cliff_error_set(err, "invalid value '%s' for %s (expected a number)", q, label);
+        if (rc == -2 || (f->type == PROTOBUF_C_TYPE_FLOAT && isfinite(v) && fabs(v) > FLT_MAX))
+            return cliff_error_set(err, "value %s is out of range for %s", q, label);
+        if (f->type == PROTOBUF_C_TYPE_FLOAT) *(float *)val = (float)v;
+        else *(double *)val = v;
+        return 0;
+    }
+    default: {
+        uint64_t mag;
+        int neg;
+        int rc = quoted ? -1 : parse_int_literal(s, len, &mag, &neg);
+        if (rc == -1)
+            return cliff_error_set(err, "invalid value '%s' for %s (expected an integer)", q,
+                                   label);
+        int is64 = elem_size(f) == 8;
+        int is_signed = f->type == PROTOBUF_C_TYPE_INT32 || f->type == PROTOBUF_C_TYPE_SINT32 ||
+                        f->type == PROTOBUF_C_TYPE_SFIXED32 || f->type == PROTOBUF_C_TYPE_INT64 ||
+                        f->type == PROTOBUF_C_TYPE_SINT64 || f->type == PROTOBUF_C_TYPE_SFIXED64;
+        uint64_t max = is_signed ? (is64 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX)
+                                 : (is64 ? UINT64_MAX : (uint64_t)UINT32_MAX);
+        if (neg) max = is_signed ? max + 1 : 0;
+        if (rc == -2 || mag > max)
+            return cliff_error_set(err, "value %s is out of range for %s", q, label);
+        if (is_signed && is64) *(int64_t *)val = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+        else if (is_signed) *(int32_t *)val = neg ? (int32_t)(0 - mag) : (int32_t)mag;
+        else if (is64) *(uint64_t *)val = mag;
+        else *(uint32_t *)val = (uint32_t)mag;
+        return 0;
+    }
+    }
+}
+
+int cliff_walk_set_scalar(CliffWalk *w, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                          const char *s, size_t len, int flags, CliffError *err)
+{
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f;
+        double d;
+        char *str;
+        ProtobufCBinaryData b;
+    } val;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        char label[256];
+        return cliff_error_set(err, "%s is a message; expected '{', found '%.*s'",
+                               field_label(m, f, label, sizeof label),
+                               (int)(len > 64 ? 64 : len), s);
+    }
+    if (parse_scalar(m, f, s, len, flags, &val, err)) return -1;
+    size_t es = elem_size(f);
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        void *slot = append_slot(w, m, f, err);
+        if (!slot) {
+            if (f->type == PROTOBUF_C_TYPE_STRING) free(val.str);
+            if (f->type == PROTOBUF_C_TYPE_BYTES) free(val.b.data);
+            return -1;
+        }
+        memcpy(slot, &val, es);
+        MEMBER(size_t, m, f->quantifier_offset)++;
+        return 0;
+    }
+    claim_oneof(m, f);
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
+        MEMBER(uint32_t, m, f->quantifier_offset) == f->id)
+        free_singular(m, f);
+    memcpy((char *)m + f->offset, &val, es);
+    mark_present(m, f);
+    return 0;
+}
+
+/* ---- input checks and positions --------------------------------------- */
+
+int cliff_utf8_check(const char *src, size_t len, size_t *bad_off, CliffError *err)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c == 0) {
+            *bad_off = i;
+            return cliff_error_set(err, "NUL byte in input");
+        }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F, min = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07, min = 0x10000;
+        else goto bad;
+        if (len - i <= n) goto bad; /* truncated sequence */
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) goto bad;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto bad;
+        i += n + 1;
+        continue;
+    bad:
+        *bad_off = i;
+        return cliff_error_set(err, "invalid UTF-8 (byte 0x%02x)", c);
+    }
+    return 0;
+}
+
+void cliff_src_linecol(const char *src, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        if (ch == '\n') l++, c = 1;
+        else if ((ch & 0xC0) != 0x80) c++;
+    }
+    *line = l;
+    *col = c;
+}
+
+const void *cliff_field_key(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                            size_t index)
+{
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        if (index >= CMEMBER(size_t, m, f->quantifier_offset)) return NULL;
+        const char *arr = CMEMBER(const char *, m, f->offset);
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE) return ((ProtobufCMessage *const *)arr)[index];
+        return arr + index * elem_size(f);
+    }
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) return CMEMBER(const void *, m, f->offset);
+    return (const char *)m + f->offset;
+}
+
+int cliff_msg_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    if (a->descriptor != b->descriptor) return 0;
+    size_t na = protobuf_c_message_get_packed_size(a), nb = protobuf_c_message_get_packed_size(b);
+    if (na != nb) return 0;
+    uint8_t *pa = malloc(na ? na : 1), *pb = malloc(nb ? nb : 1);
+    int eq = -1;
+    if (pa && pb) {
+        protobuf_c_message_pack(a, pa);
+        protobuf_c_message_pack(b, pb);
+        eq = memcmp(pa, pb, na) == 0;
+    }
+    free(pa);
+    free(pb);
+    return eq;
+}
