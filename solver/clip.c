@@ -1,0 +1,90 @@
+/* Gradient norms and the clip policy table (see clip.h). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clip.h"
+
+double cliff_sumsq(const float *x, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = (double)x[i];
+        s += v * v;
+    }
+    return s;
+}
+
+double cliff_slab_norms(const float *slab, const CliffNetParam *params, int nparams,
+                        double *param_norms, int *first_bad)
+{
+    double total = 0.0;
+    if (first_bad) *first_bad = -1;
+    for (int i = 0; i < nparams; i++) {
+        double s = cliff_sumsq(slab + params[i].offset, params[i].count);
+        if (!isfinite(s) && first_bad && *first_bad < 0) *first_bad = i;
+        if (param_norms) param_norms[i] = sqrt(s);
+        total += s;
+    }
+    return sqrt(total);
+}
+
+void cliff_scale_floats(float *x, size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)((double)x[i] * scale);
+}
+
+static double clip_global(float *grad, const CliffNetParam *params, int nparams,
+                          const double *param_norms, double global_norm, double threshold)
+{
+    (void)param_norms;
+    if (!(global_norm > threshold)) return 1.0;
+    double scale = threshold / global_norm;
+    for (int i = 0; i < nparams; i++)
+        cliff_scale_floats(grad + params[i].offset, params[i].count, scale);
+    return scale;
+}
+
+static double clip_per_param(float *grad, const CliffNetParam *params, int nparams,
+                             const double *param_norms, double global_norm, double threshold)
+{
+    (void)global_norm;
+    double smallest = 1.0;
+    for (int i = 0; i < nparams; i++) {
+        if (!(param_norms[i] > threshold)) continue;
+        double scale = threshold / param_norms[i];
+        cliff_scale_floats(grad + params[i].offset, params[i].count, scale);
+        if (scale < smallest) smallest = scale;
+    }
+    return smallest;
+}
+
+static const CliffClipPolicy policies[] = {
+    {"global_norm", clip_global},
+    {"per_param_norm", clip_per_param},
+};
+
+size_t cliff_clip_policy_count(void) { return sizeof policies / sizeof policies[0]; }
+
+const CliffClipPolicy *cliff_clip_policy_at(size_t i)
+{
+    return i < cliff_clip_policy_count() ? &policies[i] : NULL;
+}
+
+const CliffClipPolicy *cliff_clip_policy_find(const char *name)
+{
+    if (!name) name = "global_norm";
+    for (size_t i = 0; i < cliff_clip_policy_count(); i++)
+        if (strcmp(policies[i].name, name) == 0) return &policies[i];
+    return NULL;
+}
+
+const char *cliff_clip_policy_names(char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len) buf[0] = 0;
+    for (size_t i = 0; i < cliff_clip_policy_count() && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                                 policies[i].name);
+    return buf;
+}
