@@ -1,0 +1,213 @@
+#include "im2col.h"
+
+#include <string.h>
+
+/* Loops smaller than this many element moves stay single-threaded. */
+#define CLIFF_OMP_MIN_WORK (1 << 18)
+
+/* Reads a "repeated or _h/_w" pair: the repeated field (n values) or the _h/_w
+ * singular fields. dflt is used when nothing is given. */
+static int read_pair(const char *what, size_t n, const uint32_t *rep, int has_h, uint32_t h,
+                     int has_w, uint32_t w, int num_spatial, int dflt, int *out_h, int *out_w,
+                     CliffError *err)
+{
+    if (has_h || has_w) {
+        if (n)
+            return cliff_error_set(err, "either %s or %s_h/%s_w should be specified; not both",
+                                   what, what, what);
+        if (!(has_h && has_w))
+            return cliff_error_set(err, "%s_h and %s_w must be given together", what, what);
+        *out_h = (int)h;
+        *out_w = (int)w;
+    } else if (n == 0) {
+        *out_h = *out_w = dflt;
+    } else if (n == 1) {
+        *out_h = *out_w = (int)rep[0];
+    } else if ((int)n == num_spatial) {
+        *out_h = (int)rep[0];
+        *out_w = (int)rep[1];
+    } else {
+        return cliff_error_set(err,
+                               "%s must be specified once, or once per spatial dimension "
+                               "(%s specified %zu times; %d spatial dims)",
+                               what, what, n, num_spatial);
+    }
+    if (*out_h < 0 || *out_w < 0 || *out_h > (1 << 24) || *out_w > (1 << 24))
+        return cliff_error_set(err, "%s %ux%u is out of range", what, (unsigned)*out_h,
+                               (unsigned)*out_w);
+    return 0;
+}
+
+int cliff_conv_geom_read(const Cliff__ConvolutionParameter *cp, int num_spatial,
+                         CliffConvGeom *g, CliffError *err)
+{
+    if (num_spatial != 2)
+        return cliff_error_set(err,
+                               "only 2 spatial axes are supported; the bottom has %d spatial "
+                               "axes after the channel axis",
+                               num_spatial);
+    if (!cp->has_kernel_h && !cp->has_kernel_w && cp->n_kernel_size == 0)
+        return cliff_error_set(err, "kernel_size (or kernel_h and kernel_w) is required");
+    if (read_pair("kernel", cp->n_kernel_size, cp->kernel_size, cp->has_kernel_h, cp->kernel_h,
+                  cp->has_kernel_w, cp->kernel_w, num_spatial, 0, &g->kernel_h, &g->kernel_w,
+                  err) ||
+        read_pair("stride", cp->n_stride, cp->stride, cp->has_stride_h, cp->stride_h,
+                  cp->has_stride_w, cp->stride_w, num_spatial, 1, &g->stride_h, &g->stride_w,
+                  err) ||
+        read_pair("pad", cp->n_pad, cp->pad, cp->has_pad_h, cp->pad_h, cp->has_pad_w,
+                  cp->pad_w, num_spatial, 0, &g->pad_h, &g->pad_w, err) ||
+        read_pair("dilation", cp->n_dilation, cp->dilation, 0, 0, 0, 0, num_spatial, 1,
+                  &g->dilation_h, &g->dilation_w, err))
+        return -1;
+    if (g->kernel_h == 0 || g->kernel_w == 0)
+        return cliff_error_set(err, "kernel %dx%d: filter dimensions must be nonzero",
+                               g->kernel_h, g->kernel_w);
+    if (g->stride_h == 0 || g->stride_w == 0)
+        return cliff_error_set(err, "stride %dx%d: stride dimensions must be nonzero",
+                               g->stride_h, g->stride_w);
+    if (g->dilation_h == 0 || g->dilation_w == 0)
+        return cliff_error_set(err, "dilation %dx%d: dilation dimensions must be nonzero",
+                               g->dilation_h, g->dilation_w);
+    return 0;
+}
+
+int cliff_conv_geom_output(CliffConvGeom *g, CliffError *err)
+{
+    long ext_h = (long)g->dilation_h * (g->kernel_h - 1) + 1;
+    long ext_w = (long)g->dilation_w * (g->kernel_w - 1) + 1;
+    long ph = (long)g->height + 2L * g->pad_h, pw = (long)g->width + 2L * g->pad_w;
+    if (ext_h > ph || ext_w > pw) {
+        if (g->dilation_h == 1 && g->dilation_w == 1)
+            return cliff_error_set(err, "kernel %ldx%ld is larger than the padded input %ldx%ld",
+                                   ext_h, ext_w, ph, pw);
+        return cliff_error_set(err,
+                               "dilated kernel %ldx%ld (kernel %dx%d, dilation %dx%d) is larger "
+                               "than the padded input %ldx%ld",
+                               ext_h, ext_w, g->kernel_h, g->kernel_w, g->dilation_h,
+                               g->dilation_w, ph, pw);
+    }
+    g->out_h = (int)((ph - ext_h) / g->stride_h + 1);
+    g->out_w = (int)((pw - ext_w) / g->stride_w + 1);
+    return 0;
+}
+
+/* The output columns ox in [*lo, *hi) whose input column ix = ox*stride + off
+ * lies inside [0, width). */
+static inline void valid_range(int off, int stride, int width, int out_w, int *lo, int *hi)
+{
+    int l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int h = width - off <= 0 ? 0 : (width - off + stride - 1) / stride;
+    if (h > out_w) h = out_w;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+void cliff_im2col(const float *img, int num, const CliffConvGeom *g, float *col)
+{
+    const int C = g->channels, H = g->height, W = g->width;
+    const int kh = g->kernel_h, kw = g->kernel_w, oh = g->out_h, ow = g->out_w;
+    const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw;
+    const int rows = C * kh * kw;
+    const long work = (long)rows * (long)ld;
+#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
+    for (int r = 0; r < rows; r++) {
+        const int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
+        const int offx = kj * g->dilation_w - g->pad_w, sw = g->stride_w;
+        int lo, hi;
+        valid_range(offx, sw, W, ow, &lo, &hi);
+        for (int n = 0; n < num; n++) {
+            const float *src = img + ((size_t)n * C + c) * H * W;
+            float *dst = col + (size_t)r * ld + (size_t)n * ohw;
+            for (int oy = 0; oy < oh; oy++) {
+                const int iy = oy * g->stride_h - g->pad_h + ki * g->dilation_h;
+                float *d = dst + (size_t)oy * ow;
+                if (iy < 0 || iy >= H) {
+                    memset(d, 0, (size_t)ow * sizeof *d);
+                    continue;
+                }
+                const float *s = src + (size_t)iy * W; /* pixel ix = ox*sw + offx */
+                for (int ox = 0; ox < lo; ox++) d[ox] = 0;
+                if (sw == 1)
+                    memcpy(d + lo, s + lo + offx, (size_t)(hi - lo) * sizeof *d);
+                else
+                    for (int ox = lo; ox < hi; ox++) d[ox] = s[ox * sw + offx];
+                for (int ox = hi; ox < ow; ox++) d[ox] = 0;
+            }
+        }
+    }
+}
+
+void cliff_col2im(const float *col, int num, const CliffConvGeom *g, float *img)
+{
+    const int C = g->channels, H = g->height, W = g->width;
+    const int kh = g->kernel_h, kw = g->kernel_w, oh = g->out_h, ow = g->out_w;
+    const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw;
+    const int planes = num * C; /* each (n, c) plane is written by one thread only */
+    const long work = (long)C * kh * kw * (long)ld;
+#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
+    for (int nc = 0; nc < planes; nc++) {
+        const int n = nc / C, c = nc % C;
+        float *dst = img + (size_t)nc * H * W;
+        memset(dst, 0, (size_t)H * W * sizeof *dst);
+        for (int ki = 0; ki < kh; ki++)
+            for (int kj = 0; kj < kw; kj++) {
+                const int r = (c * kh + ki) * kw + kj;
+                const int offx = kj * g->dilation_w - g->pad_w, sw = g->stride_w;
+                int lo, hi;
+                valid_range(offx, sw, W, ow, &lo, &hi);
+                const float *src = col + (size_t)r * ld + (size_t)n * ohw;
+                for (int oy = 0; oy < oh; oy++) {
+                    const int iy = oy * g->stride_h - g->pad_h + ki * g->dilation_h;
+                    if (iy < 0 || iy >= H) continue;
+                    float *d = dst + (size_t)iy * W; /* pixel ix = ox*sw + offx */
+                    const float *s = src + (size_t)oy * ow;
+                    if (sw == 1)
+                        for (int ox = lo; ox < hi; ox++) d[ox + offx] += s[ox];
+                    else
+                        for (int ox = lo; ox < hi; ox++) d[ox * sw + offx] += s[ox];
+                }
+            }
+    }
+}
+
+void cliff_cm_to_nchw(const float *cm, int num, int M, int plane, const float *bias,
+                      float *nchw)
+{
+    const size_t ld = (size_t)num * plane;
+    const long work = (long)num * M * plane;
+#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
+    for (int nm = 0; nm < num * M; nm++) {
+        const int n = nm / M, m = nm % M;
+        const float *s = cm + (size_t)m * ld + (size_t)n * plane;
+        float *d = nchw + (size_t)nm * plane;
+        if (bias) {
+            const float b = bias[m];
+            for (int p = 0; p < plane; p++) d[p] = s[p] + b;
+        } else {
+            memcpy(d, s, (size_t)plane * sizeof *d);
+        }
+    }
+}
+
+void cliff_nchw_to_cm(const float *nchw, int num, int M, int plane, float *cm,
+                      float *bias_grad)
+{
+    const size_t ld = (size_t)num * plane;
+    const long work = (long)num * M * plane;
+#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
+    for (int m = 0; m < M; m++) {
+        double acc = 0;
+        for (int n = 0; n < num; n++) {
+            const float *s = nchw + ((size_t)n * M + m) * plane;
+            float *d = cm + (size_t)m * ld + (size_t)n * plane;
+            memcpy(d, s, (size_t)plane * sizeof *d);
+            if (bias_grad) {
+                float part = 0;
+                for (int p = 0; p < plane; p++) part += s[p];
+                acc += part;
+            }
+        }
+        if (bias_grad) bias_grad[m] += (float)acc;
+    }
+}

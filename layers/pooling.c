@@ -1,0 +1,246 @@
+/* Pooling (Caffe's PoolingLayer): MAX and AVE over N x C x H x W.
+ *
+ * Output size (Caffe): pooled = ceil((H + 2*pad - kernel) / stride) + 1
+ * (floor with round_mode FLOOR); with padding, a last window that would start
+ * inside the bottom/right padding is dropped: if (pooled-1)*stride >= H + pad,
+ * pooled--. global_pooling pools the whole plane (kernel = H x W, pad 0, stride 1).
+ *
+ * MAX: window [ph*stride - pad, +kernel) clipped to the image; the first
+ * maximum (row-major) wins; top[1], when given, receives the argmax as a float
+ * index h*W + w inside the plane (Caffe's mask top).
+ * AVE: the window is clipped to [-pad, H + pad) to get the divisor (padding
+ * counts), then to the image to sum.
+ * STOCHASTIC is rejected at setup.
+ */
+#include <float.h>
+#include <string.h>
+
+#include "vision_util.h"
+
+typedef struct Pool {
+    int method; /* CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX / AVE */
+    int global, floor_mode;
+    int kh, kw, sh, sw, ph, pw;
+    int N, C, H, W, oh, ow;
+    int *mask; /* MAX: argmax per top element */
+    size_t mask_cap;
+} Pool;
+
+static const Cliff__PoolingParameter pool_defaults = CLIFF__POOLING_PARAMETER__INIT;
+
+static int pool_setup(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                      CliffTensor *const *top, int nt, CliffError *err)
+{
+    (void)bottom, (void)nb, (void)top;
+    const Cliff__PoolingParameter *pp =
+        l->param && l->param->pooling_param ? l->param->pooling_param : &pool_defaults;
+    Pool *p = cliff_priv_alloc(l, sizeof(Pool), err);
+    if (!p) return -1;
+    p->method = pp->pool;
+    if (p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__STOCHASTIC)
+        return cliff_error_set(err, "STOCHASTIC pooling is not supported (use MAX or AVE)");
+    if (p->method != CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX &&
+        p->method != CLIFF__POOLING_PARAMETER__POOL_METHOD__AVE)
+        return cliff_error_set(err, "unknown pooling method %d", p->method);
+    if (nt > 1 && p->method != CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX)
+        return cliff_error_set(err, "only MAX pooling has a second (mask) top; got %d tops", nt);
+    p->global = pp->global_pooling;
+    p->floor_mode = pp->round_mode == CLIFF__POOLING_PARAMETER__ROUND_MODE__FLOOR;
+    if (p->global) {
+        if (pp->has_kernel_size || pp->has_kernel_h || pp->has_kernel_w)
+            return cliff_error_set(err, "with global_pooling: true, the kernel size cannot be "
+                                        "specified");
+    } else {
+        if (pp->has_kernel_size && (pp->has_kernel_h || pp->has_kernel_w))
+            return cliff_error_set(err, "kernel is kernel_size OR kernel_h and kernel_w; not both");
+        if (!pp->has_kernel_size && !(pp->has_kernel_h && pp->has_kernel_w))
+            return cliff_error_set(err, "kernel_size (or both kernel_h and kernel_w) is required");
+        p->kh = (int)(pp->has_kernel_size ? pp->kernel_size : pp->kernel_h);
+        p->kw = (int)(pp->has_kernel_size ? pp->kernel_size : pp->kernel_w);
+        if (p->kh <= 0 || p->kw <= 0)
+            return cliff_error_set(err, "kernel %dx%d: filter dimensions must be nonzero", p->kh,
+                                   p->kw);
+    }
+    if (pp->has_pad && (pp->has_pad_h || pp->has_pad_w))
+        return cliff_error_set(err, "pad is pad OR pad_h and pad_w; not both");
+    if (pp->has_pad_h != pp->has_pad_w)
+        return cliff_error_set(err, "pad_h and pad_w must be given together");
+    if (pp->has_stride && (pp->has_stride_h || pp->has_stride_w))
+        return cliff_error_set(err, "stride is stride OR stride_h and stride_w; not both");
+    if (pp->has_stride_h != pp->has_stride_w)
+        return cliff_error_set(err, "stride_h and stride_w must be given together");
+    p->ph = (int)(pp->has_pad_h ? pp->pad_h : pp->pad);
+    p->pw = (int)(pp->has_pad_w ? pp->pad_w : pp->pad);
+    p->sh = (int)(pp->has_stride_h ? pp->stride_h : pp->stride);
+    p->sw = (int)(pp->has_stride_w ? pp->stride_w : pp->stride);
+    if (p->sh <= 0 || p->sw <= 0 || p->ph < 0 || p->pw < 0)
+        return cliff_error_set(err, "stride %dx%d must be > 0 and pad %dx%d >= 0", p->sh, p->sw,
+                               p->ph, p->pw);
+    if (p->global && (p->ph || p->pw || p->sh != 1 || p->sw != 1))
+        return cliff_error_set(err, "with global_pooling: true, only pad = 0 and stride = 1 "
+                                    "are allowed");
+    if (!p->global && (p->ph >= p->kh || p->pw >= p->kw))
+        return cliff_error_set(err, "pad %dx%d must be smaller than the kernel %dx%d", p->ph,
+                               p->pw, p->kh, p->kw);
+    return 0;
+}
+
+static int pooled_size(int in, int k, int s, int pad, int floor_mode)
+{
+    long span = (long)in + 2L * pad - k;
+    long n = floor_mode ? span / s : (span + s - 1) / s; /* span >= 0 here */
+    n += 1;
+    if (pad && (n - 1) * s >= (long)in + pad) n--;
+    return (int)n;
+}
+
+static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                        CliffTensor *const *top, int nt, CliffError *err)
+{
+    (void)nb;
+    Pool *p = l->priv;
+    const CliffTensor *b = bottom[0];
+    char s[128];
+    if (b->num_axes != 4)
+        return cliff_error_set(err, "bottom '%s' has shape %s; pooling needs 4 axes (num, "
+                                    "channels, height, width)",
+                               cliff_bname(l, 0), cliff_tensor_shape_str(b, s, sizeof s));
+    p->N = b->shape[0];
+    p->C = b->shape[1];
+    p->H = b->shape[2];
+    p->W = b->shape[3];
+    if (p->global) {
+        p->kh = p->H;
+        p->kw = p->W;
+    }
+    if (p->kh > p->H + 2 * p->ph || p->kw > p->W + 2 * p->pw)
+        return cliff_error_set(err, "kernel %dx%d is larger than the padded input %dx%d "
+                                    "(bottom '%s' is %s)",
+                               p->kh, p->kw, p->H + 2 * p->ph, p->W + 2 * p->pw,
+                               cliff_bname(l, 0), cliff_tensor_shape_str(b, s, sizeof s));
+    if (p->H == 0 || p->W == 0)
+        return cliff_error_set(err, "bottom '%s' has an empty plane (%s)", cliff_bname(l, 0),
+                               cliff_tensor_shape_str(b, s, sizeof s));
+    p->oh = pooled_size(p->H, p->kh, p->sh, p->ph, p->floor_mode);
+    p->ow = pooled_size(p->W, p->kw, p->sw, p->pw, p->floor_mode);
+    int shape[4] = {p->N, p->C, p->oh, p->ow};
+    for (int t = 0; t < nt; t++)
+        if (cliff_tensor_reshape(top[t], 4, shape, err)) return -1;
+    if (p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX &&
+        cliff_iscratch_reserve(&p->mask, &p->mask_cap, top[0]->count, err))
+        return -1;
+    return 0;
+}
+
+static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffTensor *const *top, int nt)
+{
+    (void)nb;
+    const Pool *p = l->priv;
+    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow, planes = p->N * p->C;
+    const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
+    const float *x = bottom[0]->data;
+    float *y = top[0]->data, *ymask = nt > 1 ? top[1]->data : NULL;
+    int *mask = p->mask;
+#pragma omp parallel for schedule(static) if ((long)planes * H * W >= (1L << 18))
+    for (int pl = 0; pl < planes; pl++) {
+        const float *xp = x + (size_t)pl * H * W;
+        const size_t o0 = (size_t)pl * oh * ow;
+        for (int py = 0; py < oh; py++) {
+            int h0 = py * p->sh - p->ph, h1 = h0 + p->kh;
+            for (int px = 0; px < ow; px++) {
+                int w0 = px * p->sw - p->pw, w1 = w0 + p->kw;
+                const size_t o = o0 + (size_t)py * ow + px;
+                if (is_max) {
+                    int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
+                    int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
+                    float best = -FLT_MAX;
+                    int arg = -1;
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++)
+                            if (xp[h * W + w] > best || arg < 0) {
+                                best = xp[h * W + w];
+                                arg = h * W + w;
+                            }
+                    y[o] = best;
+                    mask[o] = arg;
+                    if (ymask) ymask[o] = (float)arg;
+                } else {
+                    int hp = h1 < H + p->ph ? h1 : H + p->ph, wp = w1 < W + p->pw ? w1 : W + p->pw;
+                    const int size = (hp - h0) * (wp - w0);
+                    int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
+                    int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
+                    float acc = 0;
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++) acc += xp[h * W + w];
+                    y[o] = acc / (float)size;
+                }
+            }
+        }
+    }
+}
+
+static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
+                          const int *propagate_down, CliffTensor *const *bottom, int nb)
+{
+    (void)nt, (void)nb;
+    if (!propagate_down[0]) return;
+    const Pool *p = l->priv;
+    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow, planes = p->N * p->C;
+    const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
+    const float *dy = top[0]->diff;
+    float *dx = bottom[0]->diff;
+    const int *mask = p->mask;
+#pragma omp parallel for schedule(static) if ((long)planes * H * W >= (1L << 18))
+    for (int pl = 0; pl < planes; pl++) {
+        float *dxp = dx + (size_t)pl * H * W;
+        const size_t o0 = (size_t)pl * oh * ow;
+        memset(dxp, 0, (size_t)H * W * sizeof *dxp);
+        if (is_max) {
+            for (int o = 0; o < oh * ow; o++)
+                if (mask[o0 + o] >= 0) dxp[mask[o0 + o]] += dy[o0 + o];
+            continue;
+        }
+        for (int py = 0; py < oh; py++) {
+            int h0 = py * p->sh - p->ph, h1 = h0 + p->kh;
+            for (int px = 0; px < ow; px++) {
+                int w0 = px * p->sw - p->pw, w1 = w0 + p->kw;
+                int hp = h1 < H + p->ph ? h1 : H + p->ph, wp = w1 < W + p->pw ? w1 : W + p->pw;
+                const float g = dy[o0 + (size_t)py * ow + px] / (float)((hp - h0) * (wp - w0));
+                int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
+                int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
+                for (int h = hs; h < he; h++)
+                    for (int w = ws; w < we; w++) dxp[h * W + w] += g;
+            }
+        }
+    }
+}
+
+static void pool_destroy(CliffLayer *l)
+{
+    Pool *p = l->priv;
+    if (!p) return;
+    free(p->mask);
+    free(p);
+    l->priv = NULL;
+}
+
+static double pool_flops(const CliffLayer *l)
+{
+    const Pool *p = l->priv;
+    return p ? (double)p->N * p->C * p->oh * p->ow * p->kh * p->kw : 0;
+}
+
+const CliffLayerOps cliff_ops_Pooling = {
+    .type = "Pooling",
+    .min_bottoms = 1,
+    .max_bottoms = 1,
+    .min_tops = 1,
+    .max_tops = 2,
+    .setup = pool_setup,
+    .reshape = pool_reshape,
+    .forward = pool_forward,
+    .backward = pool_backward,
+    .destroy = pool_destroy,
+    .forward_flops = pool_flops,
+};
