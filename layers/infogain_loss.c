@@ -1,0 +1,210 @@
+/* InfogainLoss (Caffe master's InfogainLossLayer): SoftmaxWithLoss weighted by
+ * an "information gain" matrix H (C x C); H = identity gives SoftmaxWithLoss.
+ *
+ * bottom 0: scores, outer x C x inner (C = shape[infogain_loss_param.axis],
+ *           axis default 1); the softmax is taken inside, as in Caffe master;
+ * bottom 1: outer * inner float-coded labels in [0, C) (clamped when out of range);
+ * bottom 2: (optional) H with C * C elements, row = true label; without it H is
+ *           read at setup from infogain_loss_param.source, a binary BlobProto;
+ * top 0: loss = -sum_{positions} sum_l H[label, l] log max(p_l, FLT_MIN) / normalizer;
+ * top 1: (optional) the probabilities (no gradient flows back from it).
+ * loss_param: ignore_label, normalization (default VALID) / legacy normalize.
+ * Gradient: dx_l = (p_l sum_k H[label, k] - H[label, l]) * loss_weight / normalizer.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "loss_common.h"
+
+typedef struct InfogainState {
+    CliffLossMode mode;
+    int has_ignore, ignore_label;
+    size_t outer, inner, C;
+    CliffTensor H;        /* from source, when there is no third bottom */
+    CliffTensor prob;     /* softmax of bottom 0 */
+    CliffTensor scratch;  /* inner floats */
+} InfogainState;
+
+/* Reads a binary BlobProto file into t (flattened). */
+static int load_blob_proto(const char *path, CliffTensor *t, CliffError *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cliff_error_set(err, "infogain_loss_param.source: cannot open '%s'", path);
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? 2 * cap : 65536;
+            uint8_t *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return cliff_error_set(err, "out of memory reading '%s'", path);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    Cliff__BlobProto *bp = bad ? NULL : cliff__blob_proto__unpack(NULL, len, buf);
+    free(buf);
+    if (!bp) return cliff_error_set(err, "infogain_loss_param.source: '%s' is not a binary "
+                                    "BlobProto", path);
+    size_t n = bp->n_data ? bp->n_data : bp->n_double_data;
+    int rc = 0;
+    int shape[1] = {(int)n};
+    if (n > (size_t)INT32_MAX || cliff_tensor_reshape(t, 1, shape, err)) {
+        rc = n > (size_t)INT32_MAX ? cliff_error_set(err, "'%s': blob too large", path) : -1;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            t->data[i] = bp->n_data ? bp->data[i] : (float)bp->double_data[i];
+    }
+    cliff__blob_proto__free_unpacked(bp, NULL);
+    return rc;
+}
+
+static void ig_destroy(CliffLayer *l)
+{
+    InfogainState *s = l->priv;
+    if (!s) return;
+    cliff_tensor_free(&s->H);
+    cliff_tensor_free(&s->prob);
+    cliff_tensor_free(&s->scratch);
+    free(s);
+    l->priv = NULL;
+}
+
+static int ig_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                    int nt, CliffError *err)
+{
+    (void)bottom, (void)top, (void)nt;
+    const Cliff__InfogainLossParameter *p = l->param->infogain_loss_param;
+    InfogainState *s = calloc(1, sizeof *s);
+    if (!s) return cliff_error_set(err, "out of memory");
+    s->mode = cliff_loss_mode(l->param, CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID);
+    s->has_ignore = cliff_loss_ignore_label(l->param, &s->ignore_label);
+    cliff_tensor_init(&s->H);
+    cliff_tensor_init(&s->prob);
+    cliff_tensor_init(&s->scratch);
+    l->priv = s;
+    if (nb < 3) {
+        int rc = (!p || !p->source)
+                     ? cliff_error_set(err, "the infogain matrix needs a third bottom or "
+                                       "infogain_loss_param.source")
+                     : load_blob_proto(p->source, &s->H, err);
+        if (rc) {
+            ig_destroy(l);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int ig_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                      int nt, CliffError *err)
+{
+    InfogainState *s = l->priv;
+    char a[128], b[128];
+    if (cliff_loss_reshape(bottom, top, err)) return -1;
+    const Cliff__InfogainLossParameter *p = l->param->infogain_loss_param;
+    int axis = cliff_tensor_axis(bottom[0], p ? p->axis : 1, err);
+    if (axis < 0) return cliff_error_prefix(err, "infogain_loss_param.axis: ");
+    s->outer = cliff_tensor_count_range(bottom[0], 0, axis);
+    s->inner = cliff_tensor_count_range(bottom[0], axis + 1, bottom[0]->num_axes);
+    s->C = (size_t)bottom[0]->shape[axis];
+    const CliffTensor *H = nb >= 3 ? bottom[2] : &s->H;
+    if (H->count != s->C * s->C)
+        return cliff_error_set(err, "the infogain matrix has %zu elements; %zu classes need "
+                               "%zu x %zu", H->count, s->C, s->C, s->C);
+    if (s->outer * s->inner != bottom[1]->count)
+        return cliff_error_set(err, "number of labels must match number of predictions: "
+                               "scores %s with axis %d need %zu labels, label bottom %s has %zu",
+                               cliff_tensor_shape_str(bottom[0], a, sizeof a), axis,
+                               s->outer * s->inner,
+                               cliff_tensor_shape_str(bottom[1], b, sizeof b), bottom[1]->count);
+    if (s->C == 0 && bottom[1]->count > 0)
+        return cliff_error_set(err, "scores %s have no classes along axis %d",
+                               cliff_tensor_shape_str(bottom[0], a, sizeof a), axis);
+    int inner_shape[1] = {(int)s->inner};
+    if (cliff_tensor_reshape_like(&s->prob, bottom[0], err) ||
+        cliff_tensor_reshape(&s->scratch, 1, inner_shape, err))
+        return -1;
+    if (nt >= 2 && cliff_tensor_reshape_like(top[1], bottom[0], err)) return -1;
+    return 0;
+}
+
+static void ig_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                       CliffTensor *const *top, int nt)
+{
+    InfogainState *s = l->priv;
+    const size_t C = s->C, inner = s->inner, dim = C * inner;
+    const float *x = bottom[0]->data, *label = bottom[1]->data;
+    const float *H = nb >= 3 ? bottom[2]->data : s->H.data;
+    float *p = s->prob.data;
+    double loss = 0;
+    long valid = 0;
+    for (size_t i = 0; i < s->outer; i++) {
+        cliff_softmax_block(x + i * dim, p + i * dim, C, inner, s->scratch.data);
+        for (size_t j = 0; j < inner; j++) {
+            int lab = cliff_label_int(label[i * inner + j]);
+            if (s->has_ignore && lab == s->ignore_label) continue;
+            const float *h = H + (size_t)cliff_label_clamp(lab, (int)C) * C;
+            for (size_t c = 0; c < C; c++)
+                loss -= h[c] * log(fmax(p[i * dim + c * inner + j], FLT_MIN));
+            valid++;
+        }
+    }
+    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(s->mode, s->outer, inner, valid));
+    if (nt >= 2)
+        for (size_t k = 0; k < bottom[0]->count; k++) top[1]->data[k] = p[k];
+}
+
+static void ig_backward(CliffLayer *l, CliffTensor *const *top, int nt,
+                        const int *propagate_down, CliffTensor *const *bottom, int nb)
+{
+    (void)nt;
+    InfogainState *s = l->priv;
+    cliff_loss_zero_diffs(bottom, nb, propagate_down, 1);
+    if (!propagate_down[0]) return;
+    const size_t C = s->C, inner = s->inner, dim = C * inner;
+    const float *label = bottom[1]->data, *p = s->prob.data;
+    const float *H = nb >= 3 ? bottom[2]->data : s->H.data;
+    float *dx = bottom[0]->diff;
+    long valid = 0;
+    for (size_t k = 0; k < s->outer * inner; k++)
+        valid += !(s->has_ignore && cliff_label_int(label[k]) == s->ignore_label);
+    const float w = (float)(top[0]->diff[0] / cliff_loss_normalizer(s->mode, s->outer, inner,
+                                                                     valid));
+    for (size_t i = 0; i < s->outer; i++)
+        for (size_t j = 0; j < inner; j++) {
+            int lab = cliff_label_int(label[i * inner + j]);
+            if (s->has_ignore && lab == s->ignore_label) {
+                for (size_t c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0.0f;
+                continue;
+            }
+            const float *h = H + (size_t)cliff_label_clamp(lab, (int)C) * C;
+            double row = 0;
+            for (size_t c = 0; c < C; c++) row += h[c];
+            for (size_t c = 0; c < C; c++) {
+                const size_t k = i * dim + c * inner + j;
+                dx[k] = (p[k] * (float)row - h[c]) * w;
+            }
+        }
+}
+
+const CliffLayerOps cliff_ops_InfogainLoss = {
+    .type = "InfogainLoss",
+    .min_bottoms = 2, .max_bottoms = 3, .min_tops = 1, .max_tops = 2,
+    .is_loss = 1,
+    .setup = ig_setup,
+    .reshape = ig_reshape,
+    .forward = ig_forward,
+    .backward = ig_backward,
+    .destroy = ig_destroy,
+};

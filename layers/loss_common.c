@@ -1,0 +1,94 @@
+/* See loss_common.h. */
+#include "loss_common.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+CliffLossMode cliff_loss_mode(const Cliff__LayerParameter *p, CliffLossMode fallback)
+{
+    const Cliff__LossParameter *lp = p->loss_param;
+    if (lp && lp->has_normalization) return lp->normalization;
+    if (lp && lp->has_normalize)
+        return lp->normalize ? CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID
+                             : CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__BATCH_SIZE;
+    return fallback;
+}
+
+double cliff_loss_normalizer(CliffLossMode mode, size_t outer, size_t inner, long valid_count)
+{
+    double n;
+    switch (mode) {
+    case CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__FULL: n = (double)outer * inner; break;
+    case CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID:
+        n = valid_count < 0 ? (double)outer * inner : (double)valid_count;
+        break;
+    case CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__BATCH_SIZE: n = (double)outer; break;
+    default: n = 1; break;
+    }
+    return n < 1 ? 1 : n;
+}
+
+int cliff_label_int(float v)
+{
+    if (v != v) return INT_MIN;
+    if (v >= 2147483648.0f) return INT_MAX;
+    if (v <= -2147483648.0f) return INT_MIN;
+    return (int)v;
+}
+
+int cliff_loss_reshape(CliffTensor *const *bottom, CliffTensor *const *top, CliffError *err)
+{
+    char a[128], b[128];
+    if (bottom[0]->num_axes < 1 || bottom[1]->num_axes < 1 ||
+        bottom[0]->shape[0] != bottom[1]->shape[0])
+        return cliff_error_set(err,
+                               "the data (%s) and label (%s) bottoms should have the same first "
+                               "dimension",
+                               cliff_tensor_shape_str(bottom[0], a, sizeof a),
+                               cliff_tensor_shape_str(bottom[1], b, sizeof b));
+    return cliff_tensor_reshape(top[0], 0, NULL, err);
+}
+
+int cliff_loss_ignore_label(const Cliff__LayerParameter *p, int *label)
+{
+    if (!p->loss_param || !p->loss_param->has_ignore_label) return 0;
+    *label = p->loss_param->ignore_label;
+    return 1;
+}
+
+void cliff_loss_zero_diffs(CliffTensor *const *bottom, int nb, const int *propagate_down,
+                           int first)
+{
+    for (int i = first; i < nb; i++)
+        if (propagate_down[i]) memset(bottom[i]->diff, 0, bottom[i]->count * sizeof(float));
+}
+
+void cliff_softmax_block(const float *x, float *p, size_t C, size_t inner, float *scratch)
+{
+    if (inner == 1) {
+        float m = x[0];
+        for (size_t c = 1; c < C; c++) m = fmaxf(m, x[c]);
+        float sum = 0;
+        for (size_t c = 0; c < C; c++) {
+            p[c] = expf(x[c] - m);
+            sum += p[c];
+        }
+        const float inv = 1.0f / sum;
+        for (size_t c = 0; c < C; c++) p[c] *= inv;
+        return;
+    }
+    float *m = scratch;
+    memcpy(m, x, inner * sizeof(float));
+    for (size_t c = 1; c < C; c++)
+        for (size_t j = 0; j < inner; j++) m[j] = fmaxf(m[j], x[c * inner + j]);
+    for (size_t c = 0; c < C; c++)
+        for (size_t j = 0; j < inner; j++) p[c * inner + j] = expf(x[c * inner + j] - m[j]);
+    float *sum = scratch;
+    memset(sum, 0, inner * sizeof(float));
+    for (size_t c = 0; c < C; c++)
+        for (size_t j = 0; j < inner; j++) sum[j] += p[c * inner + j];
+    for (size_t j = 0; j < inner; j++) sum[j] = 1.0f / sum[j];
+    for (size_t c = 0; c < C; c++)
+        for (size_t j = 0; j < inner; j++) p[c * inner + j] *= sum[j];
+}

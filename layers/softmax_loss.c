@@ -1,0 +1,154 @@
+/* SoftmaxWithLoss (Caffe's SoftmaxWithLossLayer): softmax over `axis`
+ * (softmax_param.axis, default 1), then the mean negative log-likelihood of
+ * the labelled class.
+ *
+ * bottom 0: scores, outer x C x inner where C = shape[axis];
+ * bottom 1: labels, outer * inner float-coded integers in [0, C) (any shape
+ *           with that count);
+ * top 0:    the loss, a scalar: -sum log max(p[label], FLT_MIN) / normalizer;
+ * top 1:    (optional) the probabilities, shape of bottom 0. As in Caffe, no
+ *           gradient flows back from this top.
+ * loss_param: ignore_label (those positions add nothing, gradient 0),
+ *   normalization VALID (default) / FULL / BATCH_SIZE / NONE, or the legacy
+ *   normalize bool (true VALID, false BATCH_SIZE).
+ * Gradient: dscores = (p - onehot(label)) * loss_weight / normalizer.
+ *
+ * Labels outside [0, C) (or NaN) are clamped into range: never an
+ * out-of-bounds read. A label count that does not match the scores fails in
+ * reshape. forward/backward only loop; buffers are sized in reshape.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loss_common.h"
+
+typedef struct SoftmaxLossState {
+    CliffLossMode mode;
+    int has_ignore, ignore_label;
+    int axis;                  /* canonical, set in reshape */
+    size_t outer, inner, C;
+    CliffTensor prob;          /* softmax output, shape of bottom 0 */
+    CliffTensor scratch;       /* inner floats: running max / sum per position */
+} SoftmaxLossState;
+
+static int sml_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                     int nt, CliffError *err)
+{
+    (void)bottom, (void)nb, (void)top, (void)nt;
+    SoftmaxLossState *s = calloc(1, sizeof *s);
+    if (!s) return cliff_error_set(err, "out of memory");
+    s->mode = cliff_loss_mode(l->param, CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID);
+    s->has_ignore = cliff_loss_ignore_label(l->param, &s->ignore_label);
+    cliff_tensor_init(&s->prob);
+    cliff_tensor_init(&s->scratch);
+    l->priv = s;
+    return 0;
+}
+
+static int sml_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                       int nt, CliffError *err)
+{
+    (void)nb;
+    SoftmaxLossState *s = l->priv;
+    char a[128], b[128];
+    if (cliff_loss_reshape(bottom, top, err)) return -1;
+    int axis = cliff_tensor_axis(bottom[0], l->param->softmax_param
+                                                ? l->param->softmax_param->axis : 1, err);
+    if (axis < 0) return cliff_error_prefix(err, "softmax_param.axis: ");
+    s->axis = axis;
+    s->outer = cliff_tensor_count_range(bottom[0], 0, axis);
+    s->inner = cliff_tensor_count_range(bottom[0], axis + 1, bottom[0]->num_axes);
+    s->C = (size_t)bottom[0]->shape[axis];
+    if (s->outer * s->inner != bottom[1]->count)
+        return cliff_error_set(
+            err,
+            "number of labels must match number of predictions: scores %s with softmax axis %d "
+            "need %zu labels (one per position outside the axis), label bottom %s has %zu",
+            cliff_tensor_shape_str(bottom[0], a, sizeof a), axis, s->outer * s->inner,
+            cliff_tensor_shape_str(bottom[1], b, sizeof b), bottom[1]->count);
+    if (s->C == 0 && bottom[1]->count > 0)
+        return cliff_error_set(err, "scores %s have no classes along axis %d",
+                               cliff_tensor_shape_str(bottom[0], a, sizeof a), axis);
+    int inner_shape[1] = {(int)s->inner};
+    if (cliff_tensor_reshape_like(&s->prob, bottom[0], err) ||
+        cliff_tensor_reshape(&s->scratch, 1, inner_shape, err))
+        return -1;
+    if (nt >= 2 && cliff_tensor_reshape_like(top[1], bottom[0], err)) return -1;
+    return 0;
+}
+
+static void sml_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                        CliffTensor *const *top, int nt)
+{
+    (void)nb;
+    SoftmaxLossState *s = l->priv;
+    const size_t C = s->C, inner = s->inner, dim = C * inner;
+    const float *x = bottom[0]->data, *label = bottom[1]->data;
+    float *p = s->prob.data;
+    double loss = 0;
+    long valid = 0;
+    for (size_t i = 0; i < s->outer; i++) {
+        cliff_softmax_block(x + i * dim, p + i * dim, C, inner, s->scratch.data);
+        for (size_t j = 0; j < inner; j++) {
+            int lab = cliff_label_int(label[i * inner + j]);
+            if (s->has_ignore && lab == s->ignore_label) continue;
+            lab = cliff_label_clamp(lab, (int)C);
+            loss -= log(fmax(p[i * dim + (size_t)lab * inner + j], FLT_MIN));
+            valid++;
+        }
+    }
+    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(s->mode, s->outer, inner, valid));
+    if (nt >= 2) memcpy(top[1]->data, p, bottom[0]->count * sizeof(float));
+}
+
+static void sml_backward(CliffLayer *l, CliffTensor *const *top, int nt,
+                         const int *propagate_down, CliffTensor *const *bottom, int nb)
+{
+    (void)nt;
+    SoftmaxLossState *s = l->priv;
+    cliff_loss_zero_diffs(bottom, nb, propagate_down, 1); /* labels get no gradient */
+    if (!propagate_down[0]) return;
+    const size_t C = s->C, inner = s->inner, dim = C * inner, n = s->outer * inner;
+    const float *label = bottom[1]->data, *p = s->prob.data;
+    float *dx = bottom[0]->diff;
+    long valid = 0;
+    for (size_t k = 0; k < n; k++)
+        valid += !(s->has_ignore && cliff_label_int(label[k]) == s->ignore_label);
+    const float w = (float)(top[0]->diff[0] / cliff_loss_normalizer(s->mode, s->outer, inner,
+                                                                     valid));
+    const size_t count = bottom[0]->count;
+    for (size_t k = 0; k < count; k++) dx[k] = p[k] * w;
+    for (size_t i = 0; i < s->outer; i++)
+        for (size_t j = 0; j < inner; j++) {
+            int lab = cliff_label_int(label[i * inner + j]);
+            if (s->has_ignore && lab == s->ignore_label) {
+                for (size_t c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0.0f;
+                continue;
+            }
+            lab = cliff_label_clamp(lab, (int)C);
+            dx[i * dim + (size_t)lab * inner + j] -= w;
+        }
+}
+
+static void sml_destroy(CliffLayer *l)
+{
+    SoftmaxLossState *s = l->priv;
+    if (!s) return;
+    cliff_tensor_free(&s->prob);
+    cliff_tensor_free(&s->scratch);
+    free(s);
+    l->priv = NULL;
+}
+
+const CliffLayerOps cliff_ops_SoftmaxWithLoss = {
+    .type = "SoftmaxWithLoss",
+    .min_bottoms = 2, .max_bottoms = 2, .min_tops = 1, .max_tops = 2,
+    .is_loss = 1,
+    .setup = sml_setup,
+    .reshape = sml_reshape,
+    .forward = sml_forward,
+    .backward = sml_backward,
+    .destroy = sml_destroy,
+};
