@@ -21,6 +21,7 @@ void cliff_walk_init(CliffWalk *w) { memset(w, 0, sizeof *w); }
 void cliff_walk_free(CliffWalk *w)
 {
     free(w->caps);
+    free(w->pend);
     memset(w, 0, sizeof *w);
 }
 
@@ -170,6 +171,8 @@ static const char *quote_word(const char *name, size_t len, char *buf, size_t n)
     size_t max = n - 4;
     if (len <= max) snprintf(buf, n, "%.*s", (int)len, name);
     else snprintf(buf, n, "%.*s...", (int)max, name);
+    for (char *c = buf; *c; c++) /* errors stay on one line */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     return buf;
 }
 
@@ -298,6 +301,52 @@ void cliff_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
     if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
         f->type != PROTOBUF_C_TYPE_MESSAGE)
         MEMBER(protobuf_c_boolean, m, f->quantifier_offset) = 0;
+}
+
+static void claim_oneof(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
+
+void cliff_field_move(ProtobufCMessage *dst, ProtobufCMessage *src,
+                      const ProtobufCFieldDescriptor *f)
+{
+    cliff_field_clear(dst, f);
+    claim_oneof(dst, f);
+    memcpy((char *)dst + f->offset, (char *)src + f->offset,
+           f->label == PROTOBUF_C_LABEL_REPEATED ? sizeof(void *) : elem_size(f));
+    if (f->label == PROTOBUF_C_LABEL_REPEATED || (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+        size_t qs = f->label == PROTOBUF_C_LABEL_REPEATED ? sizeof(size_t) : sizeof(uint32_t);
+        memcpy((char *)dst + f->quantifier_offset, (char *)src + f->quantifier_offset, qs);
+    } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+               f->type != PROTOBUF_C_TYPE_MESSAGE) {
+        MEMBER(protobuf_c_boolean, dst, f->quantifier_offset) =
+            MEMBER(protobuf_c_boolean, src, f->quantifier_offset);
+    }
+    /* src forgets the moved storage */
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        MEMBER(void *, src, f->offset) = NULL;
+        MEMBER(size_t, src, f->quantifier_offset) = 0;
+        return;
+    }
+    reset_default(src, f);
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) MEMBER(uint32_t, src, f->quantifier_offset) = 0;
+    else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
+             f->type != PROTOBUF_C_TYPE_MESSAGE)
+        MEMBER(protobuf_c_boolean, src, f->quantifier_offset) = 0;
+}
+
+void cliff_field_replace_elem(ProtobufCMessage *dst, ProtobufCMessage *src,
+                              const ProtobufCFieldDescriptor *f, size_t i)
+{
+    size_t es = elem_size(f);
+    char *d = MEMBER(char *, dst, f->offset) + i * es;
+    void *sarr = MEMBER(void *, src, f->offset);
+    if (f->type == PROTOBUF_C_TYPE_STRING) free(*(char **)d);
+    else if (f->type == PROTOBUF_C_TYPE_BYTES) free(((ProtobufCBinaryData *)d)->data);
+    else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        protobuf_c_message_free_unpacked(*(ProtobufCMessage **)d, NULL);
+    memcpy(d, sarr, es);
+    free(sarr);
+    MEMBER(void *, src, f->offset) = NULL;
+    MEMBER(size_t, src, f->quantifier_offset) = 0;
 }
 
 /* Before a singular field is stored: clears a sibling of the same oneof. */
@@ -509,6 +558,10 @@ static int parse_scalar(const ProtobufCMessage *m, const ProtobufCFieldDescripto
     field_label(m, f, label, sizeof label);
     quote_word(s, len, q, sizeof q);
     int quoted = flags & CLIFF_SCALAR_QUOTED;
+    if (quoted && f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_BYTES &&
+        !(f->type == PROTOBUF_C_TYPE_ENUM && (flags & CLIFF_SCALAR_QUOTED_ENUM)))
+        return cliff_error_set(err, "%s takes an unquoted value, found the string \"%s\"", label,
+                               q);
     switch (f->type) {
     case PROTOBUF_C_TYPE_STRING:
     case PROTOBUF_C_TYPE_BYTES: {
@@ -525,19 +578,16 @@ static int parse_scalar(const ProtobufCMessage *m, const ProtobufCFieldDescripto
         return 0;
     }
     case PROTOBUF_C_TYPE_ENUM:
-        if (quoted && !(flags & CLIFF_SCALAR_QUOTED_ENUM))
-            return cliff_error_set(err, "expected an enum value name for %s, found a string",
-                                   label);
         return set_enum(f, s, len, val, err, label);
     case PROTOBUF_C_TYPE_BOOL:
-        if (quoted || parse_bool_literal(s, len, val))
+        if (parse_bool_literal(s, len, val))
             return cliff_error_set(err, "invalid value '%s' for %s (expected true or false)", q,
                                    label);
         return 0;
     case PROTOBUF_C_TYPE_FLOAT:
     case PROTOBUF_C_TYPE_DOUBLE: {
         double v;
-        int rc = quoted ? -1 : parse_float_literal(s, len, &v);
+        int rc = parse_float_literal(s, len, &v);
         if (rc == -1)
             return cliff_error_set(err, "invalid value '%s' for %s (expected a number)", q, label);
         if (rc == -2 || (f->type == PROTOBUF_C_TYPE_FLOAT && isfinite(v) && fabs(v) > FLT_MAX))
@@ -549,7 +599,7 @@ static int parse_scalar(const ProtobufCMessage *m, const ProtobufCFieldDescripto
     default: {
         uint64_t mag;
         int neg;
-        int rc = quoted ? -1 : parse_int_literal(s, len, &mag, &neg);
+        int rc = parse_int_literal(s, len, &mag, &neg);
         if (rc == -1)
             return cliff_error_set(err, "invalid value '%s' for %s (expected an integer)", q,
                                    label);
@@ -608,6 +658,53 @@ int cliff_walk_set_scalar(CliffWalk *w, ProtobufCMessage *m, const ProtobufCFiel
     memcpy((char *)m + f->offset, &val, es);
     mark_present(m, f);
     return 0;
+}
+
+/* ---- positions ------------------------------------------------------- */
+
+size_t cliff_walk_body_begin(CliffWalk *w)
+{
+    size_t saved = w->pend_base;
+    w->pend_base = w->npend;
+    return saved;
+}
+
+int cliff_walk_note_pos(CliffWalk *w, CliffSrcMap *map, const char *path,
+                        const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, int line,
+                        int col, CliffError *err)
+{
+    if (!map) return 0;
+    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        size_t n = cliff_field_count(m, f);
+        const void *key = cliff_field_key(m, f, n ? n - 1 : 0);
+        if (key && cliff_srcmap_add(map, key, path, line, col))
+            return cliff_error_set(err, "%s: error: out of memory", path);
+        return 0;
+    }
+    if (w->npend - w->pend_base >= 1024) return 0; /* bound the map's growth */
+    if (w->npend == w->cappend) {
+        size_t cap = w->cappend ? 2 * w->cappend : 64;
+        struct CliffWalkPending *g = realloc(w->pend, cap * sizeof *g);
+        if (!g) return cliff_error_set(err, "%s: error: out of memory", path);
+        w->pend = g;
+        w->cappend = cap;
+    }
+    w->pend[w->npend++] = (struct CliffWalkPending){f, cliff_field_count(m, f) - 1, line, col};
+    return 0;
+}
+
+int cliff_walk_body_end(CliffWalk *w, CliffSrcMap *map, const char *path,
+                        const ProtobufCMessage *m, size_t saved, int ok, CliffError *err)
+{
+    int rc = 0;
+    for (size_t i = w->pend_base; ok && map && i < w->npend && !rc; i++) {
+        const void *key = cliff_field_key(m, w->pend[i].f, w->pend[i].index);
+        if (key && cliff_srcmap_add(map, key, path, w->pend[i].line, w->pend[i].col))
+            rc = cliff_error_set(err, "%s: error: out of memory", path);
+    }
+    w->npend = w->pend_base;
+    w->pend_base = saved;
+    return rc;
 }
 
 /* ---- input checks and positions --------------------------------------- */

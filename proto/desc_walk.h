@@ -31,10 +31,32 @@ typedef struct CliffWalk {
         size_t cap;
     } *caps;
     size_t ncaps, slots; /* used entries, table size (power of two or 0) */
+    /* Positions of repeated scalar elements, recorded when their message's
+     * body ends (element addresses are final only then): a stack where each
+     * open body owns the entries from its base on. */
+    struct CliffWalkPending {
+        const ProtobufCFieldDescriptor *f;
+        size_t index;
+        int line, col;
+    } *pend;
+    size_t npend, cappend, pend_base;
 } CliffWalk;
 
 void cliff_walk_init(CliffWalk *w);
 void cliff_walk_free(CliffWalk *w);
+
+/* Position bookkeeping of the readers (all no-ops when map is NULL).
+ * cliff_walk_body_begin/end bracket the parse of one message body; between
+ * them cliff_walk_note_pos records where field f of m was just set (the last
+ * element for repeated fields; at most 1024 per body). body_end records the
+ * pending elements into map when ok, and pops them either way. Return -1 only
+ * on OOM (err filled, prefixed with path). */
+size_t cliff_walk_body_begin(CliffWalk *w);
+int cliff_walk_note_pos(CliffWalk *w, CliffSrcMap *map, const char *path,
+                        const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, int line,
+                        int col, CliffError *err);
+int cliff_walk_body_end(CliffWalk *w, CliffSrcMap *map, const char *path,
+                        const ProtobufCMessage *m, size_t saved, int ok, CliffError *err);
 
 /* Flags of cliff_walk_set_scalar. */
 enum {
@@ -70,6 +92,17 @@ int cliff_field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor
 
 /* Frees the field's contents and returns it to its default / empty state. */
 void cliff_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
+
+/* Moves field f (same descriptor on both sides) from src into dst: dst's
+ * old value is freed, src's field is left at its default / empty without
+ * freeing what moved. */
+void cliff_field_move(ProtobufCMessage *dst, ProtobufCMessage *src,
+                      const ProtobufCFieldDescriptor *f);
+
+/* Replaces element i of repeated field f of dst by the only element of the
+ * same field of src (which is left empty); the old element is freed. */
+void cliff_field_replace_elem(ProtobufCMessage *dst, ProtobufCMessage *src,
+                              const ProtobufCFieldDescriptor *f, size_t i);
 
 /* Number of elements of a repeated field (0/1 for singular: cliff_field_is_set). */
 size_t cliff_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);

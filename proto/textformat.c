@@ -26,13 +26,6 @@ typedef struct {
     int line, col;
 } Tok;
 
-/* A repeated scalar element whose position is recorded when its body ends. */
-typedef struct {
-    const ProtobufCFieldDescriptor *f;
-    size_t index;
-    int line, col;
-} Pending;
-
 typedef struct {
     const char *path, *src;
     size_t len, pos;
@@ -45,8 +38,6 @@ typedef struct {
     CliffSrcMap *map;
     CliffError *err;
     CliffWalk walk;
-    Pending *pend; /* stack: each body owns the entries from its pend_base on */
-    size_t npend, cappend, pend_base;
 } Parser;
 
 /* Per-body record of the fields already given: position of the first one. */
@@ -271,42 +262,10 @@ static const char *type_name(const ProtobufCFieldDescriptor *f, char *buf, size_
     return cliff_field_type_name(f, buf, n);
 }
 
-/* Records the position of a scalar field so later stages can point at it:
- * singular fields now (keyed by the member's address), repeated elements when
- * their message's body ends (keyed by the element's address, which is final
- * only then because arrays grow by realloc). */
 static int record_field(Parser *P, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                         const Tok *name)
 {
-    if (!P->map) return 0;
-    if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-        if (cliff_srcmap_add(P->map, cliff_field_key(m, f, 0), P->path, name->line, name->col))
-            return cliff_error_set(P->err, "%s: error: out of memory", P->path);
-        return 0;
-    }
-    if (P->npend - P->pend_base >= 1024) return 0; /* bound the map's growth */
-    if (P->npend == P->cappend) {
-        size_t cap = P->cappend ? 2 * P->cappend : 64;
-        Pending *g = realloc(P->pend, cap * sizeof *g);
-        if (!g) return cliff_error_set(P->err, "%s: error: out of memory", P->path);
-        P->pend = g;
-        P->cappend = cap;
-    }
-    P->pend[P->npend++] = (Pending){f, cliff_field_count(m, f) - 1, name->line, name->col};
-    return 0;
-}
-
-/* At the end of m's body: records the pending repeated elements from base on. */
-static int flush_pending(Parser *P, const ProtobufCMessage *m, size_t base)
-{
-    int rc = 0;
-    for (size_t i = base; i < P->npend && !rc; i++) {
-        const void *key = cliff_field_key(m, P->pend[i].f, P->pend[i].index);
-        if (key && cliff_srcmap_add(P->map, key, P->path, P->pend[i].line, P->pend[i].col))
-            rc = cliff_error_set(P->err, "%s: error: out of memory", P->path);
-    }
-    P->npend = base;
-    return rc;
+    return cliff_walk_note_pos(&P->walk, P->map, P->path, m, f, name->line, name->col, P->err);
 }
 
 /* One scalar value (token t already consumed) for field f of m. */
@@ -440,8 +399,7 @@ static int parse_body(Parser *P, ProtobufCMessage *m, int fresh, char closer, co
                     CLIFF_CONFIG_MAX_DEPTH);
     Seen *seen = calloc(desc->n_fields ? desc->n_fields : 1, sizeof *seen);
     if (!seen) return cliff_error_set(P->err, "%s: error: out of memory", P->path);
-    size_t outer_base = P->pend_base, base = P->npend;
-    P->pend_base = base;
+    size_t saved = cliff_walk_body_begin(&P->walk);
     int rc = -1;
     Tok t;
     for (;;) {
@@ -511,10 +469,9 @@ static int parse_body(Parser *P, ProtobufCMessage *m, int fresh, char closer, co
             goto out;
         }
     }
-    rc = P->map ? flush_pending(P, m, base) : 0;
+    rc = 0;
 out:
-    P->npend = base;
-    P->pend_base = outer_base;
+    if (cliff_walk_body_end(&P->walk, P->map, P->path, m, saved, rc == 0, P->err)) rc = -1;
     free(seen);
     return rc;
 }
@@ -550,7 +507,6 @@ static void parser_init(Parser *P, const char *path, const char *src, size_t len
 static void parser_free(Parser *P)
 {
     free(P->sbuf);
-    free(P->pend);
     cliff_walk_free(&P->walk);
 }
 
