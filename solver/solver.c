@@ -1,0 +1,235 @@
+/* Solver construction: config checks, nets, optimizer state; accessors. The
+ * iteration loop is in step.c, snapshots in snapshot*.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+#include "solver_impl.h"
+
+double cliff_solver_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cliff_solver_config_error(const CliffSolver *s, CliffError *err)
+{
+    CliffSrcPos pos;
+    if (s && cliff_srcmap_find(s->map, s->sp, &pos) == 0 && pos.file)
+        return cliff_error_prefix(err, "%s: error: ", pos.file);
+    return cliff_error_prefix(err, "solver: error: ");
+}
+
+static int check_config(CliffSolver *s, CliffError *err)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    char names[256];
+    s->rule = cliff_update_rule_find(sp->type ? sp->type : "SGD");
+    if (!s->rule)
+        return cliff_error_set(err, "unknown solver type '%s' (known: %s)", sp->type,
+                               cliff_update_rule_names(names, sizeof names));
+    if (s->rule->check && s->rule->check(sp, err)) return -1;
+    s->lr_policy = cliff_lr_policy_load(sp, err);
+    if (!s->lr_policy) return -1;
+    if (!sp->has_base_lr) return cliff_error_set(err, "base_lr is not set");
+    const CliffClipPolicy *clip = cliff_clip_policy_find(sp->clip_policy);
+    if (!clip)
+        return cliff_error_set(err, "unknown clip_policy '%s' (known: %s)", sp->clip_policy,
+                               cliff_clip_policy_names(names, sizeof names));
+    s->clip = sp->clip_gradients >= 0 ? clip : NULL;
+    s->fmt = cliff_log_format_find(sp->log_format);
+    if (!s->fmt)
+        return cliff_error_set(err, "unknown log_format '%s' (known: %s)", sp->log_format,
+                               cliff_log_format_names(names, sizeof names));
+    int reg = cliff_reg_type_parse(sp->regularization_type, err);
+    if (reg < 0) return -1;
+    s->reg = (CliffRegType)reg;
+    if (sp->iter_size < 1) return cliff_error_set(err, "iter_size must be >= 1 (got %d)",
+                                                  (int)sp->iter_size);
+    if (sp->average_loss < 1)
+        return cliff_error_set(err, "average_loss must be >= 1 (got %d)", (int)sp->average_loss);
+    if (sp->max_bad_steps < 1)
+        return cliff_error_set(err, "max_bad_steps must be >= 1 (got %d)",
+                               (int)sp->max_bad_steps);
+    if (sp->max_iter < 0) return cliff_error_set(err, "max_iter must be >= 0");
+    if (sp->display < 0) return cliff_error_set(err, "display must be >= 0");
+    if (sp->snapshot < 0) return cliff_error_set(err, "snapshot must be >= 0");
+    if (sp->test_interval < 0) return cliff_error_set(err, "test_interval must be >= 0");
+    for (size_t i = 0; i < sp->n_test_iter; i++)
+        if (sp->test_iter[i] < 0)
+            return cliff_error_set(err, "test_iter %zu must be >= 0", i);
+    s->snapshot_hdf5 = !sp->has_snapshot_format ||
+                       sp->snapshot_format == CLIFF__SOLVER_PARAMETER__SNAPSHOT_FORMAT__HDF5;
+    s->prefix = strdup(sp->snapshot_prefix ? sp->snapshot_prefix : "");
+    if (!s->prefix) return cliff_error_set(err, "out of memory");
+    if (sp->snapshot > 0 && !s->prefix[0])
+        return cliff_error_set(err, "snapshot is %d but snapshot_prefix is not set",
+                               (int)sp->snapshot);
+    return 0;
+}
+
+static int build_nets(CliffSolver *s, CliffError *err)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    int given = !!sp->train_net_param + !!(sp->train_net && sp->train_net[0]) +
+                !!sp->net_param + !!(sp->net && sp->net[0]);
+    if (given > 1)
+        return cliff_error_set(err, "give exactly one of train_net_param, train_net, "
+                               "net_param, net (%d given)", given);
+    const Cliff__NetParameter *train = sp->train_net_param ? sp->train_net_param : sp->net_param;
+    if (!train) {
+        if (given)
+            return cliff_error_set(err, "net file '%s' was not loaded (the config loader "
+                                   "inlines net files before the solver is created)",
+                                   sp->train_net ? sp->train_net : sp->net);
+        return cliff_error_set(err, "no train net (set net, net_param, train_net or "
+                               "train_net_param)");
+    }
+    if (sp->n_test_net)
+        return cliff_error_set(err, "test_net file '%s' was not loaded (the config loader "
+                               "inlines net files before the solver is created)",
+                               sp->test_net[0]);
+    s->net = cliff_net_build(train, CLIFF__PHASE__TRAIN, sp->train_state, &s->rng, s->map, err);
+    if (!s->net) return -1;
+
+    /* Test nets: test_net_param first, then generic instances of net_param. */
+    int nparams_given = (int)sp->n_test_net_param;
+    int generic = sp->net_param ? (int)sp->n_test_iter - nparams_given : 0;
+    if (generic < 0) generic = 0;
+    int ntest = nparams_given + generic;
+    if ((int)sp->n_test_iter != ntest)
+        return cliff_error_set(err, "test_iter must be given once per test net (%d test nets, "
+                               "%zu test_iter)", ntest, sp->n_test_iter);
+    if (sp->n_test_state && (int)sp->n_test_state != ntest)
+        return cliff_error_set(err, "test_state must be given once per test net (%d test "
+                               "nets, %zu test_state)", ntest, sp->n_test_state);
+    if (ntest && sp->test_interval <= 0)
+        return cliff_error_set(err, "test_interval must be > 0 when there are test nets");
+    s->test_nets = calloc((size_t)ntest + 1, sizeof *s->test_nets);
+    s->test_iter = calloc((size_t)ntest + 1, sizeof *s->test_iter);
+    if (!s->test_nets || !s->test_iter)
+        return cliff_error_set(err, "out of memory");
+    for (int i = 0; i < ntest; i++) {
+        const Cliff__NetParameter *np = i < nparams_given ? sp->test_net_param[i] : sp->net_param;
+        s->test_nets[i] = cliff_net_build(np, CLIFF__PHASE__TEST,
+                                          sp->n_test_state ? sp->test_state[i] : NULL, &s->rng,
+                                          s->map, err);
+        if (!s->test_nets[i]) return cliff_error_prefix(err, "test net #%d: ", i);
+        s->ntest = i + 1;
+        s->test_iter[i] = sp->test_iter[i];
+        if (cliff_net_share_params_from(s->test_nets[i], s->net, err))
+            return cliff_error_prefix(err, "test net #%d: ", i);
+    }
+    return 0;
+}
+
+/* Segments: runs of slab-adjacent parameters with equal multipliers. */
+static int build_segments(CliffSolver *s, CliffError *err)
+{
+    const CliffNet *net = s->net;
+    s->segs = calloc((size_t)net->nparams + 1, sizeof *s->segs);
+    s->param_norms = calloc((size_t)net->nparams + 1, sizeof *s->param_norms);
+    if (!s->segs || !s->param_norms) return cliff_error_set(err, "out of memory");
+    for (int i = 0; i < net->nparams; i++) {
+        const CliffNetParam *p = &net->params[i];
+        CliffSegment *last = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
+        if (last && last->offset + last->count == p->offset && last->lr_mult == p->lr_mult &&
+            last->decay_mult == p->decay_mult) {
+            last->count += p->count;
+            continue;
+        }
+        s->segs[s->nsegs++] = (CliffSegment){p->offset, p->count, p->lr_mult, p->decay_mult};
+    }
+    s->nhist = s->rule->nhist;
+    size_t n = (size_t)s->nhist * net->param_count + 1;
+    s->hist = calloc(n, sizeof(float));
+    s->hist_scratch = calloc(n, sizeof(float));
+    if (!s->hist || !s->hist_scratch) return cliff_error_set(err, "out of memory for history");
+    return 0;
+}
+
+CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSrcMap *map,
+                                 FILE *log, CliffError *err)
+{
+    CliffSolver *s = calloc(1, sizeof *s);
+    if (!s) {
+        cliff_error_set(err, "out of memory");
+        return NULL;
+    }
+    s->sp = sp;
+    s->map = map;
+    s->log = log;
+    s->last_snapshot_iter = -1;
+    if (check_config(s, err)) {
+        cliff_solver_config_error(s, err);
+        goto fail;
+    }
+    s->seed = sp->random_seed >= 0 ? (uint64_t)sp->random_seed
+                                   : (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
+    cliff_rng_seed(&s->rng, s->seed);
+    if (build_nets(s, err) || build_segments(s, err)) goto fail;
+    s->average_loss = sp->average_loss;
+    s->losses = calloc((size_t)s->average_loss, sizeof *s->losses);
+    if (!s->losses) {
+        cliff_error_set(err, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < sp->n_weights; i++)
+        if (cliff_solver_load_weights(s, sp->weights[i], err)) goto fail;
+    return s;
+fail:
+    cliff_solver_free(s);
+    return NULL;
+}
+
+void cliff_solver_free(CliffSolver *s)
+{
+    if (!s) return;
+    cliff_metrics_close(s);
+    for (int i = 0; i < s->ntest; i++) cliff_net_free(s->test_nets[i]);
+    free(s->test_nets);
+    free(s->test_iter);
+    cliff_net_free(s->net);
+    free(s->hist);
+    free(s->hist_scratch);
+    free(s->segs);
+    free(s->param_norms);
+    free(s->losses);
+    free(s->prefix);
+    free(s->metrics_path);
+    for (int i = 0; i < s->nmissing; i++) free(s->missing[i]);
+    free(s->missing);
+    free(s);
+}
+
+void cliff_solver_request(CliffSolver *s, int action)
+{
+    if (!s) return;
+    if (action & CLIFF_REQUEST_SNAPSHOT) s->req_snapshot = 1;
+    if (action & CLIFF_REQUEST_STOP) s->req_stop = 1;
+}
+
+CliffNet *cliff_solver_train_net(CliffSolver *s) { return s->net; }
+int cliff_solver_num_test_nets(const CliffSolver *s) { return s->ntest; }
+CliffNet *cliff_solver_test_net(CliffSolver *s, int i)
+{
+    return i >= 0 && i < s->ntest ? s->test_nets[i] : NULL;
+}
+const Cliff__SolverParameter *cliff_solver_param(const CliffSolver *s) { return s->sp; }
+int cliff_solver_iter(const CliffSolver *s) { return s->iter; }
+const CliffSolverStats *cliff_solver_stats(const CliffSolver *s) { return &s->stats; }
+const double *cliff_solver_param_norms(const CliffSolver *s) { return s->param_norms; }
+float *cliff_solver_history(CliffSolver *s, int *nhist)
+{
+    if (nhist) *nhist = s->nhist;
+    return s->hist;
+}
+
+int cliff_solver_missing_layers(const CliffSolver *s, const char *const **names)
+{
+    if (names) *names = (const char *const *)s->missing;
+    return s->nmissing;
+}

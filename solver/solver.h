@@ -1,0 +1,113 @@
+/* The solver: trains a net from a SolverParameter (Caffe's Solver/SGDSolver).
+ *
+ * One iteration, in this order:
+ *   zero the gradient slab; iter_size x (forward, backward) accumulating;
+ *   divide the gradients by iter_size; global and per-blob L2 norms (double);
+ *   non-finite guard (NaN/inf loss or gradient: the update is skipped, logged
+ *   and counted); clip (clip_policy, threshold clip_gradients >= 0); weight
+ *   decay (regularization_type, times decay_mult); the update rule (type, with
+ *   lr_mult) into scratch history, checked finite, then applied; advance.
+ * An update whose weights or history would be non-finite is a bad step too and
+ * is not applied. After max_bad_steps consecutive bad steps the run stops with
+ * an error and a snapshot of the last good state. No NaN/inf is ever written
+ * to a snapshot.
+ *
+ * Nets: the train net (train_net_param or net_param, phase TRAIN merged with
+ * train_state) and the test nets (test_net_param[i], then generic instances of
+ * net_param, phase TEST merged with test_state[i]); test nets share the train
+ * net's weights. File references (net, train_net, test_net) must have been
+ * inlined by the config loader before cliff_solver_create.
+ *
+ * Logging goes to the FILE * given at create (NULL: silent) in log_format
+ * (human | kv | json); a metrics CSV (metrics_file, default
+ * <snapshot_prefix>_metrics.csv) gets one row per iteration and per test output:
+ *   kind,iter,loss,smoothed_loss,lr,grad_norm,clip_scale,skipped,seconds,output,value
+ * (kind "train": output/value empty; kind "test": loss..skipped empty,
+ * output "test<i>/<name>").
+ */
+#ifndef CLIFF_SOLVER_H
+#define CLIFF_SOLVER_H
+
+#include <stdio.h>
+
+#include "cliff.pb-c.h"
+#include "error.h"
+#include "net.h"
+
+typedef struct CliffSolver CliffSolver;
+
+/* Requests, OR-able; cliff_solver_request is async-signal-safe. */
+enum {
+    CLIFF_REQUEST_NONE = 0,
+    CLIFF_REQUEST_SNAPSHOT = 1,      /* snapshot after the current iteration, continue */
+    CLIFF_REQUEST_STOP = 2,          /* stop after the current iteration (status 0) */
+    CLIFF_REQUEST_SNAPSHOT_STOP = 3, /* both: SIGINT/SIGTERM's default */
+};
+
+/* Validates the config (update type, lr policy and its fields, clip policy,
+ * log format, regularization, snapshot settings), seeds the run's RNG from
+ * random_seed (< 0: from the clock), builds the nets and loads
+ * SolverParameter.weights. sp (and map) must outlive the solver. */
+CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSrcMap *map,
+                                 FILE *log, CliffError *err);
+void cliff_solver_free(CliffSolver *s);
+
+/* Continues from <prefix>_iter_N.solverstate.h5 or a binary .solverstate,
+ * cliff's or Caffe's: weights from learned_net (looked up beside the state
+ * file, then as written), history, iteration, lr step; with cliff's /cliff
+ * extras also the RNG, data-layer cursors, smoothed-loss window and counters
+ * (without them, as from Caffe: cursors at 0, RNG re-seeded from random_seed).
+ * Everything is read and checked before anything in the solver changes. */
+int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err);
+
+/* Initializes the train net from comma-separated .caffemodel.h5 / .caffemodel
+ * files, layers matched by name (later files win). Layers with parameters
+ * absent from every file keep their fillers and are logged; see
+ * cliff_solver_missing_layers. A shape mismatch is an error naming the layer
+ * and both shapes (nothing is changed then). */
+int cliff_solver_load_weights(CliffSolver *s, const char *paths, CliffError *err);
+/* After load_weights: names of the train-net layers with parameters that no
+ * file provided (valid until the next load or free). */
+int cliff_solver_missing_layers(const CliffSolver *s, const char *const **names);
+
+/* Runs from the current iteration to max_iter (Caffe's Solve): tests every
+ * test_interval, displays every display, snapshots every snapshot and after
+ * training (snapshot_after_train), acting on requests between iterations.
+ * 0: done or stopped on request; -1: error (err filled; after max_bad_steps a
+ * snapshot of the last good state has been written). */
+int cliff_solver_solve(CliffSolver *s, CliffError *err);
+/* Runs `iters` iterations (tests, displays and snapshots included as in solve,
+ * but no final snapshot). Same return values. */
+int cliff_solver_step(CliffSolver *s, int iters, CliffError *err);
+/* Runs every test net once (test_iter batches each) and logs the outputs. */
+int cliff_solver_test_all(CliffSolver *s, CliffError *err);
+/* Writes <prefix>_iter_<iter> weights and state now (snapshot_format). */
+int cliff_solver_snapshot(CliffSolver *s, CliffError *err);
+void cliff_solver_request(CliffSolver *s, int action);
+
+/* Accessors. */
+CliffNet *cliff_solver_train_net(CliffSolver *s);
+int cliff_solver_num_test_nets(const CliffSolver *s);
+CliffNet *cliff_solver_test_net(CliffSolver *s, int i);
+const Cliff__SolverParameter *cliff_solver_param(const CliffSolver *s);
+int cliff_solver_iter(const CliffSolver *s);
+
+/* What happened so far (for tools and tests). */
+typedef struct CliffSolverStats {
+    int iter;                 /* iterations done */
+    double loss, smoothed_loss, lr, grad_norm, clip_scale; /* of the last iteration */
+    int last_skipped;         /* the last iteration was a bad step */
+    long long clipped, skipped; /* totals */
+    int consecutive_bad;
+    int stopped_early;        /* solve ended on a STOP request */
+    char last_snapshot[1024]; /* state file of the last snapshot ("" if none) */
+} CliffSolverStats;
+const CliffSolverStats *cliff_solver_stats(const CliffSolver *s);
+/* Per-parameter-blob gradient norms (before clipping) of the last iteration,
+ * in net->params order. */
+const double *cliff_solver_param_norms(const CliffSolver *s);
+/* The optimizer history slab: nhist * param_count floats (history k of the
+ * parameter at slab offset o at k*param_count + o). */
+float *cliff_solver_history(CliffSolver *s, int *nhist);
+
+#endif

@@ -1,0 +1,86 @@
+/* Internals shared by the solver's files (not part of the public API). */
+#ifndef CLIFF_SOLVER_IMPL_H
+#define CLIFF_SOLVER_IMPL_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "clip.h"
+#include "log.h"
+#include "lr_policy.h"
+#include "solver.h"
+#include "update.h"
+
+/* A run of consecutive parameter blobs with equal lr_mult and decay_mult:
+ * decay and update are one flat loop per segment. */
+typedef struct CliffSegment {
+    size_t offset, count;
+    float lr_mult, decay_mult;
+} CliffSegment;
+
+struct CliffSolver {
+    const Cliff__SolverParameter *sp;
+    const CliffSrcMap *map;
+    FILE *log;
+    const CliffLogFormat *fmt;
+    const CliffUpdateRule *rule;
+    const CliffLrPolicy *lr_policy;
+    const CliffClipPolicy *clip; /* NULL when clip_gradients < 0 */
+    CliffRegType reg;
+    int snapshot_hdf5;
+    char *prefix; /* snapshot_prefix */
+    uint64_t seed;
+
+    CliffRng rng;
+    CliffNet *net;
+    int ntest;
+    CliffNet **test_nets;
+    int *test_iter;
+
+    /* Optimizer state. */
+    int nhist;
+    float *hist, *hist_scratch; /* nhist * param_count each; swapped after a good step */
+    CliffSegment *segs;
+    int nsegs;
+    int iter, current_step;
+    double *param_norms; /* nparams */
+
+    /* Smoothed loss over the last average_loss iterations (Caffe's UpdateSmoothedLoss). */
+    double *losses;
+    int nlosses, loss_pos, average_loss;
+    double smoothed_loss;
+
+    /* Counters (saved in snapshots). */
+    long long clipped_total, skipped_total;
+    int consecutive_bad;
+    /* Since the last display line. */
+    int win_iters, win_clipped, win_skipped;
+    double win_start;
+
+    CliffSolverStats stats;
+    volatile sig_atomic_t req_snapshot, req_stop;
+    int last_snapshot_iter;
+
+    FILE *metrics;
+    char *metrics_path;
+    double t0; /* solve start (monotonic seconds) */
+
+    char **missing;
+    int nmissing;
+};
+
+double cliff_solver_now(void);
+/* Smoothed-loss window update (finite losses only). */
+void cliff_solver_smooth_loss(CliffSolver *s, double loss);
+/* The solver's error prefix for config problems: "file: error: " when the
+ * solver's position is known. */
+int cliff_solver_config_error(const CliffSolver *s, CliffError *err);
+
+/* Metrics CSV (metrics.c). */
+int cliff_metrics_open(CliffSolver *s, CliffError *err);
+void cliff_metrics_train(CliffSolver *s, double seconds);
+void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double value,
+                        double seconds);
+void cliff_metrics_close(CliffSolver *s);
+
+#endif

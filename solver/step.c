@@ -1,0 +1,294 @@
+/* The iteration loop (Caffe's Solver::Step / Solve and SGDSolver::ApplyUpdate,
+ * in cliff's order: normalize, measure, guard, clip, decay, update). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+#include "solver_impl.h"
+
+void cliff_solver_smooth_loss(CliffSolver *s, double loss)
+{
+    /* Mean of the last average_loss finite losses, kept as a ring. */
+    if (s->nlosses < s->average_loss) {
+        s->losses[s->nlosses++] = loss;
+        s->smoothed_loss = (s->smoothed_loss * (s->nlosses - 1) + loss) / s->nlosses;
+    } else {
+        s->smoothed_loss += (loss - s->losses[s->loss_pos]) / s->average_loss;
+        s->losses[s->loss_pos] = loss;
+        s->loss_pos = (s->loss_pos + 1) % s->average_loss;
+    }
+}
+
+/* Decay and update rule over every segment; g becomes the step, scratch
+ * history the new history. */
+static void compute_steps(CliffSolver *s, float rate)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    CliffNet *net = s->net;
+    CliffUpdateHyper hp = {sp->momentum, sp->momentum2, sp->delta, sp->rms_decay, s->iter};
+    const float weight_decay = sp->weight_decay;
+    for (int k = 0; k < s->nsegs; k++) {
+        const CliffSegment *seg = &s->segs[k];
+        float *w = net->param_slab + seg->offset, *g = net->grad_slab + seg->offset;
+        cliff_regularize(s->reg, seg->count, weight_decay * seg->decay_mult, w, g);
+        const float *hin[CLIFF_MAX_HISTORY];
+        float *hout[CLIFF_MAX_HISTORY];
+        for (int h = 0; h < s->nhist; h++) {
+            hin[h] = s->hist + (size_t)h * net->param_count + seg->offset;
+            hout[h] = s->hist_scratch + (size_t)h * net->param_count + seg->offset;
+        }
+        s->rule->update(seg->count, rate * seg->lr_mult, &hp, g, hin, hout);
+    }
+}
+
+/* 1 when every new history value and every w - step is finite; else 0 and
+ * *bad_param gets the first parameter blob at fault. */
+static int steps_finite(const CliffSolver *s, int *bad_param)
+{
+    const CliffNet *net = s->net;
+    for (int i = 0; i < net->nparams; i++) {
+        const CliffNetParam *p = &net->params[i];
+        const float *w = net->param_slab + p->offset, *g = net->grad_slab + p->offset;
+        int ok = 1;
+        for (size_t e = 0; e < p->count && ok; e++) ok = isfinite(w[e] - g[e]);
+        for (int h = 0; h < s->nhist && ok; h++)
+            ok = isfinite(cliff_sumsq(s->hist_scratch + (size_t)h * net->param_count + p->offset,
+                                      p->count));
+        if (!ok) {
+            *bad_param = i;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void apply_steps(CliffSolver *s)
+{
+    CliffNet *net = s->net;
+    float *w = net->param_slab;
+    const float *g = net->grad_slab;
+    for (size_t e = 0; e < net->param_count; e++) w[e] = w[e] - g[e];
+    float *t = s->hist;
+    s->hist = s->hist_scratch;
+    s->hist_scratch = t;
+}
+
+static void display(CliffSolver *s)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    if (!s->log) return;
+    double now = cliff_solver_now();
+    double dt = now - s->win_start;
+    CliffIterRecord r = {0};
+    r.iter = s->iter;
+    r.max_iter = sp->max_iter;
+    r.loss = s->stats.loss;
+    r.smoothed_loss = s->smoothed_loss;
+    r.lr = s->stats.lr;
+    r.grad_norm = s->stats.grad_norm;
+    r.clip_scale = s->stats.clip_scale;
+    r.clipped = s->stats.clip_scale < 1.0;
+    r.skipped = s->stats.last_skipped;
+    r.window = s->win_iters;
+    r.window_clipped = s->win_clipped;
+    r.window_skipped = s->win_skipped;
+    r.it_per_s = dt > 0 ? s->win_iters / dt : 0;
+    int left = sp->max_iter - s->iter - 1;
+    r.eta_s = r.it_per_s > 0 ? (left > 0 ? left : 0) / r.it_per_s : -1;
+    s->fmt->iteration(s->log, &r);
+    /* The train net's outputs of this iteration, as Caffe prints them. */
+    const CliffNet *net = s->net;
+    int idx = 0;
+    for (int o = 0; o < net->noutputs; o++) {
+        const CliffTensor *t = net->blobs[net->output_ids[o]];
+        for (size_t e = 0; e < t->count; e++, idx++)
+            s->fmt->output(s->log, "Train", 0, s->iter, idx, net->blob_names[net->output_ids[o]],
+                           t->data[e], net->output_loss_weight[o]);
+    }
+    if (sp->debug_info)
+        for (int i = 0; i < net->nparams; i++)
+            cliff_log_event(s->fmt, s->log, s->iter, "debug", "    grad norm %s = %.6g",
+                            net->params[i].name, s->param_norms[i]);
+    s->win_iters = s->win_clipped = s->win_skipped = 0;
+    s->win_start = now;
+}
+
+/* One training iteration at s->iter (not advanced here). Returns 1 for a bad
+ * step, 0 for a good one. */
+static int iteration(CliffSolver *s)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    CliffNet *net = s->net;
+    cliff_net_zero_grads(net);
+    double loss = 0;
+    for (int k = 0; k < sp->iter_size; k++) {
+        loss += cliff_net_forward(net);
+        cliff_net_backward(net);
+    }
+    loss /= sp->iter_size;
+    if (sp->iter_size > 1)
+        for (size_t e = 0; e < net->param_count; e++)
+            net->grad_slab[e] *= 1.0f / (float)sp->iter_size;
+
+    int bad_param = -1;
+    double norm = cliff_slab_norms(net->grad_slab, net->params, net->nparams, s->param_norms,
+                                   &bad_param);
+    float rate = s->lr_policy->rate(sp, s->iter, &s->current_step);
+    double scale = 1.0;
+    const char *why = NULL;
+    if (!isfinite(loss))
+        why = "non-finite loss";
+    else if (bad_param >= 0)
+        why = "non-finite gradient";
+    if (!why) {
+        if (s->clip) scale = s->clip->apply(net->grad_slab, net->params, net->nparams,
+                                            s->param_norms, norm, sp->clip_gradients);
+        compute_steps(s, rate);
+        if (steps_finite(s, &bad_param))
+            apply_steps(s);
+        else
+            why = "update would make weights or history non-finite";
+    }
+
+    s->stats.loss = loss;
+    s->stats.lr = rate;
+    s->stats.grad_norm = norm;
+    s->stats.clip_scale = scale;
+    s->stats.last_skipped = why != NULL;
+    s->win_iters++;
+    if (isfinite(loss)) cliff_solver_smooth_loss(s, loss);
+    if (why) {
+        s->consecutive_bad++;
+        s->skipped_total++;
+        s->win_skipped++;
+        cliff_log_event(s->fmt, s->log, s->iter, "skip",
+                        "skipped update: %s (loss %.6g, grad norm %.6g) in parameter '%s'; "
+                        "%d consecutive bad step(s) of max_bad_steps %d",
+                        why, loss, norm, bad_param >= 0 ? net->params[bad_param].name : "(loss)",
+                        s->consecutive_bad, (int)sp->max_bad_steps);
+    } else {
+        s->consecutive_bad = 0;
+        if (scale < 1.0) {
+            s->clipped_total++;
+            s->win_clipped++;
+        }
+    }
+    s->stats.clipped = s->clipped_total;
+    s->stats.skipped = s->skipped_total;
+    s->stats.consecutive_bad = s->consecutive_bad;
+    s->stats.smoothed_loss = s->smoothed_loss;
+    cliff_metrics_train(s, cliff_solver_now() - s->t0);
+    if (sp->display && s->iter % sp->display == 0) display(s);
+    return why != NULL;
+}
+
+int cliff_solver_test_all(CliffSolver *s, CliffError *err)
+{
+    (void)err;
+    const Cliff__SolverParameter *sp = s->sp;
+    for (int t = 0; t < s->ntest; t++) {
+        CliffNet *net = s->test_nets[t];
+        size_t nscores = 0;
+        for (int o = 0; o < net->noutputs; o++) nscores += net->blobs[net->output_ids[o]]->count;
+        double *scores = calloc(nscores + 1, sizeof *scores);
+        if (!scores) return cliff_error_set(err, "out of memory");
+        double loss = 0;
+        for (int i = 0; i < s->test_iter[t]; i++) {
+            loss += cliff_net_forward(net);
+            size_t k = 0;
+            for (int o = 0; o < net->noutputs; o++) {
+                const CliffTensor *b = net->blobs[net->output_ids[o]];
+                for (size_t e = 0; e < b->count; e++) scores[k++] += b->data[e];
+            }
+        }
+        cliff_log_event(s->fmt, s->log, s->iter, "test", "Testing net (#%d)", t);
+        double n = s->test_iter[t] > 0 ? s->test_iter[t] : 1;
+        if (sp->test_compute_loss)
+            cliff_log_event(s->fmt, s->log, s->iter, "test", "Test loss: %.6g", loss / n);
+        size_t k = 0;
+        double secs = cliff_solver_now() - s->t0;
+        for (int o = 0; o < net->noutputs; o++) {
+            const CliffTensor *b = net->blobs[net->output_ids[o]];
+            const char *name = net->blob_names[net->output_ids[o]];
+            for (size_t e = 0; e < b->count; e++, k++) {
+                double mean = scores[k] / n;
+                if (s->log)
+                    s->fmt->output(s->log, "Test", t, s->iter, (int)k, name, mean,
+                                   net->output_loss_weight[o]);
+                cliff_metrics_test(s, t, name, mean, secs);
+            }
+        }
+        free(scores);
+    }
+    return 0;
+}
+
+static int due_test(const CliffSolver *s)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    return s->ntest && sp->test_interval > 0 && s->iter % sp->test_interval == 0 &&
+           (s->iter > 0 || sp->test_initialization);
+}
+
+int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    if (!s->t0) s->t0 = cliff_solver_now();
+    if (cliff_metrics_open(s, err)) return -1;
+    s->win_start = cliff_solver_now();
+    int stop_iter = s->iter + iters;
+    while (s->iter < stop_iter) {
+        if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
+        iteration(s);
+        s->iter++;
+        s->stats.iter = s->iter;
+        if (s->consecutive_bad >= sp->max_bad_steps) {
+            CliffError serr;
+            int snap = cliff_solver_snapshot(s, &serr);
+            cliff_error_set(err,
+                            "iteration %d: %d consecutive bad steps (max_bad_steps %d): "
+                            "the gradient or update is non-finite; stopping. %s%s",
+                            s->iter - 1, s->consecutive_bad, (int)sp->max_bad_steps,
+                            snap ? "Snapshot of the last good state FAILED: "
+                                 : "Last good state saved in ",
+                            snap ? serr.msg : s->stats.last_snapshot);
+            cliff_log_event(s->fmt, s->log, s->iter, "error", "%s", err->msg);
+            return -1;
+        }
+        int want_snapshot = (sp->snapshot > 0 && s->iter % sp->snapshot == 0) || s->req_snapshot;
+        s->req_snapshot = 0;
+        if (want_snapshot && cliff_solver_snapshot(s, err)) return -1;
+        if (s->req_stop) {
+            s->stats.stopped_early = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+int cliff_solver_solve(CliffSolver *s, CliffError *err)
+{
+    const Cliff__SolverParameter *sp = s->sp;
+    const CliffNet *net = s->net;
+    cliff_log_event(s->fmt, s->log, s->iter, "start",
+                    "Solving %s: type %s, lr_policy %s, base_lr %g, iter_size %d, "
+                    "clip_gradients %g%s%s, random_seed %llu, %zu parameters in %d blobs",
+                    net->name ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
+                    (double)sp->base_lr, (int)sp->iter_size, (double)sp->clip_gradients,
+                    s->clip ? " " : " (off)", s->clip ? s->clip->name : "",
+                    (unsigned long long)s->seed, net->param_count, net->nparams);
+    if (cliff_solver_step(s, sp->max_iter - s->iter, err)) return -1;
+    if (s->stats.stopped_early) {
+        cliff_log_event(s->fmt, s->log, s->iter, "stop", "Optimization stopped early.");
+        return 0;
+    }
+    if (sp->snapshot_after_train && s->last_snapshot_iter != s->iter &&
+        cliff_solver_snapshot(s, err))
+        return -1;
+    if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
+    cliff_log_event(s->fmt, s->log, s->iter, "done",
+                    "Optimization Done: %lld of %d iterations clipped, %lld skipped.",
+                    s->clipped_total, s->iter, s->skipped_total);
+    return 0;
+}
