@@ -1,0 +1,155 @@
+/* Gradient norms and clip policies on flat slabs laid out by hand-made
+ * CliffNetParam tables. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "clip.h"
+
+/* Two blobs: 3 + 4 floats. */
+static CliffNetParam params[2] = {
+    {.name = "a/0", .offset = 0, .count = 3, .lr_mult = 1, .decay_mult = 1},
+    {.name = "a/1", .offset = 3, .count = 4, .lr_mult = 1, .decay_mult = 1},
+};
+
+static void test_norms(void)
+{
+    /* blob 0: (3, 4, 0) -> 5; blob 1: (1, 2, 2, 0) -> 3; global sqrt(34) */
+    float g[7] = {3, 4, 0, 1, 2, 2, 0};
+    double pn[2];
+    int bad;
+    double n = cliff_slab_norms(g, params, 2, pn, &bad);
+    CHECK_NEAR(pn[0], 5.0, 1e-15);
+    CHECK_NEAR(pn[1], 3.0, 1e-15);
+    CHECK_NEAR(n, sqrt(34.0), 1e-15);
+    CHECK(bad == -1);
+}
+
+static void test_norm_huge_is_finite(void)
+{
+    /* 1e30 per element: squares are 1e60, far beyond float but fine in double. */
+    float g[7];
+    for (int i = 0; i < 7; i++) g[i] = 1e30f;
+    double pn[2];
+    int bad;
+    double n = cliff_slab_norms(g, params, 2, pn, &bad);
+    CHECK(isfinite(n));
+    CHECK_NEAR(n / (1e30 * sqrt(7.0)), 1.0, 1e-6);
+    CHECK(bad == -1);
+    /* The largest finite floats too. */
+    for (int i = 0; i < 7; i++) g[i] = FLT_MAX;
+    n = cliff_slab_norms(g, params, 2, pn, &bad);
+    CHECK(isfinite(n));
+    CHECK_NEAR(n / ((double)FLT_MAX * sqrt(7.0)), 1.0, 1e-6);
+    /* Tiny denormals do not vanish. */
+    for (int i = 0; i < 7; i++) g[i] = 1e-44f;
+    n = cliff_slab_norms(g, params, 2, pn, &bad);
+    CHECK(n > 0);
+}
+
+static void test_norm_nonfinite(void)
+{
+    float g[7] = {1, 1, 1, 1, 1, 1, 1};
+    double pn[2];
+    int bad;
+    g[5] = NAN;
+    double n = cliff_slab_norms(g, params, 2, pn, &bad);
+    CHECK(!isfinite(n));
+    CHECK(bad == 1);
+    g[5] = 1;
+    g[0] = -INFINITY;
+    n = cliff_slab_norms(g, params, 2, pn, &bad);
+    CHECK(!isfinite(n));
+    CHECK(bad == 0);
+}
+
+static void test_global_above(void)
+{
+    float g[7] = {3, 4, 0, 1, 2, 2, 0};
+    double pn[2];
+    double n = cliff_slab_norms(g, params, 2, pn, NULL);
+    const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
+    CHECK(c != NULL);
+    double scale = c->apply(g, params, 2, pn, n, 1.0);
+    CHECK_NEAR(scale, 1.0 / sqrt(34.0), 1e-12);
+    double after = cliff_slab_norms(g, params, 2, pn, NULL);
+    CHECK(fabs(after - 1.0) <= 1e-6);
+    /* direction kept */
+    CHECK_NEAR(g[1] / g[0], 4.0 / 3.0, 1e-6);
+}
+
+static void test_global_below_bit_identical(void)
+{
+    float g[7] = {0.1f, -0.2f, 0.3f, 1e-8f, 0.123456789f, -0.5f, 0.0f};
+    float copy[7];
+    memcpy(copy, g, sizeof g);
+    double pn[2];
+    double n = cliff_slab_norms(g, params, 2, pn, NULL);
+    const CliffClipPolicy *c = cliff_clip_policy_find(NULL); /* default: global_norm */
+    CHECK(c && strcmp(c->name, "global_norm") == 0);
+    CHECK(c->apply(g, params, 2, pn, n, 10.0) == 1.0);
+    CHECK(memcmp(g, copy, sizeof g) == 0);
+    /* exactly at the threshold: not clipped either (Caffe: norm > C) */
+    CHECK(c->apply(g, params, 2, pn, n, n) == 1.0);
+    CHECK(memcmp(g, copy, sizeof g) == 0);
+}
+
+static void test_global_huge_clips_finite(void)
+{
+    float g[7];
+    for (int i = 0; i < 7; i++) g[i] = 1e30f;
+    double pn[2];
+    double n = cliff_slab_norms(g, params, 2, pn, NULL);
+    const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
+    double scale = c->apply(g, params, 2, pn, n, 1.0);
+    CHECK(scale > 0 && scale < 1);
+    for (int i = 0; i < 7; i++) CHECK(isfinite(g[i]));
+    double after = cliff_slab_norms(g, params, 2, pn, NULL);
+    CHECK(fabs(after - 1.0) <= 1e-6);
+    /* FLT_MAX everywhere: the scale (~1e-39) is a float denormal; scaling in
+     * double keeps full precision. */
+    for (int i = 0; i < 7; i++) g[i] = FLT_MAX;
+    n = cliff_slab_norms(g, params, 2, pn, NULL);
+    c->apply(g, params, 2, pn, n, 0.5);
+    after = cliff_slab_norms(g, params, 2, pn, NULL);
+    CHECK(fabs(after - 0.5) <= 0.5e-6);
+}
+
+static void test_per_param(void)
+{
+    float g[7] = {3, 4, 0, 1, 2, 2, 0}; /* norms 5 and 3 */
+    double pn[2];
+    double n = cliff_slab_norms(g, params, 2, pn, NULL);
+    const CliffClipPolicy *c = cliff_clip_policy_find("per_param_norm");
+    CHECK(c != NULL);
+    float blob1[4];
+    memcpy(blob1, g + 3, sizeof blob1);
+    double scale = c->apply(g, params, 2, pn, n, 4.0);
+    CHECK_NEAR(scale, 0.8, 1e-12);
+    cliff_slab_norms(g, params, 2, pn, NULL);
+    CHECK(fabs(pn[0] - 4.0) <= 4e-6);
+    CHECK(memcmp(g + 3, blob1, sizeof blob1) == 0); /* below: untouched */
+}
+
+static void test_table(void)
+{
+    CHECK(cliff_clip_policy_count() == 2);
+    CHECK(cliff_clip_policy_find("global") == NULL);
+    char buf[64];
+    CHECK(strcmp(cliff_clip_policy_names(buf, sizeof buf), "global_norm, per_param_norm") == 0);
+}
+
+int main(void)
+{
+    RUN(test_norms);
+    RUN(test_norm_huge_is_finite);
+    RUN(test_norm_nonfinite);
+    RUN(test_global_above);
+    RUN(test_global_below_bit_identical);
+    RUN(test_global_huge_clips_finite);
+    RUN(test_per_param);
+    RUN(test_table);
+    return test_main_end();
+}
