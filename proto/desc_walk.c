@@ -468,9 +468,10 @@ static int parse_int_literal(const char *s, size_t len, uint64_t *mag, int *neg)
 }
 
 /* Validates a float literal and converts it: [+-] digits [. digits] [e[+-]digits]
- * [f|F], ".5", "5.", inf, infinity, nan (any case). Returns 0, -1 malformed,
- * -2 out of double range. */
-static int parse_float_literal(const char *s, size_t len, double *out)
+ * [f|F], ".5", "5.", inf, infinity, nan (any case). Float fields convert with
+ * strtof (correctly rounded, no double rounding). Returns 0, -1 malformed,
+ * -2 out of range. */
+static int parse_float_literal(const char *s, size_t len, int is_float, double *out)
 {
     char buf[128];
     size_t i = 0;
@@ -500,7 +501,7 @@ static int parse_float_literal(const char *s, size_t len, double *out)
     if ((buf[i] == 'f' || buf[i] == 'F') && i + 1 == len) buf[i] = 0;
     else if (i != len) return -1;
     errno = 0;
-    double v = strtod(buf, NULL);
+    double v = is_float ? (double)strtof(buf, NULL) : strtod(buf, NULL);
     if (errno == ERANGE && isinf(v)) return -2;
     *out = v;
     return 0;
@@ -587,11 +588,10 @@ static int parse_scalar(const ProtobufCMessage *m, const ProtobufCFieldDescripto
     case PROTOBUF_C_TYPE_FLOAT:
     case PROTOBUF_C_TYPE_DOUBLE: {
         double v;
-        int rc = parse_float_literal(s, len, &v);
+        int rc = parse_float_literal(s, len, f->type == PROTOBUF_C_TYPE_FLOAT, &v);
         if (rc == -1)
             return cliff_error_set(err, "invalid value '%s' for %s (expected a number)", q, label);
-        if (rc == -2 || (f->type == PROTOBUF_C_TYPE_FLOAT && isfinite(v) && fabs(v) > FLT_MAX))
-            return cliff_error_set(err, "value %s is out of range for %s", q, label);
+        if (rc == -2) return cliff_error_set(err, "value %s is out of range for %s", q, label);
         if (f->type == PROTOBUF_C_TYPE_FLOAT) *(float *)val = (float)v;
         else *(double *)val = v;
         return 0;

@@ -443,7 +443,7 @@ static int parse_body(Parser *P, ProtobufCMessage *m, int fresh, char closer, co
                 goto out;
             }
             if (!fresh && !P->allow_override && cliff_field_is_set(m, f) &&
-                f->label != PROTOBUF_C_LABEL_REQUIRED) {
+                f->label != PROTOBUF_C_LABEL_REQUIRED && f->type != PROTOBUF_C_TYPE_MESSAGE) {
                 perr(P, t.line, t.col, "%s.%s is already set", desc->short_name, f->name);
                 goto out;
             }
@@ -487,6 +487,7 @@ static int run(Parser *P, ProtobufCMessage *m, int fresh)
         cliff_src_linecol(P->src, bad, &line, &col);
         return pwrap(P, line, col);
     }
+    if (P->len >= 3 && !memcmp(P->src, "\xEF\xBB\xBF", 3)) P->pos = 3; /* byte-order mark */
     Tok top = {T_EOF, "", 0, 1, 1};
     return parse_body(P, m, fresh, 0, &top, 0);
 }

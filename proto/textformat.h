@@ -19,8 +19,10 @@ ProtobufCMessage *cliff_text_parse(const ProtobufCMessageDescriptor *desc, const
                                    const char *src, size_t len, CliffSrcMap *map,
                                    CliffError *err);
 
-/* Parses into an existing message: singular fields given in src must not be set
- * already unless allow_override; repeated fields append. */
+/* Parses into an existing message: singular scalar fields given in src must
+ * not be set already unless allow_override (then they are replaced); message
+ * fields merge into the existing sub-message; repeated fields append. On
+ * failure msg may be partly changed but stays valid (freeable). */
 int cliff_text_merge(ProtobufCMessage *msg, const char *path, const char *src, size_t len,
                      int allow_override, CliffSrcMap *map, CliffError *err);
 

@@ -1,8 +1,12 @@
 /* Text-format reader and writer on Caffe's schema: parsing, printing, round
  * trips (compared as packed bytes), positions in the source map and errors. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alltypes.h"
 #include "check.h"
 #include "cliff.pb-c.h"
 #include "desc_walk.h"
@@ -33,7 +37,7 @@ static char *round_trip(const ProtobufCMessageDescriptor *d, const ProtobufCMess
     if (!s) return NULL;
     ProtobufCMessage *again = parse(d, s, NULL, &err);
     if (!again) {
-        CHECK_FAILF("reparse failed: %s\n%s", err.msg, s);
+        CHECK_FAILF("reparse failed: %s\n%.400s", err.msg, s);
         return s;
     }
     CHECK(cliff_msg_equal(m, again) == 1);
@@ -142,10 +146,508 @@ static void test_errors(void)
                  "t.prototxt:1:7: error: unterminated string (missing closing \")");
 }
 
+/* ---- every scalar form, on the hand-written AllTypes descriptor ---------- */
+
+static AllTypes *all(const char *src, CliffError *err)
+{
+    return (AllTypes *)parse(&all_types_descriptor, src, NULL, err);
+}
+
+/* Parses "req: 0 <src>" and returns the message (NULL + FAIL on error). */
+static AllTypes *all_ok(const char *src)
+{
+    char buf[512];
+    CliffError err;
+    snprintf(buf, sizeof buf, "req: 0 %s", src);
+    AllTypes *a = all(buf, &err);
+    if (!a) CHECK_FAILF("'%s' failed: %s", src, err.msg);
+    return a;
+}
+
+/* Expects "req: 0 <src>" to fail with the message (after "error: ") want. */
+static void all_bad(const char *src, const char *want)
+{
+    char buf[512];
+    CliffError err = {{0}};
+    snprintf(buf, sizeof buf, "req: 0 %s", src);
+    AllTypes *a = all(buf, &err);
+    if (a) {
+        CHECK_FAILF("'%s' was accepted", src);
+        protobuf_c_message_free_unpacked(&a->base, NULL);
+        return;
+    }
+    const char *e = strstr(err.msg, "error: ");
+    if (!e || strcmp(e + 7, want) != 0) CHECK_FAILF("'%s':\n  got  '%s'\n  want '%s'", src, err.msg, want);
+}
+
+#define FREE(a) protobuf_c_message_free_unpacked(&(a)->base, NULL)
+
+static void test_integers(void)
+{
+    AllTypes *a;
+    if ((a = all_ok("i32: -2147483648 si32: 2147483647 sf32: -0x80000000 u32: 4294967295 "
+                    "fx32: 0xFFFFFFFF"))) {
+        CHECK(a->has_i32 && a->i32 == INT32_MIN);
+        CHECK(a->has_si32 && a->si32 == INT32_MAX);
+        CHECK(a->has_sf32 && a->sf32 == INT32_MIN);
+        CHECK(a->has_u32 && a->u32 == UINT32_MAX);
+        CHECK(a->has_fx32 && a->fx32 == UINT32_MAX);
+        CHECK(!a->has_i64 && !a->has_u64);
+        FREE(a);
+    }
+    if ((a = all_ok("i64: -9223372036854775808 si64: 9223372036854775807 sf64: -1 "
+                    "u64: 18446744073709551615 fx64: 0xffffffffffffffff"))) {
+        CHECK(a->i64 == INT64_MIN && a->si64 == INT64_MAX && a->sf64 == -1);
+        CHECK(a->u64 == UINT64_MAX && a->fx64 == UINT64_MAX);
+        FREE(a);
+    }
+    if ((a = all_ok("i32: 017 u32: 0 si32: +12 i64: 0x7FFFFFFFFFFFFFFF u64: 01777777777777777777777"))) {
+        CHECK(a->i32 == 15 && a->u32 == 0 && a->si32 == 12);
+        CHECK(a->i64 == INT64_MAX && a->u64 == UINT64_MAX);
+        FREE(a);
+    }
+    all_bad("i32: 2147483648", "value 2147483648 is out of range for AllTypes.i32 (int32)");
+    all_bad("i32: -2147483649", "value -2147483649 is out of range for AllTypes.i32 (int32)");
+    all_bad("sf32: 0x80000000", "value 0x80000000 is out of range for AllTypes.sf32 (sfixed32)");
+    all_bad("u32: 4294967296", "value 4294967296 is out of range for AllTypes.u32 (uint32)");
+    all_bad("u32: -1", "value -1 is out of range for AllTypes.u32 (uint32)");
+    all_bad("fx64: -1", "value -1 is out of range for AllTypes.fx64 (fixed64)");
+    all_bad("i64: 9223372036854775808",
+            "value 9223372036854775808 is out of range for AllTypes.i64 (int64)");
+    all_bad("i64: -9223372036854775809",
+            "value -9223372036854775809 is out of range for AllTypes.i64 (int64)");
+    all_bad("u64: 18446744073709551616",
+            "value 18446744073709551616 is out of range for AllTypes.u64 (uint64)");
+    all_bad("u64: 0x10000000000000000",
+            "value 0x10000000000000000 is out of range for AllTypes.u64 (uint64)");
+    all_bad("i32: 08", "invalid value '08' for AllTypes.i32 (int32) (expected an integer)");
+    all_bad("i32: 1.0", "invalid value '1.0' for AllTypes.i32 (int32) (expected an integer)");
+    all_bad("i32: 1e3", "invalid value '1e3' for AllTypes.i32 (int32) (expected an integer)");
+    all_bad("i32: 0x", "invalid value '0x' for AllTypes.i32 (int32) (expected an integer)");
+    all_bad("i32: --1", "invalid value '--1' for AllTypes.i32 (int32) (expected an integer)");
+    all_bad("i32: abc", "invalid value 'abc' for AllTypes.i32 (int32) (expected an integer)");
+    all_bad("i32: \"5\"", "AllTypes.i32 (int32) takes an unquoted value, found the string \"5\"");
+}
+
+static void test_floats(void)
+{
+    AllTypes *a;
+    if ((a = all_ok("rf: [1e-4, .5, 5., inf, -inf, nan, infinity, -Infinity, 1.5f, 2F, 1E+2, "
+                    "-0, 3.4028235e38, 7, -2.5e-3f, NaN, 1e-50]"))) {
+        CHECK(a->n_rf == 17);
+        if (a->n_rf == 17) {
+            CHECK(a->rf[0] == 1e-4f && a->rf[1] == 0.5f && a->rf[2] == 5.0f);
+            CHECK(isinf(a->rf[3]) && a->rf[3] > 0 && isinf(a->rf[4]) && a->rf[4] < 0);
+            CHECK(isnan(a->rf[5]) && isinf(a->rf[6]) && a->rf[7] == -INFINITY);
+            CHECK(a->rf[8] == 1.5f && a->rf[9] == 2.0f && a->rf[10] == 100.0f);
+            CHECK(a->rf[11] == 0.0f && signbit(a->rf[11]));
+            CHECK(a->rf[12] == FLT_MAX && a->rf[13] == 7.0f && a->rf[14] == -2.5e-3f);
+            CHECK(isnan(a->rf[15]) && a->rf[16] == 0.0f);
+        }
+        FREE(a);
+    }
+    if ((a = all_ok("db: 0.1 rdb: [1e308, 4.9e-324, -1.7976931348623157e308]"))) {
+        CHECK(a->has_db && a->db == 0.1);
+        CHECK(a->n_rdb == 3 && a->rdb[0] == 1e308 && a->rdb[1] == 4.9e-324 &&
+              a->rdb[2] == -DBL_MAX);
+        FREE(a);
+    }
+    all_bad("fl: 3.5e38", "value 3.5e38 is out of range for AllTypes.fl (float)");
+    all_bad("db: 1e309", "value 1e309 is out of range for AllTypes.db (double)");
+    const char *malformed[] = {"1.2.3", "e5", "1e", "0x1p3", "nanx", ".", "-", "1ff", "1f5",
+                               "inf.", "+-1", "1e+"};
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+        char src[64], want[160];
+        snprintf(src, sizeof src, "fl: %s", malformed[i]);
+        snprintf(want, sizeof want,
+                 "invalid value '%s' for AllTypes.fl (float) (expected a number)", malformed[i]);
+        all_bad(src, want);
+    }
+}
+
+static void test_bools_and_enums(void)
+{
+    const char *yes[] = {"true", "True", "t", "1"}, *no[] = {"false", "False", "f", "0"};
+    for (int i = 0; i < 4; i++) {
+        char src[32];
+        AllTypes *a;
+        snprintf(src, sizeof src, "b: %s", yes[i]);
+        if ((a = all_ok(src))) {
+            CHECK(a->has_b && a->b == 1);
+            FREE(a);
+        }
+        snprintf(src, sizeof src, "b: %s", no[i]);
+        if ((a = all_ok(src))) {
+            CHECK(a->has_b && a->b == 0);
+            FREE(a);
+        }
+    }
+    all_bad("b: TRUE", "invalid value 'TRUE' for AllTypes.b (bool) (expected true or false)");
+    all_bad("b: yes", "invalid value 'yes' for AllTypes.b (bool) (expected true or false)");
+    all_bad("b: 2", "invalid value '2' for AllTypes.b (bool) (expected true or false)");
+
+    AllTypes *a;
+    if ((a = all_ok("color: BLUE rc: [RED, 1, -2, GREEN]"))) {
+        CHECK(a->has_color && a->color == ALL_BLUE);
+        CHECK(a->n_rc == 4 && a->rc[0] == ALL_RED && a->rc[1] == ALL_GREEN &&
+              a->rc[2] == ALL_BLUE && a->rc[3] == ALL_GREEN);
+        FREE(a);
+    }
+    all_bad("color: Red", "enum Color has no value 'Red' (did you mean 'RED'?) for "
+                          "AllTypes.color (enum Color)");
+    all_bad("color: PURPLE", "enum Color has no value 'PURPLE' for AllTypes.color (enum Color)");
+    all_bad("color: 5", "5 is not a value of enum Color (for AllTypes.color (enum Color))");
+    all_bad("color: \"RED\"",
+            "AllTypes.color (enum Color) takes an unquoted value, found the string \"RED\"");
+}
+
+static void test_strings_and_bytes(void)
+{
+    AllTypes *a;
+    if ((a = all_ok("s: \"a\\n\\t\\r\\\\\\'\\\"\\101\\x41\\x7e\\?\" rs: 'ab' \"cd\"\n 'e' "
+                    "rs: 'say \"hi\"' rs: \"h\xc3\xa9llo\" rs: ''"))) {
+        CHECK(a->s && strcmp(a->s, "a\n\t\r\\'\"AA~?") == 0);
+        CHECK(a->n_rs == 4);
+        if (a->n_rs == 4) {
+            CHECK(strcmp(a->rs[0], "abcde") == 0);
+            CHECK(strcmp(a->rs[1], "say \"hi\"") == 0);
+            CHECK(strcmp(a->rs[2], "h\xc3\xa9llo") == 0);
+            CHECK(strcmp(a->rs[3], "") == 0);
+        }
+        FREE(a);
+    }
+    if ((a = all_ok("by: \"\\0\\377\\x00z\\1234\" rb: ['', \"\\x1\"]"))) {
+        static const uint8_t want[] = {0, 255, 0, 'z', 0123, '4'};
+        CHECK(a->has_by && a->by.len == 6 && memcmp(a->by.data, want, 6) == 0);
+        CHECK(a->n_rb == 2 && a->rb[0].len == 0 && a->rb[1].len == 1 && a->rb[1].data[0] == 1);
+        FREE(a);
+    }
+    all_bad("s: \"a\\0b\"", "string for AllTypes.s (string) contains a NUL byte");
+    all_bad("s: abc", "expected a quoted string for AllTypes.s (string), found 'abc'");
+    all_bad("s: \"\\q\"", "unknown escape sequence '\\q' in string");
+    all_bad("s: \"\\400\"", "octal escape '\\400' is above \\377");
+    all_bad("s: \"\\xg\"", "\\x escape without hex digits");
+    all_bad("s: \"abc\n\"", "unterminated string (missing closing \")");
+    all_bad("s: 'abc", "unterminated string (missing closing ')");
+}
+
+static void test_defaults(void)
+{
+    CliffError err;
+    AllTypes *a = all("req: 3", &err);
+    CHECK(a != NULL);
+    if (!a) return;
+    CHECK(!a->has_fl && a->fl == 0.5f && !a->has_color && a->color == ALL_GREEN);
+    CHECK(a->s == NULL && a->sd && strcmp(a->sd, "hi") == 0 && a->child == NULL);
+    char *s = cliff_text_print(&a->base);
+    CHECK(s && strcmp(s, "req: 3\n") == 0); /* defaults are not printed */
+    free(s);
+    FREE(a);
+    /* a string given equal to its default is present (printed and packed) */
+    if ((a = all_ok("sd: \"hi\""))) {
+        s = cliff_text_print(&a->base);
+        CHECK(s && strcmp(s, "sd: \"hi\"\nreq: 0\n") == 0);
+        free(s);
+        FREE(a);
+    }
+    /* Caffe's schema: unset solver fields read as Caffe's defaults */
+    Cliff__SolverParameter *sp = (Cliff__SolverParameter *)parse(
+        &cliff__solver_parameter__descriptor, "base_lr: 0.01", NULL, &err);
+    CHECK(sp != NULL);
+    if (!sp) return;
+    CHECK(!sp->has_momentum && sp->momentum == 0.0f); /* caffe.proto: no default */
+    CHECK(!sp->has_clip_gradients && sp->clip_gradients == -1.0f);
+    CHECK(!sp->has_momentum2 && sp->momentum2 == 0.999f);
+    CHECK(!sp->has_delta && sp->delta == 1e-8f);
+    CHECK(!sp->has_random_seed && sp->random_seed == -1);
+    CHECK(!sp->has_solver_mode && sp->solver_mode == CLIFF__SOLVER_PARAMETER__SOLVER_MODE__GPU);
+    CHECK(sp->has_base_lr && sp->base_lr == 0.01f);
+    protobuf_c_message_free_unpacked(&sp->base, NULL);
+}
+
+static void test_writer_layout(void)
+{
+    AllTypes *a = all_ok("child { req: 1 s: \"tab\\t\\\"q\\\"\\\\\\001\" } i32: -5 fl: 0.1 db: 0.1 "
+               "by: \"\\000\\377\\n\\\"A\" color: BLUE rc: BLUE rc: 1 b: true u64: 18446744073709551615");
+    if (!a) return;
+    char *s = cliff_text_print(&a->base);
+    const char *want = "i32: -5\n"
+                       "u64: 18446744073709551615\n"
+                       "fl: 0.1\n"
+                       "db: 0.1\n"
+                       "b: true\n"
+                       "color: BLUE\n"
+                       "by: \"\\000\\377\\n\\\"A\"\n"
+                       "rc: BLUE\n"
+                       "rc: GREEN\n"
+                       "req: 0\n"
+                       "child {\n"
+                       "  s: \"tab\\t\\\"q\\\"\\\\\\001\"\n"
+                       "  req: 1\n"
+                       "}\n";
+    if (!s || strcmp(s, want) != 0) CHECK_FAILF("got:\n%s\nwant:\n%s", s ? s : "(null)", want);
+    free(s);
+    /* cliff_text_write writes the same bytes */
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (f) {
+        char buf[1024] = {0};
+        CHECK(cliff_text_write(f, &a->base) == 0);
+        rewind(f);
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        CHECK(n == strlen(want) && strcmp(buf, want) == 0);
+        fclose(f);
+    }
+    free(round_trip(&all_types_descriptor, &a->base));
+    FREE(a);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t xorshift(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Random bit patterns (every finite float/double, denormals included) print
+ * with the shortest exact form and read back bit for bit. */
+static void test_float_round_trip(void)
+{
+    AllTypes *a = all_ok("");
+    if (!a) return;
+    enum { N = 4000 };
+    a->rf = malloc(N * sizeof *a->rf);
+    a->rdb = malloc(N * sizeof *a->rdb);
+    CHECK(a->rf && a->rdb);
+    if (!a->rf || !a->rdb) return;
+    a->n_rf = a->n_rdb = N;
+    const float fspecial[] = {FLT_MIN, FLT_MAX, FLT_TRUE_MIN, -FLT_TRUE_MIN, 0.1f, 1.0f / 3,
+                              -0.0f, 16777217.0f, 1e-4f, 3e38f, INFINITY, NAN};
+    const double dspecial[] = {DBL_MIN, DBL_MAX, 4.9e-324, 0.1, 1.0 / 3, -0.0,
+                               9007199254740993.0, 1e-4, -INFINITY, -NAN};
+    for (int i = 0; i < N; i++) {
+        uint32_t fb;
+        uint64_t db;
+        do {
+            fb = (uint32_t)xorshift();
+            memcpy(&a->rf[i], &fb, 4);
+        } while (!isfinite(a->rf[i]));
+        do {
+            db = xorshift();
+            memcpy(&a->rdb[i], &db, 8);
+        } while (!isfinite(a->rdb[i]));
+    }
+    memcpy(a->rf, fspecial, sizeof fspecial);
+    memcpy(a->rdb, dspecial, sizeof dspecial);
+    char *s = round_trip(&all_types_descriptor, &a->base);
+    CHECK(s && strstr(s, "rf: 0.1\n") && strstr(s, "rf: 0.33333334\n") &&
+          strstr(s, "rf: 1e-45\n") && strstr(s, "rf: -0\n") && strstr(s, "rf: nan\n"));
+    CHECK(s && strstr(s, "rdb: 0.1\n") && strstr(s, "rdb: 0.3333333333333333\n") &&
+          strstr(s, "rdb: 9007199254740992\n") && strstr(s, "rdb: -nan\n") &&
+          strstr(s, "rdb: 4.9406564584124654e-324\n") == NULL && strstr(s, "rdb: 5e-324\n"));
+    free(s);
+    FREE(a);
+}
+
+/* Every byte value in a bytes field, and UTF-8 in a string, survive a round trip. */
+static void test_bytes_round_trip(void)
+{
+    AllTypes *a = all_ok("s: \"\xe6\x97\xa5\xe6\x9c\xac \\t\"");
+    if (!a) return;
+    a->by.data = malloc(256);
+    if (!a->by.data) return;
+    for (int i = 0; i < 256; i++) a->by.data[i] = (uint8_t)(255 - i);
+    a->by.len = 256;
+    a->has_by = 1;
+    char *s = round_trip(&all_types_descriptor, &a->base);
+    CHECK(s && strstr(s, "s: \"\xe6\x97\xa5\xe6\x9c\xac \\t\"\n")); /* raw UTF-8 kept */
+    free(s);
+    FREE(a);
+}
+
+static void test_lists_and_separators(void)
+{
+    AllTypes *a;
+    if ((a = all_ok("rf: [] rf: [1, 2]; rf: 3, kids [ {req: 1}, <req: 2> ] kids: [] kids { req: 3 };"
+                    "child: < req: 4; child: { req: 5 } >"))) {
+        CHECK(a->n_rf == 3 && a->rf[0] == 1 && a->rf[1] == 2 && a->rf[2] == 3);
+        CHECK(a->n_kids == 3 && a->kids[0]->req == 1 && a->kids[1]->req == 2 &&
+              a->kids[2]->req == 3);
+        CHECK(a->child && a->child->req == 4 && a->child->child && a->child->child->req == 5);
+        FREE(a);
+    }
+    all_bad("i32: [1]", "AllTypes.i32 is not repeated; a list needs a repeated field");
+    all_bad("child: [ {req: 1} ]", "AllTypes.child is not repeated; a list needs a repeated field");
+    all_bad("rf: [1 2]", "expected ',' or ']' in the list of rf, found '2'");
+    all_bad("rf: [1,]", "expected a value for AllTypes.rf (float), found ']'");
+    all_bad("rf: [1", "expected ',' or ']' in the list of rf, found end of input");
+    all_bad("kids: [ {req: 1} {req: 2} ]", "expected ',' or ']' in the list of kids, found '{'");
+    all_bad("kids: [ 1 ]", "expected '{' for an element of AllTypes.kids (message AllTypes), found '1'");
+    all_bad("i32 5", "expected ':' after field name 'i32', found '5'");
+    all_bad("i32 { }", "AllTypes.i32 is int32, not a message");
+    all_bad("i32: { }", "AllTypes.i32 is int32, not a message; found '{'");
+    all_bad("child: 5", "AllTypes.child is message AllTypes; expected '{', found '5'");
+    all_bad("child { req: 1 >", "expected '}' to close 'child' (line 1), found '>'");
+    all_bad("i32: 1 i32: 2", "AllTypes.i32 is given twice (first at line 1)");
+    all_bad("child { req: 1 } child { req: 2 }", "AllTypes.child is given twice (first at line 1)");
+    all_bad("i32: 1 ;;", "expected a field name of AllTypes, found ';'");
+    all_bad("[ext.field]: 1", "expected a field name of AllTypes, found '['");
+    all_bad("i32: 1 @", "unexpected character '@'");
+    all_bad("i32: 1 \xc3\xa9", "unexpected character '\xc3\xa9'");
+    all_bad("i32: 1 \x01", "unexpected control character 0x01");
+    all_bad("I32: 1", "AllTypes has no field 'I32' (did you mean 'i32'?)");
+    all_bad("zzzzzz: 1", "AllTypes has no field 'zzzzzz'");
+}
+
+static void test_required(void)
+{
+    expect_error(&all_types_descriptor, "i32: 1",
+                 "t.prototxt:1:1: error: AllTypes is missing required field 'req'");
+    expect_error(&all_types_descriptor, "req: 1\n  child {\n i32: 2 }",
+                 "t.prototxt:2:3: error: AllTypes is missing required field 'req'");
+    expect_error(&all_types_descriptor, "req: 1 kids: [ {req: 1}, {} ]",
+                 "t.prototxt:1:26: error: AllTypes is missing required field 'req'");
+    expect_error(&all_types_descriptor, "req: 1 req: 2",
+                 "t.prototxt:1:8: error: AllTypes.req is given twice (first at line 1)");
+}
+
+/* Builds "req: 0 " + n levels of `child { req: 0 ` + closers. */
+static char *nested(int n, const char *open, const char *close)
+{
+    size_t cap = 16 + (size_t)n * (strlen(open) + strlen(close) + 8);
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    char *p = s + sprintf(s, "req: 0 ");
+    for (int i = 0; i < n; i++) p += sprintf(p, "%s", open);
+    for (int i = 0; i < n; i++) p += sprintf(p, "%s", close);
+    return s;
+}
+
+static void test_depth_bound(void)
+{
+    CliffError err;
+    char *s = nested(CLIFF_CONFIG_MAX_DEPTH, "child { req: 0 ", "} ");
+    AllTypes *a = s ? all(s, &err) : NULL;
+    CHECK(a != NULL); /* exactly at the bound */
+    if (a) FREE(a);
+    free(s);
+    s = nested(CLIFF_CONFIG_MAX_DEPTH + 1, "child { req: 0 ", "} ");
+    a = s ? all(s, &err) : NULL;
+    CHECK(a == NULL && strstr(err.msg, "t.prototxt:1:968: error: nesting deeper than 64 levels"));
+    if (a) FREE(a);
+    free(s);
+    s = nested(CLIFF_CONFIG_MAX_DEPTH + 1, "kids: [ { req: 0 ", "} ] ");
+    a = s ? all(s, &err) : NULL;
+    CHECK(a == NULL && strstr(err.msg, "error: nesting deeper than 64 levels"));
+    if (a) FREE(a);
+    free(s);
+    /* far deeper than the bound: an error, not a stack overflow */
+    s = nested(100000, "child{", "}");
+    a = s ? all(s, &err) : NULL;
+    CHECK(a == NULL && strstr(err.msg, "error: nesting deeper than 64 levels"));
+    if (a) FREE(a);
+    free(s);
+}
+
+static void test_size_and_encoding(void)
+{
+    CliffError err;
+    size_t big = CLIFF_CONFIG_MAX_BYTES + 1;
+    char *s = malloc(big);
+    CHECK(s != NULL);
+    if (s) {
+        memset(s, ' ', big);
+        ProtobufCMessage *m = cliff_text_parse(&all_types_descriptor, "big.prototxt", s, big,
+                                               NULL, &err);
+        CHECK(m == NULL && strcmp(err.msg, "big.prototxt: error: input is larger than 64 MiB") == 0);
+        free(s);
+    }
+    static const struct {
+        const char *src;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"req: 0\ns: \"a\0\"", 15, "t.prototxt:2:6: error: NUL byte in input"},
+        {"req: 0 # \xff\n", 11, "t.prototxt:1:10: error: invalid UTF-8 (byte 0xff)"},
+        {"req: 0\n s: \"\xc0\x80\"", 16, "t.prototxt:2:6: error: invalid UTF-8 (byte 0xc0)"},
+        {"req: 0 s: \"\xed\xa0\x80\"", 17, "t.prototxt:1:12: error: invalid UTF-8 (byte 0xed)"},
+        {"req: 0 s: \"\xe2\x82", 13, "t.prototxt:1:12: error: invalid UTF-8 (byte 0xe2)"},
+        {"req: 0 s: \"\xf4\x90\x80\x80\"", 16, "t.prototxt:1:12: error: invalid UTF-8 (byte 0xf4)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ProtobufCMessage *m = cliff_text_parse(&all_types_descriptor, "t.prototxt", cases[i].src,
+                                               cases[i].len, NULL, &err);
+        CHECK(m == NULL);
+        if (m) protobuf_c_message_free_unpacked(m, NULL);
+        else if (strcmp(err.msg, cases[i].want))
+            CHECK_FAILF("case %zu: got '%s' want '%s'", i, err.msg, cases[i].want);
+    }
+    /* a UTF-8 byte-order mark is skipped; columns count characters */
+    expect_error(&all_types_descriptor, "\xef\xbb\xbfreq: 0 s: \"\xc3\xa9\xc3\xa9\" x: 1",
+                 "t.prototxt:1:16: error: AllTypes has no field 'x'");
+    /* the empty input is the empty message */
+    ProtobufCMessage *m = cliff_text_parse(&cliff__net_parameter__descriptor, "e", "", 0, NULL, &err);
+    CHECK(m != NULL);
+    if (m) protobuf_c_message_free_unpacked(m, NULL);
+}
+
+static void test_merge(void)
+{
+    CliffError err;
+    AllTypes *a = all_ok("i32: 1 rf: 1 child { req: 1 i32: 2 }");
+    if (!a) return;
+    const char *more = "rf: 2 child { u32: 3 }";
+    CHECK(cliff_text_merge(&a->base, "m", more, strlen(more), 0, NULL, &err) == 0);
+    CHECK(a->n_rf == 2 && a->rf[1] == 2 && a->child->i32 == 2 && a->child->u32 == 3);
+    const char *again = "i32: 5";
+    CHECK(cliff_text_merge(&a->base, "m", again, strlen(again), 0, NULL, &err) == -1);
+    CHECK(strcmp(err.msg, "m:1:1: error: AllTypes.i32 is already set") == 0);
+    CHECK(cliff_text_merge(&a->base, "m", again, strlen(again), 1, NULL, &err) == 0);
+    CHECK(a->i32 == 5);
+    const char *str = "s: 'x' s: 'y'";
+    CHECK(cliff_text_merge(&a->base, "m", str, 6, 1, NULL, &err) == 0);
+    CHECK(cliff_text_merge(&a->base, "m", str + 7, 6, 1, NULL, &err) == 0);
+    CHECK(strcmp(a->s, "y") == 0); /* the old string was freed (ASan checks) */
+    CHECK(cliff_text_merge(&a->base, "m", str, strlen(str), 1, NULL, &err) == -1);
+    FREE(a);
+}
+
+static void test_srcmap_rollback(void)
+{
+    CliffError err;
+    CliffSrcMap map;
+    cliff_srcmap_init(&map);
+    ProtobufCMessage *m = parse(&cliff__net_parameter__descriptor, "layer { name: 'a' }", &map, &err);
+    CHECK(m != NULL);
+    size_t n = map.n;
+    CHECK(n == 3); /* the net, the layer, the name */
+    ProtobufCMessage *bad = parse(&cliff__net_parameter__descriptor,
+                                  "layer { name: 'a' } layer { name: 1 }", &map, &err);
+    CHECK(bad == NULL && map.n == n);
+    if (m) protobuf_c_message_free_unpacked(m, NULL);
+    cliff_srcmap_free(&map);
+}
+
 int main(void)
 {
     RUN(test_layer_string);
     RUN(test_net);
     RUN(test_errors);
+    RUN(test_integers);
+    RUN(test_floats);
+    RUN(test_bools_and_enums);
+    RUN(test_strings_and_bytes);
+    RUN(test_defaults);
+    RUN(test_writer_layout);
+    RUN(test_float_round_trip);
+    RUN(test_bytes_round_trip);
+    RUN(test_lists_and_separators);
+    RUN(test_required);
+    RUN(test_depth_bound);
+    RUN(test_size_and_encoding);
+    RUN(test_merge);
+    RUN(test_srcmap_rollback);
     return test_main_end();
 }
