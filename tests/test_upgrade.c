@@ -3,12 +3,15 @@
  * inputs, BatchNorm param specs, solver_type. Expected values follow Caffe's
  * upgrade_proto.cpp (UpgradeV1LayerParameter, UpgradeNetInput, ...). Every
  * result is freed with protobuf_c_message_free_unpacked, so ASan checks that
- * the upgrade left a well-formed, singly-owned message. */
+ * the upgrade left a well-formed, singly-owned message. The last tests read
+ * prototxt with the text reader: Caffe's own V1 LeNet must upgrade to exactly
+ * Caffe's current LeNet (configs/caffe/), and errors must point at the text. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "textformat.h"
 #include "upgrade.h"
 
 /* ---- builders (default allocator, as the readers produce) ---- */
@@ -653,6 +656,130 @@ static void test_solver_type(void)
     protobuf_c_message_free_unpacked(&s->base, NULL);
 }
 
+/* ---- from text ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+static Cliff__NetParameter *parse_net_file(const char *path, CliffSrcMap *map, char **text)
+{
+    size_t len = 0;
+    char *src = slurp(path, &len);
+    if (!src) {
+        CHECK_FAILF("cannot read %s (run from the repository root)", path);
+        return NULL;
+    }
+    CliffError err = {{0}};
+    Cliff__NetParameter *net =
+        (Cliff__NetParameter *)cliff_text_parse(&cliff__net_parameter__descriptor, path, src, len, map, &err);
+    if (!net) CHECK_FAILF("%s", err.msg);
+    if (text) *text = src;
+    else free(src);
+    return net;
+}
+
+/* 1-based line of the k-th (0-based) line starting with prefix. */
+static int nth_line_starting(const char *text, const char *prefix, int k)
+{
+    int line = 1;
+    for (const char *p = text; *p; line++) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0 && k-- == 0) return line;
+        p = strchr(p, '\n');
+        if (!p) break;
+        p++;
+    }
+    return -1;
+}
+
+static void test_caffe_v1_lenet_file_upgrades_to_current_lenet(void)
+{
+    CliffSrcMap map;
+    cliff_srcmap_init(&map);
+    char *v1text = NULL;
+    Cliff__NetParameter *v1 = parse_net_file("configs/caffe/lenet_v1.prototxt", &map, &v1text);
+    Cliff__NetParameter *v2 = parse_net_file("configs/caffe/lenet_train_test.prototxt", NULL, NULL);
+    if (!v1 || !v2) goto done;
+    CHECK(v1->n_layers == 11 && v1->n_layer == 0);
+    CliffError err = {{0}};
+    CHECK(cliff_upgrade_net(v1, &map, &err) == 0);
+    /* Caffe upgraded its own examples the same way: same fields, same values. */
+    char *a = cliff_text_print(&v1->base), *b = cliff_text_print(&v2->base);
+    CHECK(a && b && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+    /* each upgraded layer points at its `layers {` line in the V1 file */
+    for (size_t i = 0; i < v1->n_layer; i++) {
+        CliffSrcPos pos;
+        int want = nth_line_starting(v1text, "layers {", (int)i);
+        if (cliff_srcmap_find(&map, v1->layer[i], &pos) != 0 || pos.line != want || pos.col != 1)
+            CHECK_FAILF("layer %zu: position %d:%d, want %d:1", i, pos.line, pos.col, want);
+    }
+done:
+    if (v1) protobuf_c_message_free_unpacked(&v1->base, NULL);
+    if (v2) protobuf_c_message_free_unpacked(&v2->base, NULL);
+    free(v1text);
+    cliff_srcmap_free(&map);
+}
+
+static void test_text_errors_and_inputs(void)
+{
+    /* mixing: the error points at the first `layers {` (line 3, column 1) */
+    const char *mixed = "name: \"m\"\nlayer { name: \"a\" type: \"ReLU\" }\nlayers { name: \"b\" type: RELU }\n";
+    CliffSrcMap map;
+    cliff_srcmap_init(&map);
+    CliffError err = {{0}};
+    Cliff__NetParameter *net = (Cliff__NetParameter *)cliff_text_parse(
+        &cliff__net_parameter__descriptor, "mixed.prototxt", mixed, strlen(mixed), &map, &err);
+    CHECK(net != NULL);
+    if (net) {
+        CHECK(cliff_upgrade_net(net, &map, &err) == -1);
+        CHECK(strncmp(err.msg, "mixed.prototxt:3:1: error: ", 27) == 0);
+        protobuf_c_message_free_unpacked(&net->base, NULL);
+    }
+    cliff_srcmap_free(&map);
+
+    /* Caffe's old deploy style: input + input_dim */
+    const char *deploy = "name: \"d\"\ninput: \"data\"\ninput_dim: 10\ninput_dim: 3\ninput_dim: 227\n"
+                         "input_dim: 227\nlayer { name: \"r\" type: \"ReLU\" bottom: \"data\" top: \"data\" }\n";
+    net = (Cliff__NetParameter *)cliff_text_parse(&cliff__net_parameter__descriptor, "deploy.prototxt",
+                                                  deploy, strlen(deploy), NULL, &err);
+    CHECK(net != NULL);
+    if (net) {
+        CHECK(cliff_upgrade_net(net, NULL, &err) == 0);
+        char *txt = cliff_text_print(&net->base);
+        const char *want_shape = "input_param {\n    shape {\n      dim: 10\n      dim: 3\n      dim: 227\n      dim: 227\n";
+        CHECK(txt && strstr(txt, "name: \"input\"\n  type: \"Input\"\n  top: \"data\"\n") != NULL);
+        CHECK(txt && strstr(txt, want_shape) != NULL);
+        CHECK(txt && strstr(txt, "input_dim") == NULL);
+        free(txt);
+        protobuf_c_message_free_unpacked(&net->base, NULL);
+    }
+
+    /* solver_type: NESTEROV in a Caffe solver file */
+    const char *solver = "base_lr: 0.01\nsolver_type: NESTEROV\nmomentum: 0.95\n";
+    Cliff__SolverParameter *s = (Cliff__SolverParameter *)cliff_text_parse(
+        &cliff__solver_parameter__descriptor, "s.prototxt", solver, strlen(solver), NULL, &err);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(cliff_upgrade_solver(s, &err) == 0 && streq(s->type, "Nesterov") && !s->has_solver_type);
+        char *txt = cliff_text_print(&s->base);
+        CHECK(txt && strstr(txt, "type: \"Nesterov\"") && !strstr(txt, "solver_type"));
+        free(txt);
+        protobuf_c_message_free_unpacked(&s->base, NULL);
+    }
+}
+
 int main(void)
 {
     RUN(test_v1_lenet);
@@ -666,5 +793,7 @@ int main(void)
     RUN(test_input_shape_and_errors);
     RUN(test_batchnorm_params);
     RUN(test_solver_type);
+    RUN(test_caffe_v1_lenet_file_upgrades_to_current_lenet);
+    RUN(test_text_errors_and_inputs);
     return test_main_end();
 }
