@@ -312,7 +312,7 @@ int cliff_config_override(ProtobufCMessage *msg, const char *assignment, CliffSr
             return cliff_error_set(err, "--set %s: error: out of memory", assignment);
         }
         snprintf(text, n, "%s: %s", f->name, value);
-        rc = cliff_text_merge(tmp, "--set", text, strlen(text), 0, NULL, err);
+        rc = cliff_text_merge_one(tmp, "--set", text, strlen(text), err);
         free(text);
     }
     if (!rc && last->has_index && cliff_field_count(tmp, f) != 1) {

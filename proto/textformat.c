@@ -35,6 +35,7 @@ typedef struct {
     char *sbuf; /* decoded string value */
     size_t slen, scap;
     int allow_override;
+    int one_field; /* the top level holds exactly one field (cliff_text_merge_one) */
     CliffSrcMap *map;
     CliffError *err;
     CliffWalk walk;
@@ -453,6 +454,16 @@ static int parse_body(Parser *P, ProtobufCMessage *m, int fresh, char closer, co
         int lexrc;
         if (!accept(P, ';', &lexrc) && !lexrc) accept(P, ',', &lexrc);
         if (lexrc) goto out;
+        if (P->one_field && depth == 0) {
+            Tok after;
+            if (next(P, &after)) goto out;
+            if (after.kind != T_EOF) {
+                perr(P, after.line, after.col, "unexpected %s after the value of %s",
+                     tok_desc(&after, d, sizeof d), f->name);
+                goto out;
+            }
+            P->has_ahead = 1, P->ahead = after; /* let the loop see the end */
+        }
     }
     if (fresh) {
         unsigned char *given = malloc(desc->n_fields ? desc->n_fields : 1);
@@ -543,6 +554,17 @@ int cliff_text_merge(ProtobufCMessage *msg, const char *path, const char *src, s
     int rc = run(&P, msg, 0);
     parser_free(&P);
     if (rc && map) map->n = map_n;
+    return rc;
+}
+
+int cliff_text_merge_one(ProtobufCMessage *msg, const char *path, const char *src, size_t len,
+                         CliffError *err)
+{
+    Parser P;
+    parser_init(&P, path, src, len, NULL, err);
+    P.one_field = 1;
+    int rc = run(&P, msg, 0);
+    parser_free(&P);
     return rc;
 }
 

@@ -26,6 +26,12 @@ ProtobufCMessage *cliff_text_parse(const ProtobufCMessageDescriptor *desc, const
 int cliff_text_merge(ProtobufCMessage *msg, const char *path, const char *src, size_t len,
                      int allow_override, CliffSrcMap *map, CliffError *err);
 
+/* Like cliff_text_merge with allow_override = 0, but src must hold exactly
+ * one field (`name: value`, `name { ... }`, `name: [...]`) and nothing after
+ * it: the value of a --set override. */
+int cliff_text_merge_one(ProtobufCMessage *msg, const char *path, const char *src, size_t len,
+                         CliffError *err);
+
 /* Writes msg as text format (two-space indents, one field per line). */
 int cliff_text_write(FILE *out, const ProtobufCMessage *msg);
 /* The same into a malloc'd NUL-terminated string (NULL on OOM). */
