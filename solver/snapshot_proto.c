@@ -332,14 +332,25 @@ int cliff_state_write_proto(const CliffStateData *d, const char *path, CliffErro
     ProtobufCMessageUnknownField uf;
     if (d->has_cliff) {
         size_t elen = 0;
-        extras = cliff_state_extras_encode(d, &elen);
+        uint8_t *payload = cliff_state_extras_encode(d, &elen);
+        /* protobuf-c keeps a length-delimited unknown field with its length
+         * varint in front of the payload. */
+        extras = payload ? malloc(elen + 10) : NULL;
         if (!extras) {
+            free(payload);
             cliff_error_set(err, "out of memory");
             goto out;
         }
+        size_t pre = 0;
+        for (uint64_t v = elen;; v >>= 7) {
+            extras[pre++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+            if (v < 0x80) break;
+        }
+        memcpy(extras + pre, payload, elen);
+        free(payload);
         uf.tag = EXTRAS_FIELD;
         uf.wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-        uf.len = elen;
+        uf.len = pre + elen;
         uf.data = extras;
         st.base.n_unknown_fields = 1;
         st.base.unknown_fields = &uf;
@@ -393,7 +404,12 @@ int cliff_state_read_proto(const char *path, CliffStateData *d, CliffError *err)
     for (size_t i = 0; i < st->base.n_unknown_fields; i++) {
         const ProtobufCMessageUnknownField *uf = &st->base.unknown_fields[i];
         if (uf->tag == EXTRAS_FIELD && uf->wire_type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
-            if (cliff_state_extras_decode(uf->data, uf->len, d, err)) {
+            size_t pre = 0; /* skip the length varint (see the writer) */
+            while (pre < uf->len && (uf->data[pre] & 0x80)) pre++;
+            pre++;
+            if (pre > uf->len ||
+                cliff_state_extras_decode(uf->data + pre, uf->len - pre, d, err)) {
+                if (pre > uf->len) cliff_error_set(err, "corrupted cliff extras");
                 cliff_error_prefix(err, "'%s': ", path);
                 goto out;
             }

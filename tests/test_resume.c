@@ -1,0 +1,242 @@
+/* Resume exactness: a run of 2N iterations and a run of N resumed for N more
+ * give bit-identical weights and history (shuffling HDF5Data, Dropout drawing
+ * from the RNG, Adam, test nets in between), from HDF5 and binary snapshots;
+ * and a state written in Caffe's exact HDF5 layout (no /cliff) resumes. */
+#include "solver_fixture.h"
+
+#define N 5
+
+static Cliff__SolverParameter *config(const char *dir, const char *list, int max_iter,
+                                      const char *format)
+{
+    char *net = fx_net(list, 4, 1, 1);
+    Cliff__SolverParameter *sp = fx_sp(
+        "%s type: \"Adam\" base_lr: 0.05 momentum: 0.9 momentum2: 0.999 weight_decay: 0.001 "
+        "lr_policy: \"multistep\" gamma: 0.5 stepvalue: 3 stepvalue: 7 clip_gradients: 0.3 "
+        "average_loss: 3 display: 0 test_iter: 2 test_interval: 3 random_seed: 42 "
+        "max_iter: %d snapshot_format: %s snapshot_prefix: \"%s/run\"",
+        net, max_iter, format, dir);
+    free(net);
+    return sp;
+}
+
+typedef struct Result {
+    float *w, *h;
+    size_t nw, nh;
+    int current_step;
+    double smoothed;
+    long long clipped;
+} Result;
+
+static void capture(CliffSolver *s, Result *r)
+{
+    CliffNet *n = cliff_solver_train_net(s);
+    int nhist;
+    float *h = cliff_solver_history(s, &nhist);
+    r->nw = n->param_count;
+    r->nh = (size_t)nhist * n->param_count;
+    r->w = malloc(r->nw * sizeof(float));
+    r->h = malloc(r->nh * sizeof(float));
+    memcpy(r->w, n->param_slab, r->nw * sizeof(float));
+    memcpy(r->h, h, r->nh * sizeof(float));
+    r->smoothed = cliff_solver_stats(s)->smoothed_loss;
+    r->clipped = cliff_solver_stats(s)->clipped;
+}
+
+static void resume_case(const char *format, const char *state_ext)
+{
+    char *dir = fx_tmpdir();
+    /* 10 rows, batch 4: epochs end mid-run, so reshuffles happen in both halves */
+    const char *list = fx_h5data(dir, "d", 10, 4, fx_value, fx_label);
+    CliffError err;
+    Result full = {0}, resumed = {0};
+
+    Cliff__SolverParameter *sp = config(dir, list, 2 * N, format);
+    sp->snapshot_after_train = 0;
+    sp->has_snapshot_after_train = 1;
+    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+    if (!s) {
+        CHECK_FAILF("create: %s", err.msg);
+        return;
+    }
+    CHECK(cliff_solver_solve(s, &err) == 0);
+    capture(s, &full);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+
+    sp = config(dir, list, N, format); /* snapshot_after_train: writes run_iter_5 */
+    s = cliff_solver_create(sp, NULL, NULL, &err);
+    CHECK(cliff_solver_solve(s, &err) == 0);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+
+    sp = config(dir, list, 2 * N, format);
+    sp->snapshot_after_train = 0;
+    sp->has_snapshot_after_train = 1;
+    s = cliff_solver_create(sp, NULL, NULL, &err);
+    char state[300];
+    snprintf(state, sizeof state, "%s/run_iter_%d%s", dir, N, state_ext);
+    if (cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
+    CHECK(cliff_solver_iter(s) == N);
+    CHECK(cliff_solver_solve(s, &err) == 0);
+    capture(s, &resumed);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+
+    CHECK(full.nw == resumed.nw && full.nh == resumed.nh && full.nw == 15);
+    if (full.nw == resumed.nw) CHECK(memcmp(full.w, resumed.w, full.nw * sizeof(float)) == 0);
+    if (full.nh == resumed.nh) CHECK(memcmp(full.h, resumed.h, full.nh * sizeof(float)) == 0);
+    CHECK(full.smoothed == resumed.smoothed);
+    CHECK(full.clipped == resumed.clipped && full.clipped > 0);
+    free(full.w);
+    free(full.h);
+    free(resumed.w);
+    free(resumed.h);
+    fx_rmdir(dir);
+}
+
+static void test_resume_exact_hdf5(void) { resume_case("HDF5", ".solverstate.h5"); }
+static void test_resume_exact_binaryproto(void) { resume_case("BINARYPROTO", ".solverstate"); }
+
+/* Same seed, same run: two fresh solvers give identical weights. */
+static void test_same_seed_same_run(void)
+{
+    char *dir = fx_tmpdir();
+    const char *list = fx_h5data(dir, "d", 10, 4, fx_value, fx_label);
+    CliffError err;
+    Result r[3] = {{0}};
+    for (int k = 0; k < 3; k++) {
+        Cliff__SolverParameter *sp = config(dir, list, N, "HDF5");
+        sp->snapshot_after_train = 0;
+        sp->has_snapshot_after_train = 1;
+        if (k == 2) sp->random_seed = 43;
+        CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+        CHECK(cliff_solver_solve(s, &err) == 0);
+        capture(s, &r[k]);
+        cliff_solver_free(s);
+        fx_free_sp(sp);
+    }
+    CHECK(memcmp(r[0].w, r[1].w, r[0].nw * sizeof(float)) == 0);
+    CHECK(memcmp(r[0].w, r[2].w, r[0].nw * sizeof(float)) != 0); /* another seed differs */
+    for (int k = 0; k < 3; k++) free(r[k].w), free(r[k].h);
+    fx_rmdir(dir);
+}
+
+/* ---- Caffe-written state ---- */
+
+static void h5_float(hid_t loc, const char *name, int rank, const hsize_t *dims, const float *v)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(ds);
+    H5Sclose(sp);
+}
+
+static void h5_int(hid_t loc, const char *name, int v)
+{
+    hsize_t one = 1;
+    hid_t sp = H5Screate_simple(1, &one, NULL);
+    hid_t ds = H5Dcreate2(loc, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
+    H5Dclose(ds);
+    H5Sclose(sp);
+}
+
+/* Writes what Caffe's SGDSolver (momentum) writes at iteration 7: the weights
+ * file with /data/<layer> for every layer (empty groups for data and loss),
+ * the state with /iter, /learned_net (fixed-length, null-terminated, scalar),
+ * /current_step, /history/0..1 shaped like the parameters. */
+static void write_caffe_snapshot(const char *dir, float *w, float *b, float *hw, float *hb)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/caffe_iter_7.caffemodel.h5", dir);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t data = H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *layers[] = {"data", "ip", "loss"};
+    for (int i = 0; i < 3; i++) {
+        hid_t g = H5Gcreate2(data, layers[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (i == 1) {
+            hsize_t dw[2] = {3, 4}, db[1] = {3};
+            h5_float(g, "0", 2, dw, w);
+            h5_float(g, "1", 1, db, b);
+        }
+        H5Gclose(g);
+    }
+    H5Gclose(data);
+    H5Fclose(f);
+
+    snprintf(path, sizeof path, "%s/caffe_iter_7.solverstate.h5", dir);
+    f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    h5_int(f, "iter", 7);
+    /* as written by Caffe: the prefix as given in the solver (relative),
+     * so it is found beside the state file */
+    const char *learned = "snapshots/caffe_iter_7.caffemodel.h5";
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(learned) + 1);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t ds = H5Dcreate2(f, "learned_net", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, learned);
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Tclose(t);
+    h5_int(f, "current_step", 0);
+    hid_t h = H5Gcreate2(f, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dw[2] = {3, 4}, db[1] = {3};
+    h5_float(h, "0", 2, dw, hw);
+    h5_float(h, "1", 1, db, hb);
+    H5Gclose(h);
+    H5Fclose(f);
+}
+
+static void test_resume_from_caffe_layout(void)
+{
+    char *dir = fx_tmpdir();
+    const char *list = fx_h5data(dir, "d", 12, 4, fx_value, fx_label);
+    float w[12], b[3], hw[12], hb[3];
+    for (int i = 0; i < 12; i++) w[i] = 0.01f * (float)i - 0.05f, hw[i] = 0.001f * (float)i;
+    for (int i = 0; i < 3; i++) b[i] = 0.5f - 0.25f * (float)i, hb[i] = -0.002f * (float)i;
+    write_caffe_snapshot(dir, w, b, hw, hb);
+    char *net = fx_net(list, 4, 0, 0);
+    Cliff__SolverParameter *sp = fx_sp(
+        "%s base_lr: 0.1 momentum: 0.9 lr_policy: \"fixed\" max_iter: 8 random_seed: 5 "
+        "snapshot_after_train: false snapshot_prefix: \"%s/s\"", net, dir);
+    free(net);
+    CliffError err;
+    char *logbuf = NULL;
+    size_t loglen = 0;
+    FILE *log = open_memstream(&logbuf, &loglen);
+    CliffSolver *s = cliff_solver_create(sp, NULL, log, &err);
+    char state[300];
+    snprintf(state, sizeof state, "%s/caffe_iter_7.solverstate.h5", dir);
+    if (cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
+    CHECK(cliff_solver_iter(s) == 7);
+    CliffNet *n = cliff_solver_train_net(s);
+    CHECK(memcmp(n->params[0].tensor->data, w, sizeof w) == 0);
+    CHECK(memcmp(n->params[1].tensor->data, b, sizeof b) == 0);
+    int nhist;
+    float *h = cliff_solver_history(s, &nhist);
+    CHECK(nhist == 1);
+    CHECK(memcmp(h + n->params[0].offset, hw, sizeof hw) == 0);
+    CHECK(memcmp(h + n->params[1].offset, hb, sizeof hb) == 0);
+    /* one more SGD step from there: w' = w - (lr * g + 0.9 * h) */
+    CHECK(cliff_solver_solve(s, &err) == 0);
+    CHECK(cliff_solver_iter(s) == 8);
+    CHECK(fx_all_finite(n->param_slab, n->param_count));
+    fclose(log);
+    CHECK(strstr(logbuf, "without cliff's extras") != NULL);
+    free(logbuf);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
+int main(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    RUN(test_resume_exact_hdf5);
+    RUN(test_resume_exact_binaryproto);
+    RUN(test_same_seed_same_run);
+    RUN(test_resume_from_caffe_layout);
+    return test_main_end();
+}
