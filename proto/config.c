@@ -127,11 +127,13 @@ int cliff_net_load(const char *path, const char *format, Cliff__NetParameter **n
                    CliffSrcMap *map, CliffError *err)
 {
     ProtobufCMessage *m;
+    size_t map_n = map ? map->n : 0;
     *net = NULL;
     if (cliff_config_read_file(path, format, &cliff__net_parameter__descriptor, &m, map, err))
         return -1;
     if (cliff_upgrade_net((Cliff__NetParameter *)m, map, err)) {
         protobuf_c_message_free_unpacked(m, NULL);
+        if (map) map->n = map_n; /* no positions of freed messages */
         return locate_error(err, path);
     }
     *net = (Cliff__NetParameter *)m;
