@@ -95,7 +95,8 @@ static inline void fx_free_sp(Cliff__SolverParameter *sp)
 
 /* A linear classifier net over HDF5Data (dim inputs, 3 classes), with an
  * optional Dropout and a TEST-phase Accuracy. */
-static inline char *fx_net(const char *list, int batch, int shuffle, int dropout)
+static inline char *fx_net_n(const char *list, int batch, int shuffle, int dropout,
+                             int num_output)
 {
     char *s = NULL;
     if (asprintf(&s,
@@ -104,7 +105,7 @@ static inline char *fx_net(const char *list, int batch, int shuffle, int dropout
                  "  layer { name: \"data\" type: \"HDF5Data\" top: \"data\" top: \"label\"\n"
                  "          hdf5_data_param { source: \"%s\" batch_size: %d shuffle: %s } }\n"
                  "  layer { name: \"ip\" type: \"InnerProduct\" bottom: \"data\" top: \"ip\"\n"
-                 "          inner_product_param { num_output: 3\n"
+                 "          inner_product_param { num_output: %d\n"
                  "            weight_filler { type: \"gaussian\" std: 0.5 }\n"
                  "            bias_filler { type: \"constant\" value: 0.1 } } }\n"
                  "%s"
@@ -113,12 +114,17 @@ static inline char *fx_net(const char *list, int batch, int shuffle, int dropout
                  "  layer { name: \"acc\" type: \"Accuracy\" bottom: \"ip\" bottom: \"label\"\n"
                  "          top: \"accuracy\" include { phase: TEST } }\n"
                  "}\n",
-                 list, batch, shuffle ? "true" : "false",
+                 list, batch, shuffle ? "true" : "false", num_output,
                  dropout ? "  layer { name: \"drop\" type: \"Dropout\" bottom: \"ip\" top: \"ip\"\n"
                            "          dropout_param { dropout_ratio: 0.3 } }\n"
                          : "") < 0)
         s = NULL;
     return s;
+}
+
+static inline char *fx_net(const char *list, int batch, int shuffle, int dropout)
+{
+    return fx_net_n(list, batch, shuffle, dropout, 3);
 }
 
 static inline float fx_value(int r, int c) { return (float)sin(0.7 * r + 1.3 * c) + 0.1f * c; }

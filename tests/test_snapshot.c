@@ -12,11 +12,7 @@ static CliffSolver *tiny(const char *dir, const char *extra, Cliff__SolverParame
                          int num_output)
 {
     const char *list = fx_h5data(dir, "d", 12, 4, fx_value, fx_label);
-    char *net = fx_net(list, 4, 0, 0);
-    if (num_output != 3) {
-        size_t k = (size_t)(strstr(net, "num_output: 3") - net) + 12;
-        net[k] = (char)('0' + num_output);
-    }
+    char *net = fx_net_n(list, 4, 0, 0, num_output);
     *out = fx_sp("%s type: \"Adam\" base_lr: 0.1 lr_policy: \"fixed\" max_iter: 2 "
                  "random_seed: 9 snapshot_prefix: \"%s/snap\" %s", net, dir, extra);
     free(net);
