@@ -103,37 +103,73 @@ static inline void valid_range(int off, int stride, int width, int out_w, int *l
     *hi = h;
 }
 
+/* One column row (c, ki, kj) of one image: dst[oy*ow + ox] = src[iy*W + ix] or 0.
+ * ylo..yhi / xlo..xhi are the output ranges whose input lies inside the plane. */
+static inline void im2col_row(const float *restrict src, float *restrict dst, int W, int oh,
+                              int ow, int sh, int sw, int offy, int offx, int ylo, int yhi,
+                              int xlo, int xhi)
+{
+    if (ylo > 0) memset(dst, 0, (size_t)ylo * ow * sizeof *dst);
+    for (int oy = ylo; oy < yhi; oy++) {
+        const float *restrict s = src + (size_t)(oy * sh + offy) * W; /* ix = ox*sw + offx */
+        float *restrict d = dst + (size_t)oy * ow;
+        for (int ox = 0; ox < xlo; ox++) d[ox] = 0;
+        if (sw == 1) {
+            /* runs are short (often 8-24 floats): copy by fours, no memcpy call */
+            const float *restrict s1 = s + xlo + offx;
+            float *restrict d1 = d + xlo;
+            const int n = xhi - xlo;
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                float a = s1[i], b = s1[i + 1], c = s1[i + 2], e = s1[i + 3];
+                d1[i] = a;
+                d1[i + 1] = b;
+                d1[i + 2] = c;
+                d1[i + 3] = e;
+            }
+            for (; i < n; i++) d1[i] = s1[i];
+        } else {
+            for (int ox = xlo; ox < xhi; ox++) d[ox] = s[ox * sw + offx];
+        }
+        for (int ox = xhi; ox < ow; ox++) d[ox] = 0;
+    }
+    if (yhi < oh) memset(dst + (size_t)yhi * ow, 0, (size_t)(oh - yhi) * ow * sizeof *dst);
+}
+
 void cliff_im2col(const float *img, int num, const CliffConvGeom *g, float *col)
 {
     const int C = g->channels, H = g->height, W = g->width;
     const int kh = g->kernel_h, kw = g->kernel_w, oh = g->out_h, ow = g->out_w;
+    const int sh = g->stride_h, sw = g->stride_w;
     const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw;
     const int rows = C * kh * kw;
     const long work = (long)rows * (long)ld;
 #pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
     for (int r = 0; r < rows; r++) {
         const int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
-        const int offx = kj * g->dilation_w - g->pad_w, sw = g->stride_w;
-        int lo, hi;
-        valid_range(offx, sw, W, ow, &lo, &hi);
-        for (int n = 0; n < num; n++) {
-            const float *src = img + ((size_t)n * C + c) * H * W;
-            float *dst = col + (size_t)r * ld + (size_t)n * ohw;
-            for (int oy = 0; oy < oh; oy++) {
-                const int iy = oy * g->stride_h - g->pad_h + ki * g->dilation_h;
-                float *d = dst + (size_t)oy * ow;
-                if (iy < 0 || iy >= H) {
-                    memset(d, 0, (size_t)ow * sizeof *d);
-                    continue;
-                }
-                const float *s = src + (size_t)iy * W; /* pixel ix = ox*sw + offx */
-                for (int ox = 0; ox < lo; ox++) d[ox] = 0;
-                if (sw == 1)
-                    memcpy(d + lo, s + lo + offx, (size_t)(hi - lo) * sizeof *d);
-                else
-                    for (int ox = lo; ox < hi; ox++) d[ox] = s[ox * sw + offx];
-                for (int ox = hi; ox < ow; ox++) d[ox] = 0;
-            }
+        const int offx = kj * g->dilation_w - g->pad_w, offy = ki * g->dilation_h - g->pad_h;
+        int xlo, xhi, ylo, yhi;
+        valid_range(offx, sw, W, ow, &xlo, &xhi);
+        valid_range(offy, sh, H, oh, &ylo, &yhi);
+        for (int n = 0; n < num; n++)
+            im2col_row(img + ((size_t)n * C + c) * H * W, col + (size_t)r * ld + (size_t)n * ohw, W,
+                       oh, ow, sh, sw, offy, offx, ylo, yhi, xlo, xhi);
+    }
+}
+
+/* The adjoint of im2col_row: dst[iy*W + ix] += src[oy*ow + ox] over the valid ranges. */
+static inline void col2im_row(const float *restrict src, float *restrict dst, int W, int ow,
+                              int sh, int sw, int offy, int offx, int ylo, int yhi, int xlo,
+                              int xhi)
+{
+    for (int oy = ylo; oy < yhi; oy++) {
+        float *restrict d = dst + (size_t)(oy * sh + offy) * W; /* ix = ox*sw + offx */
+        const float *restrict s = src + (size_t)oy * ow;
+        if (sw == 1) {
+#pragma omp simd
+            for (int ox = xlo; ox < xhi; ox++) d[ox + offx] += s[ox];
+        } else {
+            for (int ox = xlo; ox < xhi; ox++) d[ox * sw + offx] += s[ox];
         }
     }
 }
@@ -142,32 +178,30 @@ void cliff_col2im(const float *col, int num, const CliffConvGeom *g, float *img)
 {
     const int C = g->channels, H = g->height, W = g->width;
     const int kh = g->kernel_h, kw = g->kernel_w, oh = g->out_h, ow = g->out_w;
-    const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw;
-    const int planes = num * C; /* each (n, c) plane is written by one thread only */
+    const int sh = g->stride_h, sw = g->stride_w;
+    const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw, plane = (size_t)H * W;
     const long work = (long)C * kh * kw * (long)ld;
+    /* Channel c's planes (all images) are written by one thread only; the column
+     * rows are read in order, so the 2-D walk streams through col. */
 #pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
-    for (int nc = 0; nc < planes; nc++) {
-        const int n = nc / C, c = nc % C;
-        float *dst = img + (size_t)nc * H * W;
-        memset(dst, 0, (size_t)H * W * sizeof *dst);
-        for (int ki = 0; ki < kh; ki++)
+    for (int c = 0; c < C; c++) {
+        for (int n = 0; n < num; n++)
+            memset(img + ((size_t)n * C + c) * plane, 0, plane * sizeof *img);
+        for (int ki = 0; ki < kh; ki++) {
+            const int offy = ki * g->dilation_h - g->pad_h;
+            int ylo, yhi;
+            valid_range(offy, sh, H, oh, &ylo, &yhi);
             for (int kj = 0; kj < kw; kj++) {
                 const int r = (c * kh + ki) * kw + kj;
-                const int offx = kj * g->dilation_w - g->pad_w, sw = g->stride_w;
-                int lo, hi;
-                valid_range(offx, sw, W, ow, &lo, &hi);
-                const float *src = col + (size_t)r * ld + (size_t)n * ohw;
-                for (int oy = 0; oy < oh; oy++) {
-                    const int iy = oy * g->stride_h - g->pad_h + ki * g->dilation_h;
-                    if (iy < 0 || iy >= H) continue;
-                    float *d = dst + (size_t)iy * W; /* pixel ix = ox*sw + offx */
-                    const float *s = src + (size_t)oy * ow;
-                    if (sw == 1)
-                        for (int ox = lo; ox < hi; ox++) d[ox + offx] += s[ox];
-                    else
-                        for (int ox = lo; ox < hi; ox++) d[ox * sw + offx] += s[ox];
-                }
+                const int offx = kj * g->dilation_w - g->pad_w;
+                int xlo, xhi;
+                valid_range(offx, sw, W, ow, &xlo, &xhi);
+                for (int n = 0; n < num; n++)
+                    col2im_row(col + (size_t)r * ld + (size_t)n * ohw,
+                               img + ((size_t)n * C + c) * plane, W, ow, sh, sw, offy, offx, ylo,
+                               yhi, xlo, xhi);
             }
+        }
     }
 }
 
@@ -183,6 +217,7 @@ void cliff_cm_to_nchw(const float *cm, int num, int M, int plane, const float *b
         float *d = nchw + (size_t)nm * plane;
         if (bias) {
             const float b = bias[m];
+#pragma omp simd
             for (int p = 0; p < plane; p++) d[p] = s[p] + b;
         } else {
             memcpy(d, s, (size_t)plane * sizeof *d);
@@ -204,6 +239,7 @@ void cliff_nchw_to_cm(const float *nchw, int num, int M, int plane, float *cm,
             memcpy(d, s, (size_t)plane * sizeof *d);
             if (bias_grad) {
                 float part = 0;
+#pragma omp simd reduction(+ : part)
                 for (int p = 0; p < plane; p++) part += s[p];
                 acc += part;
             }

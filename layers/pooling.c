@@ -132,51 +132,105 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     return 0;
 }
 
+/* MAX over one plane: window rows [py*sh - ph, +kh) and columns likewise,
+ * clipped to the image; the first maximum in row-major order wins. Written
+ * with selects instead of branches: random data makes the comparison
+ * unpredictable. */
+/* best/arg <- (v, idx) when v > best, without a branch (random data makes the
+ * comparison unpredictable): the float select compiles to maxss, the index
+ * select to mask arithmetic. */
+#define CLIFF_MAX_STEP(best, arg, v, idx)                                                      \
+    do {                                                                                       \
+        const float v_ = (v);                                                                  \
+        const int gt_ = -(v_ > (best));                                                        \
+        (arg) += ((idx) - (arg)) & gt_;                                                        \
+        (best) = v_ > (best) ? v_ : (best);                                                    \
+    } while (0)
+
+static void max_plane(const Pool *p, const float *restrict xp, float *restrict y,
+                      int *restrict mask)
+{
+    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow;
+    const int kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, ph = p->ph, pw = p->pw;
+    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && H % 2 == 0 &&
+        W % 2 == 0) {
+        /* the common 2x2/2 case: every window is whole */
+        for (int py = 0; py < oh; py++) {
+            const float *r0 = xp + (size_t)(2 * py) * W, *r1 = r0 + W;
+            const int base = 2 * py * W;
+            for (int px = 0; px < ow; px++) {
+                const int x = 2 * px;
+                float best = r0[x];
+                int arg = base + x;
+                CLIFF_MAX_STEP(best, arg, r0[x + 1], base + x + 1);
+                CLIFF_MAX_STEP(best, arg, r1[x], base + W + x);
+                CLIFF_MAX_STEP(best, arg, r1[x + 1], base + W + x + 1);
+                y[py * ow + px] = best;
+                mask[py * ow + px] = arg;
+            }
+        }
+        return;
+    }
+    for (int py = 0; py < oh; py++) {
+        int hs = py * sh - ph, he = hs + kh;
+        hs = hs < 0 ? 0 : hs;
+        he = he < H ? he : H;
+        for (int px = 0; px < ow; px++) {
+            int ws = px * sw - pw, we = ws + kw;
+            ws = ws < 0 ? 0 : ws;
+            we = we < W ? we : W;
+            float best = xp[hs * W + ws];
+            int arg = hs * W + ws;
+            for (int h = hs; h < he; h++)
+                for (int w = ws; w < we; w++) CLIFF_MAX_STEP(best, arg, xp[h * W + w], h * W + w);
+            y[py * ow + px] = best;
+            mask[py * ow + px] = arg;
+        }
+    }
+}
+
+/* AVE over one plane: sum over the window clipped to the image, divided by the
+ * window size clipped to the padded image. */
+static void ave_plane(const Pool *p, const float *restrict xp, float *restrict y)
+{
+    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow;
+    const int kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, ph = p->ph, pw = p->pw;
+    for (int py = 0; py < oh; py++) {
+        const int h0 = py * sh - ph, h1 = h0 + kh;
+        const int hp = h1 < H + ph ? h1 : H + ph;
+        const int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
+        for (int px = 0; px < ow; px++) {
+            const int w0 = px * sw - pw, w1 = w0 + kw;
+            const int wp = w1 < W + pw ? w1 : W + pw;
+            const int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
+            float acc = 0;
+            for (int h = hs; h < he; h++)
+                for (int w = ws; w < we; w++) acc += xp[h * W + w];
+            y[py * ow + px] = acc / (float)((hp - h0) * (wp - w0));
+        }
+    }
+}
+
 static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                          CliffTensor *const *top, int nt)
 {
     (void)nb;
     const Pool *p = l->priv;
-    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow, planes = p->N * p->C;
+    const int planes = p->N * p->C;
+    const size_t in = (size_t)p->H * p->W, out = (size_t)p->oh * p->ow;
     const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
     const float *x = bottom[0]->data;
-    float *y = top[0]->data, *ymask = nt > 1 ? top[1]->data : NULL;
-    int *mask = p->mask;
-#pragma omp parallel for schedule(static) if ((long)planes * H * W >= (1L << 18))
+    float *y = top[0]->data;
+#pragma omp parallel for schedule(static) if ((long)planes * (long)in >= (1L << 18))
     for (int pl = 0; pl < planes; pl++) {
-        const float *xp = x + (size_t)pl * H * W;
-        const size_t o0 = (size_t)pl * oh * ow;
-        for (int py = 0; py < oh; py++) {
-            int h0 = py * p->sh - p->ph, h1 = h0 + p->kh;
-            for (int px = 0; px < ow; px++) {
-                int w0 = px * p->sw - p->pw, w1 = w0 + p->kw;
-                const size_t o = o0 + (size_t)py * ow + px;
-                if (is_max) {
-                    int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
-                    int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
-                    float best = -FLT_MAX;
-                    int arg = -1;
-                    for (int h = hs; h < he; h++)
-                        for (int w = ws; w < we; w++)
-                            if (xp[h * W + w] > best || arg < 0) {
-                                best = xp[h * W + w];
-                                arg = h * W + w;
-                            }
-                    y[o] = best;
-                    mask[o] = arg;
-                    if (ymask) ymask[o] = (float)arg;
-                } else {
-                    int hp = h1 < H + p->ph ? h1 : H + p->ph, wp = w1 < W + p->pw ? w1 : W + p->pw;
-                    const int size = (hp - h0) * (wp - w0);
-                    int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
-                    int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
-                    float acc = 0;
-                    for (int h = hs; h < he; h++)
-                        for (int w = ws; w < we; w++) acc += xp[h * W + w];
-                    y[o] = acc / (float)size;
-                }
-            }
-        }
+        if (is_max)
+            max_plane(p, x + pl * in, y + pl * out, p->mask + pl * out);
+        else
+            ave_plane(p, x + pl * in, y + pl * out);
+    }
+    if (nt > 1) { /* Caffe's mask top: the argmax as a float index in the plane */
+        float *ym = top[1]->data;
+        for (size_t i = 0; i < (size_t)planes * out; i++) ym[i] = (float)p->mask[i];
     }
 }
 
