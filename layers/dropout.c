@@ -64,7 +64,9 @@ static void dropout_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     if (l->phase == CLIFF__PHASE__TRAIN) {
         float *m = s->mask.data;
         const float keep = s->keep, scale = s->train_scale;
-        for (size_t i = 0; i < n; i++) m[i] = cliff_rng_bernoulli(l->rng, keep) ? scale : 0.0f;
+        /* Branch-free: the kept/dropped pattern is random. */
+        for (size_t i = 0; i < n; i++) m[i] = scale * (float)cliff_rng_bernoulli(l->rng, keep);
+#pragma omp simd
         for (size_t i = 0; i < n; i++) y[i] = x[i] * m[i];
     } else {
         const float scale = s->test_scale;
@@ -72,6 +74,7 @@ static void dropout_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
             if (y != x)
                 for (size_t i = 0; i < n; i++) y[i] = x[i];
         } else {
+#pragma omp simd
             for (size_t i = 0; i < n; i++) y[i] = x[i] * scale;
         }
     }
@@ -88,6 +91,7 @@ static void dropout_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const size_t n = bottom[0]->count;
     if (l->phase == CLIFF__PHASE__TRAIN) {
         const float *m = s->mask.data;
+#pragma omp simd
         for (size_t i = 0; i < n; i++) dx[i] = dy[i] * m[i];
     } else {
         const float scale = s->test_scale;
