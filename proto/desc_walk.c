@@ -1,18 +1,13 @@
 /* Descriptor walking shared by both config readers: field lookup with
- * did-you-mean, presence, clearing, repeated growth and the scalar rules. */
+ * did-you-mean, presence, clearing, moving, repeated growth, positions and
+ * input checks. The scalar rules are in desc_scalar.c. */
 #include "desc_walk.h"
+#include "desc_walk_internal.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <float.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MEMBER(T, m, off) (*(T *)((char *)(m) + (off)))
-#define CMEMBER(T, m, off) (*(const T *)((const char *)(m) + (off)))
 
 /* ---- repeated-array capacities ---------------------------------------- */
 
@@ -57,7 +52,7 @@ static int cap_put(CliffWalk *w, const void *key, const void *arr, size_t cap)
     return 0;
 }
 
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
+size_t cliff_walk_elem_size(const ProtobufCFieldDescriptor *f)
 {
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
@@ -78,12 +73,12 @@ static size_t elem_size(const ProtobufCFieldDescriptor *f)
 
 /* Makes room for one more element of repeated field f and returns its
  * (uninitialised) storage; the caller fills it and then increments n. */
-static void *append_slot(CliffWalk *w, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+void *cliff_walk_append_slot(CliffWalk *w, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                          CliffError *err)
 {
     size_t *n = &MEMBER(size_t, m, f->quantifier_offset);
     void **arr = &MEMBER(void *, m, f->offset);
-    size_t es = elem_size(f), cap = *n;
+    size_t es = cliff_walk_elem_size(f), cap = *n;
     if (w->slots && *arr) {
         struct CliffWalkCap *c = &w->caps[cap_slot(w, n)];
         if (c->key == n && c->arr == *arr && c->cap >= *n) cap = c->cap;
@@ -166,7 +161,7 @@ const char *cliff_did_you_mean(const char *word, size_t len, const char *const *
 }
 
 /* Prints name[0..len) into buf for an error message, shortened when long. */
-static const char *quote_word(const char *name, size_t len, char *buf, size_t n)
+const char *cliff_walk_quote(const char *name, size_t len, char *buf, size_t n)
 {
     size_t max = n - 4;
     if (len <= max) snprintf(buf, n, "%.*s", (int)len, name);
@@ -183,7 +178,7 @@ int cliff_err_unknown_field(CliffError *err, const ProtobufCMessageDescriptor *d
     for (unsigned i = 0; i < d->n_fields; i++) names[i] = d->fields[i].name;
     const char *s = cliff_did_you_mean(name, len, names, d->n_fields);
     char q[128];
-    quote_word(name, len, q, sizeof q);
+    cliff_walk_quote(name, len, q, sizeof q);
     if (s)
         return cliff_error_set(err, "%s has no field '%s' (did you mean '%s'?)", d->short_name,
                                q, s);
@@ -219,7 +214,7 @@ int cliff_field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescriptor
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
         return CMEMBER(uint32_t, m, f->quantifier_offset) == f->id;
     if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        const void *p = CMEMBER(const void *, m, f->offset);
+        const void *p = CMEMBER(void *, m, f->offset);
         return p != NULL && p != f->default_value;
     }
     if (f->label == PROTOBUF_C_LABEL_REQUIRED) return 1;
@@ -238,7 +233,7 @@ size_t cliff_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescript
 static void reset_default(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     void *p = (char *)m + f->offset;
-    size_t es = elem_size(f);
+    size_t es = cliff_walk_elem_size(f);
     switch (f->type) {
     case PROTOBUF_C_TYPE_STRING:
         *(const char **)p = f->default_value;
@@ -257,7 +252,7 @@ static void reset_default(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
 }
 
 /* Frees what a singular member owns (not the default pointers). */
-static void free_singular(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+void cliff_walk_free_singular(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     void *p = (char *)m + f->offset;
     if (f->type == PROTOBUF_C_TYPE_STRING) {
@@ -291,27 +286,25 @@ void cliff_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
     }
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
         if (MEMBER(uint32_t, m, f->quantifier_offset) != f->id) return;
-        free_singular(m, f);
+        cliff_walk_free_singular(m, f);
         reset_default(m, f);
         MEMBER(uint32_t, m, f->quantifier_offset) = 0;
         return;
     }
-    free_singular(m, f);
+    cliff_walk_free_singular(m, f);
     reset_default(m, f);
     if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
         f->type != PROTOBUF_C_TYPE_MESSAGE)
         MEMBER(protobuf_c_boolean, m, f->quantifier_offset) = 0;
 }
 
-static void claim_oneof(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
-
 void cliff_field_move(ProtobufCMessage *dst, ProtobufCMessage *src,
                       const ProtobufCFieldDescriptor *f)
 {
     cliff_field_clear(dst, f);
-    claim_oneof(dst, f);
+    cliff_walk_claim_oneof(dst, f);
     memcpy((char *)dst + f->offset, (char *)src + f->offset,
-           f->label == PROTOBUF_C_LABEL_REPEATED ? sizeof(void *) : elem_size(f));
+           f->label == PROTOBUF_C_LABEL_REPEATED ? sizeof(void *) : cliff_walk_elem_size(f));
     if (f->label == PROTOBUF_C_LABEL_REPEATED || (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
         size_t qs = f->label == PROTOBUF_C_LABEL_REPEATED ? sizeof(size_t) : sizeof(uint32_t);
         memcpy((char *)dst + f->quantifier_offset, (char *)src + f->quantifier_offset, qs);
@@ -336,7 +329,7 @@ void cliff_field_move(ProtobufCMessage *dst, ProtobufCMessage *src,
 void cliff_field_replace_elem(ProtobufCMessage *dst, ProtobufCMessage *src,
                               const ProtobufCFieldDescriptor *f, size_t i)
 {
-    size_t es = elem_size(f);
+    size_t es = cliff_walk_elem_size(f);
     char *d = MEMBER(char *, dst, f->offset) + i * es;
     void *sarr = MEMBER(void *, src, f->offset);
     if (f->type == PROTOBUF_C_TYPE_STRING) free(*(char **)d);
@@ -350,7 +343,7 @@ void cliff_field_replace_elem(ProtobufCMessage *dst, ProtobufCMessage *src,
 }
 
 /* Before a singular field is stored: clears a sibling of the same oneof. */
-static void claim_oneof(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+void cliff_walk_claim_oneof(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) return;
     uint32_t cur = MEMBER(uint32_t, m, f->quantifier_offset);
@@ -364,7 +357,7 @@ static void claim_oneof(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 /* Marks singular field f present after its member was written. */
-static void mark_present(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+void cliff_walk_mark_present(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
         MEMBER(uint32_t, m, f->quantifier_offset) = f->id;
@@ -378,7 +371,7 @@ ProtobufCMessage *cliff_walk_sub(CliffWalk *w, ProtobufCMessage *m,
 {
     const ProtobufCMessageDescriptor *sd = f->descriptor;
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-        ProtobufCMessage **slot = append_slot(w, m, f, err);
+        ProtobufCMessage **slot = cliff_walk_append_slot(w, m, f, err);
         if (!slot) return NULL;
         ProtobufCMessage *s = cliff_msg_new(sd);
         if (!s) {
@@ -392,7 +385,7 @@ ProtobufCMessage *cliff_walk_sub(CliffWalk *w, ProtobufCMessage *m,
     ProtobufCMessage **p = &MEMBER(ProtobufCMessage *, m, f->offset);
     if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
         MEMBER(uint32_t, m, f->quantifier_offset) != f->id) {
-        claim_oneof(m, f);
+        cliff_walk_claim_oneof(m, f);
         *p = NULL;
     }
     if (!*p) {
@@ -401,7 +394,7 @@ ProtobufCMessage *cliff_walk_sub(CliffWalk *w, ProtobufCMessage *m,
             cliff_error_set(err, "out of memory");
             return NULL;
         }
-        mark_present(m, f);
+        cliff_walk_mark_present(m, f);
     }
     return *p;
 }
@@ -415,249 +408,11 @@ const ProtobufCFieldDescriptor *cliff_missing_required(const ProtobufCMessage *m
         if (f->label != PROTOBUF_C_LABEL_REQUIRED || seen[i]) continue;
         /* strings and messages carry their own presence */
         if ((f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) &&
-            CMEMBER(const void *, m, f->offset) != NULL)
+            CMEMBER(void *, m, f->offset) != NULL)
             continue;
         return f;
     }
     return NULL;
-}
-
-/* ---- scalar rules ----------------------------------------------------- */
-
-/* Field name for errors: "InnerProductParameter.num_output (uint32)". */
-static const char *field_label(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                               char *buf, size_t n)
-{
-    char t[128];
-    snprintf(buf, n, "%s.%s (%s)", m->descriptor->short_name, f->name,
-             cliff_field_type_name(f, t, sizeof t));
-    return buf;
-}
-
-/* Parses an integer literal: optional sign, then decimal, 0x hex or 0 octal.
- * Returns 0 with magnitude and sign, -1 when malformed, -2 on overflow. */
-static int parse_int_literal(const char *s, size_t len, uint64_t *mag, int *neg)
-{
-    size_t i = 0;
-    *neg = 0;
-    if (i < len && (s[i] == '-' || s[i] == '+')) *neg = s[i++] == '-';
-    if (i >= len) return -1;
-    unsigned base = 10;
-    if (s[i] == '0' && i + 1 < len && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
-        base = 16;
-        i += 2;
-        if (i >= len) return -1;
-    } else if (s[i] == '0' && i + 1 < len) {
-        base = 8;
-        i++;
-    }
-    uint64_t v = 0;
-    int overflow = 0;
-    for (; i < len; i++) {
-        unsigned c = (unsigned char)s[i], dgt;
-        if (c >= '0' && c <= '9') dgt = c - '0';
-        else if (c >= 'a' && c <= 'f') dgt = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') dgt = c - 'A' + 10;
-        else return -1;
-        if (dgt >= base) return -1;
-        if (v > (UINT64_MAX - dgt) / base) overflow = 1;
-        else v = v * base + dgt;
-    }
-    *mag = v;
-    return overflow ? -2 : 0;
-}
-
-/* Validates a float literal and converts it: [+-] digits [. digits] [e[+-]digits]
- * [f|F], ".5", "5.", inf, infinity, nan (any case). Float fields convert with
- * strtof (correctly rounded, no double rounding). Returns 0, -1 malformed,
- * -2 out of range. */
-static int parse_float_literal(const char *s, size_t len, int is_float, double *out)
-{
-    char buf[128];
-    size_t i = 0;
-    if (len == 0 || len >= sizeof buf) return -1;
-    memcpy(buf, s, len);
-    buf[len] = 0;
-    if (buf[i] == '-' || buf[i] == '+') i++;
-    const char *w = buf + i;
-    if (!strcasecmp(w, "inf") || !strcasecmp(w, "infinity") || !strcasecmp(w, "nan")) {
-        double v = tolower((unsigned char)w[0]) == 'n' ? NAN : INFINITY;
-        *out = buf[0] == '-' ? -v : v;
-        return 0;
-    }
-    size_t digits = 0;
-    while (isdigit((unsigned char)buf[i])) i++, digits++;
-    if (buf[i] == '.') {
-        i++;
-        while (isdigit((unsigned char)buf[i])) i++, digits++;
-    }
-    if (!digits) return -1;
-    if (buf[i] == 'e' || buf[i] == 'E') {
-        i++;
-        if (buf[i] == '-' || buf[i] == '+') i++;
-        if (!isdigit((unsigned char)buf[i])) return -1;
-        while (isdigit((unsigned char)buf[i])) i++;
-    }
-    if ((buf[i] == 'f' || buf[i] == 'F') && i + 1 == len) buf[i] = 0;
-    else if (i != len) return -1;
-    errno = 0;
-    double v = is_float ? (double)strtof(buf, NULL) : strtod(buf, NULL);
-    if (errno == ERANGE && isinf(v)) return -2;
-    *out = v;
-    return 0;
-}
-
-static int parse_bool_literal(const char *s, size_t len, protobuf_c_boolean *out)
-{
-    static const char *const t[] = {"true", "True", "t", "1"}, *const f[] = {"false", "False", "f", "0"};
-    for (int i = 0; i < 4; i++) {
-        if (strlen(t[i]) == len && !memcmp(s, t[i], len)) return *out = 1, 0;
-        if (strlen(f[i]) == len && !memcmp(s, f[i], len)) return *out = 0, 0;
-    }
-    return -1;
-}
-
-static int set_enum(const ProtobufCFieldDescriptor *f, const char *s, size_t len, int32_t *out,
-                    CliffError *err, const char *label)
-{
-    const ProtobufCEnumDescriptor *ed = f->descriptor;
-    char q[128];
-    quote_word(s, len, q, sizeof q);
-    if (len && (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+')) {
-        uint64_t mag;
-        int neg, rc = parse_int_literal(s, len, &mag, &neg);
-        if (rc == -1) return cliff_error_set(err, "invalid value '%s' for %s", q, label);
-        if (rc == -2 || mag > (neg ? 2147483648ull : 2147483647ull))
-            return cliff_error_set(err, "value %s is out of range for %s", q, label);
-        int32_t v = neg ? (int32_t)(0 - mag) : (int32_t)mag;
-        if (!protobuf_c_enum_descriptor_get_value(ed, v))
-            return cliff_error_set(err, "%s is not a value of enum %s (for %s)", q,
-                                   ed->short_name, label);
-        *out = v;
-        return 0;
-    }
-    for (unsigned i = 0; i < ed->n_values; i++)
-        if (strlen(ed->values[i].name) == len && !memcmp(ed->values[i].name, s, len)) {
-            *out = ed->values[i].value;
-            return 0;
-        }
-    const char *names[ed->n_values ? ed->n_values : 1];
-    for (unsigned i = 0; i < ed->n_values; i++) names[i] = ed->values[i].name;
-    const char *sug = cliff_did_you_mean(s, len, names, ed->n_values);
-    if (sug)
-        return cliff_error_set(err, "enum %s has no value '%s' (did you mean '%s'?) for %s",
-                               ed->short_name, q, sug, label);
-    return cliff_error_set(err, "enum %s has no value '%s' for %s", ed->short_name, q, label);
-}
-
-/* Parses s into the scalar storage val (elem_size(f) bytes). Strings/bytes
- * are malloc'd copies. */
-static int parse_scalar(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                        const char *s, size_t len, int flags, void *val, CliffError *err)
-{
-    char label[256], q[128];
-    field_label(m, f, label, sizeof label);
-    quote_word(s, len, q, sizeof q);
-    int quoted = flags & CLIFF_SCALAR_QUOTED;
-    if (quoted && f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_BYTES &&
-        !(f->type == PROTOBUF_C_TYPE_ENUM && (flags & CLIFF_SCALAR_QUOTED_ENUM)))
-        return cliff_error_set(err, "%s takes an unquoted value, found the string \"%s\"", label,
-                               q);
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_BYTES: {
-        if (!quoted && !(flags & CLIFF_SCALAR_BARE_STR))
-            return cliff_error_set(err, "expected a quoted string for %s, found '%s'", label, q);
-        if (f->type == PROTOBUF_C_TYPE_STRING && memchr(s, 0, len))
-            return cliff_error_set(err, "string for %s contains a NUL byte", label);
-        char *copy = malloc(len + 1);
-        if (!copy) return cliff_error_set(err, "out of memory");
-        if (len) memcpy(copy, s, len);
-        copy[len] = 0;
-        if (f->type == PROTOBUF_C_TYPE_STRING) *(char **)val = copy;
-        else *(ProtobufCBinaryData *)val = (ProtobufCBinaryData){len, (uint8_t *)copy};
-        return 0;
-    }
-    case PROTOBUF_C_TYPE_ENUM:
-        return set_enum(f, s, len, val, err, label);
-    case PROTOBUF_C_TYPE_BOOL:
-        if (parse_bool_literal(s, len, val))
-            return cliff_error_set(err, "invalid value '%s' for %s (expected true or false)", q,
-                                   label);
-        return 0;
-    case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_DOUBLE: {
-        double v;
-        int rc = parse_float_literal(s, len, f->type == PROTOBUF_C_TYPE_FLOAT, &v);
-        if (rc == -1)
-            return cliff_error_set(err, "invalid value '%s' for %s (expected a number)", q, label);
-        if (rc == -2) return cliff_error_set(err, "value %s is out of range for %s", q, label);
-        if (f->type == PROTOBUF_C_TYPE_FLOAT) *(float *)val = (float)v;
-        else *(double *)val = v;
-        return 0;
-    }
-    default: {
-        uint64_t mag;
-        int neg;
-        int rc = parse_int_literal(s, len, &mag, &neg);
-        if (rc == -1)
-            return cliff_error_set(err, "invalid value '%s' for %s (expected an integer)", q,
-                                   label);
-        int is64 = elem_size(f) == 8;
-        int is_signed = f->type == PROTOBUF_C_TYPE_INT32 || f->type == PROTOBUF_C_TYPE_SINT32 ||
-                        f->type == PROTOBUF_C_TYPE_SFIXED32 || f->type == PROTOBUF_C_TYPE_INT64 ||
-                        f->type == PROTOBUF_C_TYPE_SINT64 || f->type == PROTOBUF_C_TYPE_SFIXED64;
-        uint64_t max = is_signed ? (is64 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX)
-                                 : (is64 ? UINT64_MAX : (uint64_t)UINT32_MAX);
-        if (neg) max = is_signed ? max + 1 : 0;
-        if (rc == -2 || mag > max)
-            return cliff_error_set(err, "value %s is out of range for %s", q, label);
-        if (is_signed && is64) *(int64_t *)val = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-        else if (is_signed) *(int32_t *)val = neg ? (int32_t)(0 - mag) : (int32_t)mag;
-        else if (is64) *(uint64_t *)val = mag;
-        else *(uint32_t *)val = (uint32_t)mag;
-        return 0;
-    }
-    }
-}
-
-int cliff_walk_set_scalar(CliffWalk *w, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                          const char *s, size_t len, int flags, CliffError *err)
-{
-    union {
-        int32_t i32;
-        int64_t i64;
-        float f;
-        double d;
-        char *str;
-        ProtobufCBinaryData b;
-    } val;
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-        char label[256];
-        return cliff_error_set(err, "%s is a message; expected '{', found '%.*s'",
-                               field_label(m, f, label, sizeof label),
-                               (int)(len > 64 ? 64 : len), s);
-    }
-    if (parse_scalar(m, f, s, len, flags, &val, err)) return -1;
-    size_t es = elem_size(f);
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-        void *slot = append_slot(w, m, f, err);
-        if (!slot) {
-            if (f->type == PROTOBUF_C_TYPE_STRING) free(val.str);
-            if (f->type == PROTOBUF_C_TYPE_BYTES) free(val.b.data);
-            return -1;
-        }
-        memcpy(slot, &val, es);
-        MEMBER(size_t, m, f->quantifier_offset)++;
-        return 0;
-    }
-    claim_oneof(m, f);
-    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
-        MEMBER(uint32_t, m, f->quantifier_offset) == f->id)
-        free_singular(m, f);
-    memcpy((char *)m + f->offset, &val, es);
-    mark_present(m, f);
-    return 0;
 }
 
 /* ---- positions ------------------------------------------------------- */
@@ -761,11 +516,11 @@ const void *cliff_field_key(const ProtobufCMessage *m, const ProtobufCFieldDescr
 {
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
         if (index >= CMEMBER(size_t, m, f->quantifier_offset)) return NULL;
-        const char *arr = CMEMBER(const char *, m, f->offset);
+        const char *arr = CMEMBER(char *, m, f->offset);
         if (f->type == PROTOBUF_C_TYPE_MESSAGE) return ((ProtobufCMessage *const *)arr)[index];
-        return arr + index * elem_size(f);
+        return arr + index * cliff_walk_elem_size(f);
     }
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE) return CMEMBER(const void *, m, f->offset);
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) return CMEMBER(void *, m, f->offset);
     return (const char *)m + f->offset;
 }
 

@@ -2,7 +2,11 @@
 #include "alltypes.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "check.h"
+#include "textformat.h"
 
 static const ProtobufCEnumValue color_values[] = {
     {"BLUE", "ALL_BLUE", -2}, {"RED", "ALL_RED", 0}, {"GREEN", "ALL_GREEN", 1}};
@@ -95,3 +99,31 @@ const ProtobufCMessageDescriptor all_types_descriptor = {
     NULL,
     NULL,
     NULL};
+
+AllTypes *alltypes_ok(const char *src)
+{
+    char buf[512];
+    CliffError err;
+    snprintf(buf, sizeof buf, "req: 0 %s", src);
+    AllTypes *a = (AllTypes *)cliff_text_parse(&all_types_descriptor, "t.prototxt", buf,
+                                               strlen(buf), NULL, &err);
+    if (!a) CHECK_FAILF("'%s' failed: %s", src, err.msg);
+    return a;
+}
+
+void alltypes_bad(const char *src, const char *want)
+{
+    char buf[512];
+    CliffError err = {{0}};
+    snprintf(buf, sizeof buf, "req: 0 %s", src);
+    AllTypes *a = (AllTypes *)cliff_text_parse(&all_types_descriptor, "t.prototxt", buf,
+                                               strlen(buf), NULL, &err);
+    if (a) {
+        CHECK_FAILF("'%s' was accepted", src);
+        protobuf_c_message_free_unpacked(&a->base, NULL);
+        return;
+    }
+    const char *e = strstr(err.msg, "error: ");
+    if (!e || strcmp(e + 7, want) != 0)
+        CHECK_FAILF("'%s':\n  got  '%s'\n  want '%s'", src, err.msg, want);
+}

@@ -59,4 +59,11 @@ struct AllTypes {
 
 extern const ProtobufCMessageDescriptor all_types_descriptor;
 
+/* Test helpers: parse "req: 0 <src>" as text format. alltypes_ok returns the
+ * message (or NULL after failing the running test); alltypes_bad fails the
+ * running test unless parsing fails with exactly the message want (the part
+ * after "error: "). */
+AllTypes *alltypes_ok(const char *src);
+void alltypes_bad(const char *src, const char *want);
+
 #endif
