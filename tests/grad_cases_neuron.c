@@ -1,7 +1,7 @@
 /* Gradient-check cases for the neuron, normalization and loss layers: one per
  * configuration that changes the math. Forward values are checked against
  * independent double-precision formulas or hand-derived numbers
- * (tests/neuron_checks.c). Shapes are tiny so the table runs in well under a
+ * (tests/neuron_checks*.c). Shapes are tiny so the table runs in well under a
  * second. */
 #include "gradcheck.h"
 #include "neuron_checks.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int fail(char *why, size_t len, const char *fmt, ...)
+int nc_fail(char *why, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -17,27 +17,27 @@ static int fail(char *why, size_t len, const char *fmt, ...)
     return -1;
 }
 
-static int near(double a, double b, double tol)
+int nc_near(double a, double b, double tol)
 {
     return fabs(a - b) <= tol * fmax(1.0, fmax(fabs(a), fabs(b)));
 }
 
 /* Compares top[t] with want[0..n); tolerance relative as in CHECK_NEAR. */
-static int compare(const char *what, const float *got, const double *want, size_t n, double tol,
-                   char *why, size_t len)
+int nc_compare(const char *what, const float *got, const double *want, size_t n, double tol,
+               char *why, size_t len)
 {
     for (size_t i = 0; i < n; i++)
-        if (!near(got[i], want[i], tol))
-            return fail(why, len, "%s[%zu] = %.7g, expected %.7g", what, i, got[i], want[i]);
+        if (!nc_near(got[i], want[i], tol))
+            return nc_fail(why, len, "%s[%zu] = %.7g, expected %.7g", what, i, got[i], want[i]);
     return 0;
 }
 
 static int compare_scalar(const char *what, float got, double want, char *why, size_t len)
 {
-    return compare(what, &got, &want, 1, 1e-5, why, len);
+    return nc_compare(what, &got, &want, 1, 1e-5, why, len);
 }
 
-static size_t prod(const CliffTensor *t, int from, int to)
+size_t nc_prod(const CliffTensor *t, int from, int to)
 {
     size_t p = 1;
     for (int i = from; i < to; i++) p *= (size_t)t->shape[i];
@@ -53,7 +53,7 @@ NEURON_CHECK(check_elementwise)
     const char *type = p->type;
     const CliffTensor *x = bottom[0];
     double *want = malloc(x->count * sizeof *want);
-    size_t dim = x->num_axes > 2 ? prod(x, 2, x->num_axes) : 1;
+    size_t dim = x->num_axes > 2 ? nc_prod(x, 2, x->num_axes) : 1;
     int C = x->num_axes > 1 ? x->shape[1] : 1;
     for (size_t i = 0; i < x->count; i++) {
         double v = x->data[i], y;
@@ -97,11 +97,11 @@ NEURON_CHECK(check_elementwise)
             y = v / (1 + exp(-beta * v));
         } else {
             free(want);
-            return fail(why, len, "check_elementwise does not know type %s", type);
+            return nc_fail(why, len, "check_elementwise does not know type %s", type);
         }
         want[i] = y;
     }
-    int rc = compare("top", top[0]->data, want, x->count, 1e-5, why, len);
+    int rc = nc_compare("top", top[0]->data, want, x->count, 1e-5, why, len);
     free(want);
     return rc;
 }
@@ -124,8 +124,8 @@ static int sml_ref(CliffTensor *const *bottom, CliffTensor *const *top, int nt, 
                    RefNorm norm, int ignore, char *why, size_t len)
 {
     const CliffTensor *x = bottom[0];
-    size_t outer = prod(x, 0, axis), C = (size_t)x->shape[axis];
-    size_t inner = prod(x, axis + 1, x->num_axes);
+    size_t outer = nc_prod(x, 0, axis), C = (size_t)x->shape[axis];
+    size_t inner = nc_prod(x, axis + 1, x->num_axes);
     double loss = 0;
     long valid = 0;
     for (size_t i = 0; i < outer; i++)
@@ -143,8 +143,8 @@ static int sml_ref(CliffTensor *const *bottom, CliffTensor *const *top, int nt, 
                 for (size_t c = 0; c < C; c++) {
                     double pc = exp(xi[c * inner] - m) / s;
                     float got = top[1]->data[i * C * inner + c * inner + j];
-                    if (!near(got, pc, 1e-5))
-                        return fail(why, len, "probability (%zu, %zu, %zu) = %.7g, expected %.7g",
+                    if (!nc_near(got, pc, 1e-5))
+                        return nc_fail(why, len, "probability (%zu, %zu, %zu) = %.7g, expected %.7g",
                                     i, c, j, got, pc);
                 }
         }
@@ -190,7 +190,7 @@ NEURON_CHECK(check_sml_bad_labels)
     const float bad[4] = {7.0f, -3.0f, NAN, 1e30f};
     for (size_t i = 0; i < bottom[1]->count; i++) bottom[1]->data[i] = bad[i % 4];
     l->ops->forward(l, bottom, nb, top, nt);
-    if (!isfinite(top[0]->data[0])) return fail(why, len, "loss %g", top[0]->data[0]);
+    if (!isfinite(top[0]->data[0])) return nc_fail(why, len, "loss %g", top[0]->data[0]);
     return sml_ref(bottom, top, nt, 1, REF_VALID, -1, why, len);
 }
 
@@ -306,7 +306,7 @@ static int contrastive_ref(CliffLayer *l, CliffTensor *const *bottom, int nb,
             inside += sqrt(d2) < margin;
         }
     }
-    if (!inside) return fail(why, len, "no dissimilar pair inside the margin: choose other inputs");
+    if (!inside) return nc_fail(why, len, "no dissimilar pair inside the margin: choose other inputs");
     return compare_scalar("loss", top[0]->data[0], loss / N / 2, why, len);
 }
 
@@ -407,7 +407,7 @@ static int accuracy_run(CliffLayer *l, CliffTensor *const *bottom, int nb,
                         CliffTensor *const *top, int nt, double want, char *why, size_t len)
 {
     if (bottom[0]->count != 12 || bottom[1]->count != 4)
-        return fail(why, len, "case must use 4x3 scores and 4 labels");
+        return nc_fail(why, len, "case must use 4x3 scores and 4 labels");
     accuracy_inputs(bottom);
     l->ops->forward(l, bottom, nb, top, nt);
     return compare_scalar("accuracy", top[0]->data[0], want, why, len);
@@ -428,9 +428,9 @@ NEURON_CHECK(check_accuracy_ignore2)
 NEURON_CHECK(check_accuracy_per_class)
 {
     if (accuracy_run(l, bottom, nb, top, nt, 0.25, why, len)) return -1;
-    if (nt != 2 || top[1]->count != 3) return fail(why, len, "per-class top should have 3 values");
+    if (nt != 2 || top[1]->count != 3) return nc_fail(why, len, "per-class top should have 3 values");
     const double want[3] = {0, 1, 0};
-    return compare("per_class", top[1]->data, want, 3, 1e-6, why, len);
+    return nc_compare("per_class", top[1]->data, want, 3, 1e-6, why, len);
 }
 
 /* Scores 1 x 3 x 2 (two positions along the last axis), labels 1 x 2:
@@ -441,221 +441,9 @@ NEURON_CHECK(check_accuracy_spatial)
     static const float scores[6] = {0.1f, 0.6f, 0.9f, 0.2f, 0.0f, 0.2f};
     static const float labels[2] = {1, 2};
     if (bottom[0]->count != 6 || bottom[1]->count != 2)
-        return fail(why, len, "case must use 1x3x2 scores and 1x2 labels");
+        return nc_fail(why, len, "case must use 1x3x2 scores and 1x2 labels");
     memcpy(bottom[0]->data, scores, sizeof scores);
     memcpy(bottom[1]->data, labels, sizeof labels);
     l->ops->forward(l, bottom, nb, top, nt);
     return compare_scalar("accuracy", top[0]->data[0], 0.5, why, len);
-}
-
-/* ---- Dropout ---------------------------------------------------------------------- */
-
-NEURON_CHECK(check_dropout_identity)
-{
-    (void)l, (void)nb, (void)nt;
-    for (size_t i = 0; i < bottom[0]->count; i++)
-        if (top[0]->data[i] != bottom[0]->data[i])
-            return fail(why, len, "TEST dropout changed element %zu", i);
-    return 0;
-}
-
-NEURON_CHECK(check_dropout_test_scaled)
-{
-    (void)l, (void)nb, (void)nt;
-    for (size_t i = 0; i < bottom[0]->count; i++)
-        if (!near(top[0]->data[i], 0.7 * bottom[0]->data[i], 1e-6))
-            return fail(why, len, "y[%zu] = %g, expected 0.7 * %g", i, top[0]->data[i],
-                        bottom[0]->data[i]);
-    return 0;
-}
-
-/* Every element is dropped (0) or kept times factor; the kept share is near 1/2. */
-static int dropout_mask(CliffTensor *const *bottom, CliffTensor *const *top, float factor,
-                        char *why, size_t len)
-{
-    size_t kept = 0, n = bottom[0]->count;
-    for (size_t i = 0; i < n; i++) {
-        float x = bottom[0]->data[i], y = top[0]->data[i];
-        if (y == x * factor && x != 0)
-            kept++;
-        else if (y != 0)
-            return fail(why, len, "y[%zu] = %g is neither 0 nor %g * %g", i, y, factor, x);
-    }
-    if (kept < n / 4 || kept > 3 * n / 4)
-        return fail(why, len, "%zu of %zu kept with dropout_ratio 0.5", kept, n);
-    return 0;
-}
-
-NEURON_CHECK(check_dropout_train)
-{
-    (void)l, (void)nb, (void)nt;
-    return dropout_mask(bottom, top, 2.0f, why, len);
-}
-NEURON_CHECK(check_dropout_train_noscale)
-{
-    (void)l, (void)nb, (void)nt;
-    return dropout_mask(bottom, top, 1.0f, why, len);
-}
-
-/* ---- BatchNorm ---------------------------------------------------------------------- */
-
-/* y against (x - mean[c]) / sqrt(var[c] + eps) for bottom N x C x S. */
-static int bn_compare(CliffTensor *const *bottom, CliffTensor *const *top, const double *mean,
-                      const double *var, double eps, char *why, size_t len)
-{
-    const CliffTensor *x = bottom[0];
-    size_t N = (size_t)x->shape[0], C = (size_t)x->shape[1], S = x->count / (N * C);
-    for (size_t n = 0; n < N; n++)
-        for (size_t c = 0; c < C; c++)
-            for (size_t k = 0; k < S; k++) {
-                size_t i = (n * C + c) * S + k;
-                double want = (x->data[i] - mean[c]) / sqrt(var[c] + eps);
-                if (!near(top[0]->data[i], want, 1e-4))
-                    return fail(why, len, "y[%zu] = %.7g, expected %.7g", i, top[0]->data[i],
-                                want);
-            }
-    return 0;
-}
-
-NEURON_CHECK(check_bn_train)
-{
-    (void)nb, (void)nt;
-    const CliffTensor *x = bottom[0];
-    size_t N = (size_t)x->shape[0], C = (size_t)x->shape[1], S = x->count / (N * C), m = N * S;
-    double mean[16] = {0}, var[16] = {0};
-    if (C > 16) return fail(why, len, "use at most 16 channels");
-    for (size_t c = 0; c < C; c++) {
-        for (size_t n = 0; n < N; n++)
-            for (size_t k = 0; k < S; k++) mean[c] += x->data[(n * C + c) * S + k];
-        mean[c] /= (double)m;
-        for (size_t n = 0; n < N; n++)
-            for (size_t k = 0; k < S; k++) {
-                double d = x->data[(n * C + c) * S + k] - mean[c];
-                var[c] += d * d;
-            }
-        var[c] /= (double)m;
-    }
-    if (bn_compare(bottom, top, mean, var, 1e-5, why, len)) return -1;
-    /* One forward from zero statistics: factor 1, sums = mean and unbiased variance. */
-    if (l->params[2].data[0] != 1.0f)
-        return fail(why, len, "scale factor %g after one forward, expected 1",
-                    l->params[2].data[0]);
-    for (size_t c = 0; c < C; c++) {
-        if (!near(l->params[0].data[c], mean[c], 1e-5))
-            return fail(why, len, "running mean[%zu] = %g, expected %g", c, l->params[0].data[c],
-                        mean[c]);
-        double unbiased = var[c] * (double)m / (double)(m - 1);
-        if (!near(l->params[1].data[c], unbiased, 1e-5))
-            return fail(why, len, "running variance[%zu] = %g, expected %g", c,
-                        l->params[1].data[c], unbiased);
-    }
-    return 0;
-}
-
-/* Stored sums (factor 2): mean = (0.2, -0.4, 1.0), var = (0.5, 2.0, 0.25). */
-NEURON_CHECK(check_bn_global)
-{
-    if (bottom[0]->shape[1] != 3) return fail(why, len, "case must have 3 channels");
-    const double mean[3] = {0.2, -0.4, 1.0}, var[3] = {0.5, 2.0, 0.25};
-    for (int c = 0; c < 3; c++) {
-        l->params[0].data[c] = (float)(2 * mean[c]);
-        l->params[1].data[c] = (float)(2 * var[c]);
-    }
-    l->params[2].data[0] = 2.0f;
-    l->ops->forward(l, bottom, nb, top, nt);
-    if (l->params[2].data[0] != 2.0f || l->params[0].data[1] != (float)(2 * mean[1]))
-        return fail(why, len, "use_global_stats forward changed the stored statistics");
-    return bn_compare(bottom, top, mean, var, 1e-5, why, len);
-}
-
-NEURON_CHECK(check_bn_test)
-{
-    (void)nb, (void)nt;
-    const double zero[16] = {0};
-    if (l->params[2].data[0] != 0.0f)
-        return fail(why, len, "TEST phase forward updated the statistics");
-    return bn_compare(bottom, top, zero, zero, 1e-5, why, len);
-}
-
-/* ---- Scale / Bias ---------------------------------------------------------------------- */
-
-/* y[n, c, k] = x * s[c] + b[c] with s, b given (b may be NULL), bottom N x C x K. */
-static int affine_compare(CliffTensor *const *bottom, CliffTensor *const *top, const float *s,
-                          const float *b, char *why, size_t len)
-{
-    const CliffTensor *x = bottom[0];
-    size_t N = (size_t)x->shape[0], C = (size_t)x->shape[1], K = x->count / (N * C);
-    for (size_t n = 0; n < N; n++)
-        for (size_t c = 0; c < C; c++)
-            for (size_t k = 0; k < K; k++) {
-                size_t i = (n * C + c) * K + k;
-                double want = (double)x->data[i] * (s ? s[c] : 1) + (b ? b[c] : 0);
-                if (!near(top[0]->data[i], want, 1e-6))
-                    return fail(why, len, "y[%zu] = %.7g, expected %.7g", i, top[0]->data[i],
-                                want);
-            }
-    return 0;
-}
-
-NEURON_CHECK(check_scale_param)
-{
-    (void)nb, (void)nt;
-    return affine_compare(bottom, top, l->params[0].data,
-                          l->nparams > 1 ? l->params[1].data : NULL, why, len);
-}
-
-NEURON_CHECK(check_scale_bottom)
-{
-    (void)l, (void)nb, (void)nt;
-    return affine_compare(bottom, top, bottom[1]->data, NULL, why, len);
-}
-
-NEURON_CHECK(check_scale_bottom01)
-{
-    (void)l, (void)nb, (void)nt;
-    const CliffTensor *x = bottom[0];
-    size_t NC = prod(x, 0, 2), K = x->count / NC;
-    for (size_t i = 0; i < x->count; i++) {
-        double want = (double)x->data[i] * bottom[1]->data[i / K];
-        if (!near(top[0]->data[i], want, 1e-6))
-            return fail(why, len, "y[%zu] = %.7g, expected %.7g", i, top[0]->data[i], want);
-    }
-    return 0;
-}
-
-NEURON_CHECK(check_bias_param)
-{
-    (void)nb, (void)nt;
-    return affine_compare(bottom, top, NULL, l->params[0].data, why, len);
-}
-
-NEURON_CHECK(check_bias_bottom)
-{
-    (void)l, (void)nb, (void)nt;
-    return affine_compare(bottom, top, NULL, bottom[1]->data, why, len);
-}
-
-/* ---- MVN ------------------------------------------------------------------------------ */
-
-NEURON_CHECK(check_mvn)
-{
-    (void)nb, (void)nt;
-    const Cliff__MVNParameter *p = l->param->mvn_param;
-    int across = p && p->across_channels, normalize = !p || p->normalize_variance;
-    const CliffTensor *x = bottom[0];
-    size_t rows = across ? (size_t)x->shape[0] : prod(x, 0, 2), dim = x->count / rows;
-    for (size_t r = 0; r < rows; r++) {
-        double mean = 0, sq = 0;
-        for (size_t k = 0; k < dim; k++) mean += x->data[r * dim + k];
-        mean /= (double)dim;
-        for (size_t k = 0; k < dim; k++) sq += pow(x->data[r * dim + k] - mean, 2);
-        double sd = normalize ? sqrt(sq / (double)dim) + 1e-9 : 1;
-        for (size_t k = 0; k < dim; k++) {
-            double want = (x->data[r * dim + k] - mean) / sd;
-            if (!near(top[0]->data[r * dim + k], want, 1e-5))
-                return fail(why, len, "row %zu element %zu: %.7g, expected %.7g", r, k,
-                            top[0]->data[r * dim + k], want);
-        }
-    }
-    return 0;
 }

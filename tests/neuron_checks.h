@@ -70,4 +70,14 @@ void write_infogain_fixture(void);
 #define NEURON_INFOGAIN_FILE "/tmp/cliff-gradcheck-infogain.binaryproto"
 NEURON_CHECK(check_infogain_file); /* against the fixture's matrix */
 
+/* Helpers shared by neuron_checks*.c. */
+int nc_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* |a - b| <= tol * max(1, |a|, |b|) */
+int nc_near(double a, double b, double tol);
+/* got[0..n) against want[0..n) with nc_near; names the first mismatch. */
+int nc_compare(const char *what, const float *got, const double *want, size_t n, double tol,
+               char *why, size_t len);
+/* Product of t->shape[from..to). */
+size_t nc_prod(const CliffTensor *t, int from, int to);
+
 #endif
