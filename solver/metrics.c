@@ -1,16 +1,42 @@
 /* The metrics CSV (columns in solver.h). A fresh run truncates the file; a
  * resumed run (iter > 0) appends, writing the header only into an empty file. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "solver_impl.h"
 
 #define METRICS_HEADER \
     "kind,iter,loss,smoothed_loss,lr,grad_norm,clip_scale,skipped,seconds,output,value\n"
 
+/* mkdir -p of the folder part of path (nothing when it has none). */
+static int make_parent_dirs(const char *path, CliffError *err)
+{
+    char *p = strdup(path);
+    if (!p) return cliff_error_set(err, "out of memory");
+    char *slash = strrchr(p, '/');
+    int rc = 0;
+    if (slash && slash != p) {
+        *slash = 0;
+        for (char *c = p + 1; *c && !rc; c++) {
+            if (*c != '/') continue;
+            *c = 0;
+            if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
+            *c = '/';
+        }
+        if (!rc && mkdir(p, 0777) && errno != EEXIST) rc = -1;
+        if (rc) cliff_error_set(err, "cannot create folder '%s': %s", p, strerror(errno));
+    }
+    free(p);
+    return rc;
+}
+
 int cliff_metrics_open(CliffSolver *s, CliffError *err)
 {
     if (s->metrics) return 0;
+    /* The snapshot folder is created here, when the run starts writing. */
+    if (s->prefix[0] && make_parent_dirs(s->prefix, err)) return -1;
     const char *mf = s->sp->metrics_file;
     if (mf && mf[0]) {
         s->metrics_path = strdup(mf);
@@ -20,6 +46,7 @@ int cliff_metrics_open(CliffSolver *s, CliffError *err)
         if (s->metrics_path) snprintf(s->metrics_path, n, "%s_metrics.csv", s->prefix);
     }
     if (!s->metrics_path) return cliff_error_set(err, "out of memory");
+    if (make_parent_dirs(s->metrics_path, err)) return -1;
     s->metrics = fopen(s->metrics_path, s->iter > 0 ? "a" : "w");
     if (!s->metrics)
         return cliff_error_set(err, "cannot open metrics file '%s' for writing",

@@ -341,6 +341,27 @@ static void test_unwritable_prefix(void)
     fx_rmdir(dir);
 }
 
+static void test_solve_creates_snapshot_folder(void)
+{
+    char *dir = fx_tmpdir();
+    const char *list = fx_h5data(dir, "d", 12, 4, fx_value, fx_label);
+    char *net = fx_net(list, 4, 0, 0);
+    Cliff__SolverParameter *sp = fx_sp("%s base_lr: 0.1 max_iter: 1 snapshot_prefix: "
+                                       "\"%s/a/b/snap\"", net, dir);
+    free(net);
+    CliffError err;
+    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+    CHECK(s && cliff_solver_solve(s, &err) == 0);
+    char path[300];
+    snprintf(path, sizeof path, "%s/a/b/snap_iter_1.caffemodel.h5", dir);
+    CHECK(fx_exists(path));
+    snprintf(path, sizeof path, "%s/a/b/snap_metrics.csv", dir);
+    CHECK(fx_exists(path));
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -349,5 +370,6 @@ int main(void)
     RUN(test_load_weights);
     RUN(test_bad_snapshot_inputs);
     RUN(test_unwritable_prefix);
+    RUN(test_solve_creates_snapshot_folder);
     return test_main_end();
 }
