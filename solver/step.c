@@ -274,7 +274,7 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err)
     cliff_log_event(s->fmt, s->log, s->iter, "start",
                     "Solving %s: type %s, lr_policy %s, base_lr %g, iter_size %d, "
                     "clip_gradients %g%s%s, random_seed %llu, %zu parameters in %d blobs",
-                    net->name ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
+                    net->name && net->name[0] ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
                     (double)sp->base_lr, (int)sp->iter_size, (double)sp->clip_gradients,
                     s->clip ? " " : " (off)", s->clip ? s->clip->name : "",
                     (unsigned long long)s->seed, net->param_count, net->nparams);
