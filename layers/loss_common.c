@@ -68,7 +68,7 @@ void cliff_softmax_block(const float *x, float *p, size_t C, size_t inner, float
 {
     if (inner == 1) {
         float m = x[0];
-        for (size_t c = 1; c < C; c++) m = fmaxf(m, x[c]);
+        for (size_t c = 1; c < C; c++) m = x[c] > m ? x[c] : m; /* NaN-ignoring, like fmaxf */
         float sum = 0;
         for (size_t c = 0; c < C; c++) {
             p[c] = expf(x[c] - m);
@@ -81,14 +81,17 @@ void cliff_softmax_block(const float *x, float *p, size_t C, size_t inner, float
     float *m = scratch;
     memcpy(m, x, inner * sizeof(float));
     for (size_t c = 1; c < C; c++)
-        for (size_t j = 0; j < inner; j++) m[j] = fmaxf(m[j], x[c * inner + j]);
+#pragma omp simd
+        for (size_t j = 0; j < inner; j++) m[j] = x[c * inner + j] > m[j] ? x[c * inner + j] : m[j];
     for (size_t c = 0; c < C; c++)
         for (size_t j = 0; j < inner; j++) p[c * inner + j] = expf(x[c * inner + j] - m[j]);
     float *sum = scratch;
     memset(sum, 0, inner * sizeof(float));
     for (size_t c = 0; c < C; c++)
+#pragma omp simd
         for (size_t j = 0; j < inner; j++) sum[j] += p[c * inner + j];
     for (size_t j = 0; j < inner; j++) sum[j] = 1.0f / sum[j];
     for (size_t c = 0; c < C; c++)
+#pragma omp simd
         for (size_t j = 0; j < inner; j++) p[c * inner + j] *= sum[j];
 }
