@@ -87,10 +87,11 @@ static void eltwise_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
             for (size_t j = 0; j < n; j++) y[j] *= bottom[i]->data[j];
         break;
     case CLIFF__ELTWISE_PARAMETER__ELTWISE_OP__SUM: {
-        for (size_t j = 0; j < n; j++) {
-            float acc = 0;
-            for (int i = 0; i < nb; i++) acc += p->coeff[i] * bottom[i]->data[j];
-            y[j] = acc;
+        const float *b0 = bottom[0]->data, c0 = p->coeff[0];
+        for (size_t j = 0; j < n; j++) y[j] = c0 * b0[j];
+        for (int i = 1; i < nb; i++) {
+            const float *bi = bottom[i]->data, ci = p->coeff[i];
+            for (size_t j = 0; j < n; j++) y[j] += ci * bi[j];
         }
         break;
     }

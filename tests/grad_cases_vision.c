@@ -476,6 +476,240 @@ static int check_im2col(CliffLayer *l, CliffTensor *const *b, int nb, CliffTenso
     return 0;
 }
 
+/* ---- value layers: top by definition ---- */
+
+static int expect_elem(const CliffTensor *t, size_t i, double want, char *why, size_t len)
+{
+    if (fabs(t->data[i] - want) <= 1e-5 * fmax(1.0, fabs(want))) return 0;
+    return failw(why, len, "top[%zu] = %.7g, expected %.7g", i, t->data[i], want);
+}
+
+static int check_eltwise_sum_coeff(CliffLayer *l, CliffTensor *const *b, int nb,
+                                   CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    for (size_t i = 0; i < t[0]->count; i++)
+        if (expect_elem(t[0], i, b[0]->data[i] - 2.0 * b[1]->data[i] + 0.5 * b[2]->data[i], why,
+                        len))
+            return -1;
+    return 0;
+}
+
+static int check_eltwise_prod(CliffLayer *l, CliffTensor *const *b, int nb,
+                              CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nt;
+    for (size_t i = 0; i < t[0]->count; i++) {
+        double want = 1;
+        for (int k = 0; k < nb; k++) want *= b[k]->data[i];
+        if (expect_elem(t[0], i, want, why, len)) return -1;
+    }
+    return 0;
+}
+
+static int check_eltwise_max(CliffLayer *l, CliffTensor *const *b, int nb,
+                             CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nt;
+    for (size_t i = 0; i < t[0]->count; i++) {
+        double want = b[0]->data[i];
+        for (int k = 1; k < nb; k++) want = fmax(want, b[k]->data[i]);
+        if (expect_elem(t[0], i, want, why, len)) return -1;
+    }
+    return 0;
+}
+
+/* softmax over axis a of a blob viewed as outer x C x inner */
+static int check_softmax_axis(const CliffTensor *b, const CliffTensor *t, int axis, char *why,
+                              size_t len)
+{
+    size_t outer = 1, inner = 1, C = (size_t)b->shape[axis];
+    for (int i = 0; i < axis; i++) outer *= (size_t)b->shape[i];
+    for (int i = axis + 1; i < b->num_axes; i++) inner *= (size_t)b->shape[i];
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            double z = 0;
+            for (size_t c = 0; c < C; c++) z += exp(b->data[(o * C + c) * inner + i]);
+            for (size_t c = 0; c < C; c++) {
+                size_t at = (o * C + c) * inner + i;
+                if (expect_elem(t, at, exp(b->data[at]) / z, why, len)) return -1;
+            }
+        }
+    return 0;
+}
+
+static int check_softmax1(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                          int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_softmax_axis(b[0], t[0], 1, why, len);
+}
+
+static int check_softmax_last(CliffLayer *l, CliffTensor *const *b, int nb,
+                              CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_softmax_axis(b[0], t[0], b[0]->num_axes - 1, why, len);
+}
+
+static int check_softmax0(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                          int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_softmax_axis(b[0], t[0], 0, why, len);
+}
+
+/* Tile of a 3-axis blob along axis a: top[.., j, ..] = bottom[.., j % size, ..] */
+static int check_tile3(const CliffTensor *b, const CliffTensor *t, int axis, int tiles,
+                       char *why, size_t len)
+{
+    int shape[3] = {b->shape[0], b->shape[1], b->shape[2]};
+    shape[axis] *= tiles;
+    if (expect_shape(t, "top", 3, shape, why, len)) return -1;
+    for (int i = 0; i < shape[0]; i++)
+        for (int j = 0; j < shape[1]; j++)
+            for (int k = 0; k < shape[2]; k++) {
+                int idx[3] = {i, j, k};
+                idx[axis] %= b->shape[axis];
+                float want = b->data[(idx[0] * b->shape[1] + idx[1]) * b->shape[2] + idx[2]];
+                if (t->data[(i * shape[1] + j) * shape[2] + k] != want)
+                    return failw(why, len, "top[%d][%d][%d] is not bottom[%d][%d][%d]", i, j, k,
+                                 idx[0], idx[1], idx[2]);
+            }
+    return 0;
+}
+
+static int check_tile_axis1(CliffLayer *l, CliffTensor *const *b, int nb,
+                            CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_tile3(b[0], t[0], 1, 3, why, len);
+}
+
+static int check_tile_last(CliffLayer *l, CliffTensor *const *b, int nb,
+                           CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_tile3(b[0], t[0], 2, 2, why, len);
+}
+
+/* Reduction from axis a with op 1..4 (SUM, ASUM, SUMSQ, MEAN) and coeff. */
+static int check_reduction(const CliffTensor *b, const CliffTensor *t, int axis, int op,
+                           double coeff, char *why, size_t len)
+{
+    size_t num = 1, dim = 1;
+    for (int i = 0; i < axis; i++) num *= (size_t)b->shape[i];
+    for (int i = axis; i < b->num_axes; i++) dim *= (size_t)b->shape[i];
+    if (t->num_axes != axis || t->count != num)
+        return failw(why, len, "top has %d axes and %zu values, expected %d and %zu",
+                     t->num_axes, t->count, axis, num);
+    for (size_t n = 0; n < num; n++) {
+        double acc = 0;
+        for (size_t i = 0; i < dim; i++) {
+            double x = b->data[n * dim + i];
+            acc += op == 2 ? fabs(x) : op == 3 ? x * x : x;
+        }
+        if (op == 4) acc /= (double)dim;
+        if (expect_elem(t, n, coeff * acc, why, len)) return -1;
+    }
+    return 0;
+}
+
+static int check_red_sum(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                         int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_reduction(b[0], t[0], 0, 1, 1.0, why, len);
+}
+
+static int check_red_asum(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                          int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_reduction(b[0], t[0], 1, 2, 1.0, why, len);
+}
+
+static int check_red_sumsq(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                           int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_reduction(b[0], t[0], 2, 3, -0.5, why, len);
+}
+
+static int check_red_mean(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                          int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_reduction(b[0], t[0], 2, 4, 3.0, why, len);
+}
+
+/* Embed: top[i, :] = W[idx_i, :] (+ bias) */
+static int check_embed(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                       int nt, char *why, size_t len)
+{
+    (void)nb, (void)nt;
+    const int N = l->params[0].shape[1];
+    for (size_t i = 0; i < b[0]->count; i++)
+        for (int j = 0; j < N; j++) {
+            double want = l->params[0].data[(size_t)b[0]->data[i] * N + j];
+            if (l->nparams > 1) want += l->params[1].data[j];
+            if (expect_elem(t[0], i * N + j, want, why, len)) return -1;
+        }
+    return 0;
+}
+
+/* LRN by the definition of the header comment, for the two cases below. */
+static int check_lrn(const CliffTensor *b, const CliffTensor *t, int within, int size,
+                     double alpha, double beta, double k, char *why, size_t len)
+{
+    const int N = b->shape[0], C = b->shape[1], H = b->shape[2], W = b->shape[3], pre = (size - 1) / 2;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int h = 0; h < H; h++)
+                for (int w = 0; w < W; w++) {
+                    double acc = 0;
+                    if (!within) {
+                        for (int cc = c - pre; cc <= c + pre; cc++)
+                            if (cc >= 0 && cc < C) {
+                                double x = b->data[((n * C + cc) * H + h) * W + w];
+                                acc += x * x;
+                            }
+                    } else {
+                        for (int hh = h - pre; hh <= h + pre; hh++)
+                            for (int ww = w - pre; ww <= w + pre; ww++)
+                                if (hh >= 0 && hh < H && ww >= 0 && ww < W) {
+                                    double x = b->data[((n * C + c) * H + hh) * W + ww];
+                                    acc += x * x;
+                                }
+                    }
+                    double scale = within ? 1 + alpha / (size * size) * acc : k + alpha / size * acc;
+                    size_t at = ((size_t)(n * C + c) * H + h) * W + w;
+                    if (expect_elem(t, at, b->data[at] * pow(scale, -beta), why, len)) return -1;
+                }
+    return 0;
+}
+
+static int check_lrn_across(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                            int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_lrn(b[0], t[0], 0, 5, 0.5, 0.75, 2.0, why, len);
+}
+
+static int check_lrn_defaults(CliffLayer *l, CliffTensor *const *b, int nb,
+                              CliffTensor *const *t, int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt; /* local_size 5, alpha 1, beta 0.75, k 1 */
+    return check_lrn(b[0], t[0], 0, 5, 1.0, 0.75, 1.0, why, len);
+}
+
+static int check_lrn_within(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *const *t,
+                            int nt, char *why, size_t len)
+{
+    (void)l, (void)nb, (void)nt;
+    return check_lrn(b[0], t[0], 1, 3, 0.8, 0.6, 0.0, why, len);
+}
+
 /* ---- the table ---- */
 
 const GradCase grad_cases_vision[] = {
@@ -575,13 +809,14 @@ const GradCase grad_cases_vision[] = {
     /* LRN */
     {.name = "LRN/across_channels",
      .layer = "type: 'LRN' lrn_param { local_size: 5 alpha: 0.5 beta: 0.75 k: 2 }",
-     .nbottom = 1, .bottom = {B4(2, 7, 3, 2)}, .ntop = 1},
+     .nbottom = 1, .bottom = {B4(2, 7, 3, 2)}, .ntop = 1, .check_forward = check_lrn_across},
     {.name = "LRN/across_channels_defaults",
-     .layer = "type: 'LRN'", .nbottom = 1, .bottom = {B4(2, 3, 2, 2)}, .ntop = 1},
+     .layer = "type: 'LRN'", .nbottom = 1, .bottom = {B4(2, 3, 2, 2)}, .ntop = 1,
+     .check_forward = check_lrn_defaults},
     {.name = "LRN/within_channel",
      .layer = "type: 'LRN' lrn_param { norm_region: WITHIN_CHANNEL local_size: 3 alpha: 0.8 "
               "beta: 0.6 }",
-     .nbottom = 1, .bottom = {B4(2, 2, 5, 4)}, .ntop = 1},
+     .nbottom = 1, .bottom = {B4(2, 2, 5, 4)}, .ntop = 1, .check_forward = check_lrn_within},
     /* InnerProduct */
     {.name = "InnerProduct/basic",
      .layer = "type: 'InnerProduct' inner_product_param { num_output: 5" FILLERS " }",
@@ -637,32 +872,36 @@ const GradCase grad_cases_vision[] = {
      .layer = "type: 'Eltwise'", .nbottom = 2, .bottom = {B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1},
     {.name = "Eltwise/sum_coeff",
      .layer = "type: 'Eltwise' eltwise_param { operation: SUM coeff: 1 coeff: -2 coeff: 0.5 }",
-     .nbottom = 3, .bottom = {B3(2, 3, 2), B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1},
+     .nbottom = 3, .bottom = {B3(2, 3, 2), B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1,
+     .check_forward = check_eltwise_sum_coeff},
     {.name = "Eltwise/prod",
      .layer = "type: 'Eltwise' eltwise_param { operation: PROD }", .nbottom = 3,
-     .bottom = {B3(2, 3, 2), B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1},
+     .bottom = {B3(2, 3, 2), B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1,
+     .check_forward = check_eltwise_prod},
     {.name = "Eltwise/prod_unstable",
      .layer = "type: 'Eltwise' eltwise_param { operation: PROD stable_prod_grad: false }",
      .nbottom = 2, .bottom = {BPOS3(2, 3, 2), BPOS3(2, 3, 2)}, .ntop = 1},
     {.name = "Eltwise/max",
      .layer = "type: 'Eltwise' eltwise_param { operation: MAX }", .nbottom = 3,
-     .bottom = {B3(2, 3, 2), B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1},
+     .bottom = {B3(2, 3, 2), B3(2, 3, 2), B3(2, 3, 2)}, .ntop = 1,
+     .check_forward = check_eltwise_max},
     /* Softmax */
     {.name = "Softmax/axis1",
-     .layer = "type: 'Softmax'", .nbottom = 1, .bottom = {B4(2, 5, 2, 2)}, .ntop = 1},
+     .layer = "type: 'Softmax'", .nbottom = 1, .bottom = {B4(2, 5, 2, 2)}, .ntop = 1,
+     .check_forward = check_softmax1},
     {.name = "Softmax/axis_neg1",
      .layer = "type: 'Softmax' softmax_param { axis: -1 }", .nbottom = 1, .bottom = {B3(2, 3, 4)},
-     .ntop = 1},
+     .ntop = 1, .check_forward = check_softmax_last},
     {.name = "Softmax/axis0",
      .layer = "type: 'Softmax' softmax_param { axis: 0 }", .nbottom = 1, .bottom = {B2(4, 3)},
-     .ntop = 1},
+     .ntop = 1, .check_forward = check_softmax0},
     /* Tile */
     {.name = "Tile/axis1",
      .layer = "type: 'Tile' tile_param { tiles: 3 }", .nbottom = 1, .bottom = {B3(2, 3, 2)},
-     .ntop = 1},
+     .ntop = 1, .check_forward = check_tile_axis1},
     {.name = "Tile/axis_neg1",
      .layer = "type: 'Tile' tile_param { axis: -1 tiles: 2 }", .nbottom = 1,
-     .bottom = {B3(2, 2, 3)}, .ntop = 1},
+     .bottom = {B3(2, 2, 3)}, .ntop = 1, .check_forward = check_tile_last},
     /* Crop */
     {.name = "Crop/axis2_offset1",
      .layer = "type: 'Crop' crop_param { offset: 1 }", .nbottom = 2,
@@ -674,16 +913,17 @@ const GradCase grad_cases_vision[] = {
      .check_forward = check_crop_axis1},
     /* Reduction */
     {.name = "Reduction/sum_all",
-     .layer = "type: 'Reduction'", .nbottom = 1, .bottom = {B3(2, 3, 2)}, .ntop = 1},
+     .layer = "type: 'Reduction'", .nbottom = 1, .bottom = {B3(2, 3, 2)}, .ntop = 1,
+     .check_forward = check_red_sum},
     {.name = "Reduction/asum_axis1",
      .layer = "type: 'Reduction' reduction_param { operation: ASUM axis: 1 }", .nbottom = 1,
-     .bottom = {B3(2, 3, 2)}, .ntop = 1},
+     .bottom = {B3(2, 3, 2)}, .ntop = 1, .check_forward = check_red_asum},
     {.name = "Reduction/sumsq_axis_neg1_coeff",
      .layer = "type: 'Reduction' reduction_param { operation: SUMSQ axis: -1 coeff: -0.5 }",
-     .nbottom = 1, .bottom = {B3(2, 3, 2)}, .ntop = 1},
+     .nbottom = 1, .bottom = {B3(2, 3, 2)}, .ntop = 1, .check_forward = check_red_sumsq},
     {.name = "Reduction/mean_axis2_coeff",
      .layer = "type: 'Reduction' reduction_param { operation: MEAN axis: 2 coeff: 3 }",
-     .nbottom = 1, .bottom = {B4(2, 2, 3, 2)}, .ntop = 1},
+     .nbottom = 1, .bottom = {B4(2, 2, 3, 2)}, .ntop = 1, .check_forward = check_red_mean},
     /* ArgMax (forward only) */
     {.name = "ArgMax/top1",
      .layer = "type: 'ArgMax'", .nbottom = 1, .bottom = {B2(2, 5)}, .ntop = 1, .forward_only = 1,
@@ -713,10 +953,12 @@ const GradCase grad_cases_vision[] = {
     /* Embed */
     {.name = "Embed/basic",
      .layer = "type: 'Embed' embed_param { num_output: 4 input_dim: 5" FILLERS " }",
-     .nbottom = 1, .bottom = {{2, {2, 3}, FILL_LABELS, 5, 0, 1}}, .ntop = 1},
+     .nbottom = 1, .bottom = {{2, {2, 3}, FILL_LABELS, 5, 0, 1}}, .ntop = 1,
+     .check_forward = check_embed},
     {.name = "Embed/no_bias",
      .layer = "type: 'Embed' embed_param { num_output: 3 input_dim: 4 bias_term: false "
               "weight_filler { type: 'gaussian' } }",
-     .nbottom = 1, .bottom = {{1, {5}, FILL_LABELS, 4, 0, 1}}, .ntop = 1},
+     .nbottom = 1, .bottom = {{1, {5}, FILL_LABELS, 4, 0, 1}}, .ntop = 1,
+     .check_forward = check_embed},
     {0},
 };
