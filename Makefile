@@ -31,7 +31,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench clean
+.PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data
 all: $(LIB) $(TOOLS) $(TESTS)
 
 deps:
@@ -66,6 +66,16 @@ $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $< $(TEST_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
+
+# The README's main command: install, build, convert Fashion-MNIST, train LeNet.
+DATA := build/data/fashion-mnist
+example: deps
+	@$(MAKE) --no-print-directory all data
+	$(BUILD)/train configs/lenet_solver.prototxt
+
+data: $(DATA)/train.txt
+$(DATA)/train.txt: $(BUILD)/fmnist2h5
+	$(BUILD)/fmnist2h5 $(DATA)
 
 # The README's test command: installs what is missing, then builds and runs.
 test: deps

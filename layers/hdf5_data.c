@@ -121,7 +121,7 @@ static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, 
             for (int t = 0; t < d->ntops; t++) {
                 const char *name = lp->top[t];
                 hsize_t dims[CLIFF_MAX_AXES];
-                int rank;
+                int rank = 0;
                 if (dataset_shape(file, paths[f], name, dims, &rank, err)) {
                     H5Fclose(file);
                     goto out;

@@ -1,0 +1,84 @@
+#include "timing.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WARMUP 3
+
+void cliff_time_configure(Cliff__SolverParameter *sp, int iters)
+{
+    sp->has_display = 1, sp->display = 0;
+    sp->has_snapshot = 1, sp->snapshot = 0;
+    sp->has_snapshot_after_train = 1, sp->snapshot_after_train = 0;
+    sp->has_test_initialization = 1, sp->test_initialization = 0;
+    sp->has_test_interval = 1, sp->test_interval = 2147483647; /* never */
+    sp->has_max_iter = 1, sp->max_iter = iters + WARMUP;
+    free(sp->metrics_file);
+    sp->metrics_file = strdup("/dev/null");
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int is_data_layer(const CliffNetLayer *nl) { return nl->nb == 0; }
+
+int cliff_time_solver(CliffSolver *s, int iters, FILE *out, CliffError *err)
+{
+    CliffNet *net = cliff_solver_train_net(s);
+    if (cliff_solver_step(s, WARMUP, err)) return -1;
+    for (int i = 0; i < net->nlayers; i++) net->layers[i].fwd_seconds = net->layers[i].bwd_seconds = 0;
+    net->timing = 1;
+    double t0 = seconds();
+    int rc = cliff_solver_step(s, iters, err);
+    double total = seconds() - t0;
+    net->timing = 0;
+    if (rc) return -1;
+
+    double per_iter_ms = 1e3 * total / iters, fwd_ms = 0, bwd_ms = 0, data_ms = 0;
+    fprintf(out, "Timing %d iterations of net '%s' (after %d warm-up iterations)\n", iters,
+            net->name ? net->name : "", WARMUP);
+    fprintf(out, "  %-20s %-16s %9s %9s %7s %9s %9s\n", "layer", "type", "fwd ms", "bwd ms",
+            "share", "fwd GF/s", "bwd GF/s");
+    double flops_done = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const CliffNetLayer *nl = &net->layers[i];
+        double f = 1e3 * nl->fwd_seconds / iters, b = 1e3 * nl->bwd_seconds / iters;
+        fwd_ms += f;
+        bwd_ms += b;
+        if (is_data_layer(nl)) data_ms += f;
+        char fg[16] = "", bg[16] = "";
+        if (nl->layer.ops->forward_flops) {
+            double macs = nl->layer.ops->forward_flops(&nl->layer);
+            int passes = 0; /* backward: one gemm for parameters, one for the bottom */
+            for (int p = 0; p < nl->layer.nparams; p++)
+                if (nl->layer.param_need_grad[p]) {
+                    passes++;
+                    break;
+                }
+            for (int j = 0; j < nl->nb; j++)
+                if (nl->propagate_down[j]) {
+                    passes++;
+                    break;
+                }
+            if (!nl->need_backward) passes = 0;
+            if (f > 0) snprintf(fg, sizeof fg, "%.1f", 2 * macs / (f * 1e6));
+            if (b > 0 && passes) snprintf(bg, sizeof bg, "%.1f", 2 * macs * passes / (b * 1e6));
+            flops_done += 2 * macs * (1 + passes) * iters;
+        }
+        fprintf(out, "  %-20s %-16s %9.3f %9.3f %6.1f%% %9s %9s\n", nl->layer.name,
+                nl->layer.ops->type, f, b, 100 * (f + b) / per_iter_ms, fg, bg);
+    }
+    double solver_ms = per_iter_ms - fwd_ms - bwd_ms;
+    fprintf(out, "  forward %.3f ms, backward %.3f ms, of which data loading %.3f ms\n", fwd_ms,
+            bwd_ms, data_ms);
+    fprintf(out, "  solver step (zero, norm, clip, decay, update) %.3f ms (%.1f%%)\n", solver_ms,
+            100 * solver_ms / per_iter_ms);
+    fprintf(out, "  iteration %.3f ms: %.1f iterations/s; conv+ip %.2f GFLOP/s over the "
+            "whole iteration\n", per_iter_ms, 1e3 / per_iter_ms, flops_done / total / 1e9);
+    return 0;
+}

@@ -1,0 +1,289 @@
+/* train: the cliff command line. Reads a solver (prototxt or YAML), resolves
+ * its nets, and trains, prints the resolved config, checks the nets (dry run),
+ * or times them. This is the only place that decides exit codes:
+ *   0 success (also a run stopped by SIGINT/SIGTERM after its snapshot),
+ *   1 a run or input error (message on stderr), 2 a usage error. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "layer.h"
+#include "net_summary.h"
+#include "solver.h"
+#include "textformat.h"
+#include "timing.h"
+
+#define CLIFF_VERSION "0.1.0"
+
+typedef struct Options {
+    const char *solver_path;
+    const char *resume;
+    const char *weights;
+    const char *format; /* NULL: by extension */
+    const char **sets;
+    size_t nsets;
+    const char *log_format;
+    const char *sigint_effect, *sighup_effect;
+    int print_config, dry_run, list_layers, help, version, time;
+    long iterations;
+} Options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: train SOLVER [options]\n"
+        "\n"
+        "Trains the net of a Caffe-style solver file (prototxt or YAML), logging loss and\n"
+        "gradient norms, clipping gradients (clip_gradients), snapshotting to HDF5.\n"
+        "Options may come before or after SOLVER.\n"
+        "\n"
+        "  --snapshot FILE, --resume FILE\n"
+        "                      continue from a .solverstate.h5 (or binary .solverstate)\n"
+        "                      snapshot, cliff's or Caffe's\n"
+        "  --weights FILE[,FILE...]\n"
+        "                      initialize from .caffemodel.h5 or binary .caffemodel files\n"
+        "                      (layers matched by name; others keep their fillers)\n"
+        "  --set FIELD=VALUE   override a solver field before anything runs; FIELD is a\n"
+        "                      dotted path: clip_gradients=1, base_lr=0.05,\n"
+        "                      net_param.layer[2].inner_product_param.num_output=64;\n"
+        "                      VALUE is read like the config file (repeatable)\n"
+        "  --config-format text|yaml\n"
+        "                      syntax of SOLVER and its net files (default: by extension:\n"
+        "                      .prototxt .pt .txt -> text, .yaml .yml -> YAML)\n"
+        "  --print-config      print the resolved solver (nets inlined, legacy forms\n"
+        "                      upgraded, overrides applied) as prototxt and exit\n"
+        "  --dry-run           build the train and test nets, print every layer with its\n"
+        "                      shapes, parameter count and memory, and exit\n"
+        "  --time              time forward/backward per layer and the solver step\n"
+        "                      (Caffe's `caffe time`) instead of training\n"
+        "  --iterations N      iterations for --time (default 50)\n"
+        "  --log-format human|kv|json\n"
+        "                      form of the training log lines (default: the solver's\n"
+        "                      log_format, human)\n"
+        "  --sigint-effect stop|snapshot|none\n"
+        "                      on SIGINT/SIGTERM: snapshot and stop (default: snapshot),\n"
+        "                      stop without snapshot, or ignore\n"
+        "  --sighup-effect snapshot|stop|none\n"
+        "                      on SIGHUP: snapshot and continue (default)\n"
+        "  --list-layers       print every registered layer type and exit\n"
+        "  --help              this text\n"
+        "  --version           print the version and exit\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "train: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see train --help)\n");
+    return 2;
+}
+
+/* Accepts "--opt VALUE" and "--opt=VALUE". */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0) return NULL;
+    if (argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (argv[*i][n] != 0) return NULL;
+    if (*i + 1 >= argc) return "";
+    return argv[++*i];
+}
+
+static int parse_args(int argc, char **argv, Options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->iterations = 50;
+    o->sets = calloc((size_t)argc + 1, sizeof *o->sets);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) o->help = 1;
+        else if (!strcmp(a, "--version")) o->version = 1;
+        else if (!strcmp(a, "--print-config")) o->print_config = 1;
+        else if (!strcmp(a, "--dry-run")) o->dry_run = 1;
+        else if (!strcmp(a, "--list-layers")) o->list_layers = 1;
+        else if (!strcmp(a, "--time")) o->time = 1;
+        else if ((v = option_value(argc, argv, &i, "--snapshot")) ||
+                 (v = option_value(argc, argv, &i, "--resume"))) {
+            if (!*v) return usage_error("%s needs a file", a);
+            o->resume = v;
+        } else if ((v = option_value(argc, argv, &i, "--weights"))) {
+            if (!*v) return usage_error("%s needs a file", a);
+            o->weights = v;
+        } else if ((v = option_value(argc, argv, &i, "--set"))) {
+            if (!strchr(v, '=')) return usage_error("--set needs FIELD=VALUE, got '%s'", v);
+            o->sets[o->nsets++] = v;
+        } else if ((v = option_value(argc, argv, &i, "--config-format"))) {
+            if (strcmp(v, "text") && strcmp(v, "yaml"))
+                return usage_error("--config-format must be text or yaml, got '%s'", v);
+            o->format = v;
+        } else if ((v = option_value(argc, argv, &i, "--iterations"))) {
+            char *end;
+            o->iterations = strtol(v, &end, 10);
+            if (!*v || *end || o->iterations <= 0)
+                return usage_error("--iterations needs a positive integer, got '%s'", v);
+        } else if ((v = option_value(argc, argv, &i, "--log-format"))) {
+            if (strcmp(v, "human") && strcmp(v, "kv") && strcmp(v, "json"))
+                return usage_error("--log-format must be human, kv or json, got '%s'", v);
+            o->log_format = v;
+        } else if ((v = option_value(argc, argv, &i, "--sigint-effect"))) {
+            if (strcmp(v, "stop") && strcmp(v, "snapshot") && strcmp(v, "none"))
+                return usage_error("--sigint-effect must be stop, snapshot or none, got '%s'", v);
+            o->sigint_effect = v;
+        } else if ((v = option_value(argc, argv, &i, "--sighup-effect"))) {
+            if (strcmp(v, "stop") && strcmp(v, "snapshot") && strcmp(v, "none"))
+                return usage_error("--sighup-effect must be stop, snapshot or none, got '%s'", v);
+            o->sighup_effect = v;
+        } else if (a[0] == '-' && a[1])
+            return usage_error("unknown option '%s'", a);
+        else if (o->solver_path)
+            return usage_error("more than one solver file given ('%s')", a);
+        else
+            o->solver_path = a;
+    }
+    return 0;
+}
+
+static int list_layers(void)
+{
+    printf("%zu layer types:\n", cliff_layer_count());
+    for (size_t i = 0; i < cliff_layer_count(); i++) {
+        const CliffLayerOps *ops = cliff_layer_at(i);
+        printf("  %-26s%s%s\n", ops->type, ops->is_loss ? " (loss)" : "",
+               ops->backward ? "" : " (no gradient)");
+    }
+    return 0;
+}
+
+/* Signals only set flags in the solver; it acts on them between iterations. */
+static CliffSolver *signal_solver;
+static int sigint_action = CLIFF_REQUEST_SNAPSHOT_STOP, sighup_action = CLIFF_REQUEST_SNAPSHOT;
+
+static void on_signal(int sig)
+{
+    if (!signal_solver) return;
+    cliff_solver_request(signal_solver, sig == SIGHUP ? sighup_action : sigint_action);
+}
+
+static int effect_action(const char *effect, int dflt)
+{
+    if (!effect) return dflt;
+    if (!strcmp(effect, "stop")) return CLIFF_REQUEST_STOP;
+    if (!strcmp(effect, "snapshot")) return dflt == CLIFF_REQUEST_SNAPSHOT_STOP
+                                                ? CLIFF_REQUEST_SNAPSHOT_STOP
+                                                : CLIFF_REQUEST_SNAPSHOT;
+    return CLIFF_REQUEST_NONE;
+}
+
+static void install_signals(CliffSolver *s, const Options *o)
+{
+    signal_solver = s;
+    sigint_action = effect_action(o->sigint_effect, CLIFF_REQUEST_SNAPSHOT_STOP);
+    sighup_action = effect_action(o->sighup_effect, CLIFF_REQUEST_SNAPSHOT);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
+{
+    CliffError err;
+    int rc = 1;
+    if (o->log_format) {
+        free(sp->log_format);
+        sp->log_format = strdup(o->log_format);
+    }
+    if (o->time) cliff_time_configure(sp, (int)o->iterations);
+    CliffSolver *s = cliff_solver_create(sp, map, stdout, &err);
+    if (!s) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    if (o->dry_run) {
+        cliff_net_summary(stdout, cliff_solver_train_net(s), "train");
+        for (int i = 0; i < cliff_solver_num_test_nets(s); i++) {
+            char title[32];
+            snprintf(title, sizeof title, "test net #%d", i);
+            cliff_net_summary(stdout, cliff_solver_test_net(s, i), title);
+        }
+        rc = 0;
+        goto done;
+    }
+    if (o->weights && cliff_solver_load_weights(s, o->weights, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        goto done;
+    }
+    if (o->resume && cliff_solver_restore(s, o->resume, &err)) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        goto done;
+    }
+    if (o->time) {
+        rc = cliff_time_solver(s, (int)o->iterations, stdout, &err) ? 1 : 0;
+        if (rc) fprintf(stderr, "error: %s\n", err.msg);
+        goto done;
+    }
+    install_signals(s, o);
+    if (cliff_solver_solve(s, &err)) {
+        fflush(stdout);
+        fprintf(stderr, "error: %s\n", err.msg);
+        goto done;
+    }
+    rc = 0;
+done:
+    signal_solver = NULL;
+    cliff_solver_free(s);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) {
+        free(o.sets);
+        return rc;
+    }
+    if (o.help) {
+        usage(stdout);
+        free(o.sets);
+        return 0;
+    }
+    if (o.version) {
+        printf("cliff train %s\n", CLIFF_VERSION);
+        free(o.sets);
+        return 0;
+    }
+    if (o.list_layers) {
+        free(o.sets);
+        return list_layers();
+    }
+    if (!o.solver_path) {
+        free(o.sets);
+        return usage_error("%s", "missing SOLVER file");
+    }
+    if (o.resume && o.weights) {
+        free(o.sets);
+        return usage_error("%s", "give either --snapshot/--resume or --weights, not both");
+    }
+    CliffSrcMap map;
+    CliffError err;
+    Cliff__SolverParameter *sp = NULL;
+    cliff_srcmap_init(&map);
+    if (cliff_solver_load(o.solver_path, o.format, o.sets, o.nsets, &sp, &map, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        rc = 1;
+    } else if (o.print_config) {
+        rc = cliff_text_write(stdout, &sp->base) ? 1 : 0;
+    } else {
+        rc = run(&o, sp, &map);
+    }
+    if (sp) protobuf_c_message_free_unpacked(&sp->base, NULL);
+    cliff_srcmap_free(&map);
+    free(o.sets);
+    return rc;
+}
