@@ -128,6 +128,7 @@ const CliffLayerOps cliff_ops_ContrastiveLoss = {
     .type = "ContrastiveLoss",
     .min_bottoms = 3, .max_bottoms = 3, .min_tops = 1, .max_tops = 1,
     .is_loss = 1,
+    .label_bottoms = 1u << 2,
     .setup = cl_setup,
     .reshape = cl_reshape,
     .forward = cl_forward,

@@ -99,6 +99,7 @@ const CliffLayerOps cliff_ops_HingeLoss = {
     .type = "HingeLoss",
     .min_bottoms = 2, .max_bottoms = 2, .min_tops = 1, .max_tops = 1,
     .is_loss = 1,
+    .label_bottoms = 1u << 1,
     .setup = hinge_setup,
     .reshape = hinge_reshape,
     .forward = hinge_forward,

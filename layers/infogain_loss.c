@@ -202,6 +202,7 @@ const CliffLayerOps cliff_ops_InfogainLoss = {
     .type = "InfogainLoss",
     .min_bottoms = 2, .max_bottoms = 3, .min_tops = 1, .max_tops = 2,
     .is_loss = 1,
+    .label_bottoms = (1u << 1) | (1u << 2),
     .setup = ig_setup,
     .reshape = ig_reshape,
     .forward = ig_forward,

@@ -70,6 +70,7 @@ const CliffLayerOps cliff_ops_MultinomialLogisticLoss = {
     .type = "MultinomialLogisticLoss",
     .min_bottoms = 2, .max_bottoms = 2, .min_tops = 1, .max_tops = 1,
     .is_loss = 1,
+    .label_bottoms = 1u << 1,
     .setup = mll_setup,
     .reshape = mll_reshape,
     .forward = mll_forward,

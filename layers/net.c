@@ -574,8 +574,8 @@ static void decide_backward(CliffNet *net, const Cliff__NetParameter *param)
             if (!nl->layer.ops->backward) continue;
             nl->need_backward = 1;
             for (int j = 0; j < nl->nb; j++)
-                /* Loss layers never propagate to their labels (Caffe's AllowForceBackward). */
-                if (!(nl->layer.ops->is_loss && j == 1)) nl->propagate_down[j] = 1;
+                /* Never to labels (Caffe's AllowForceBackward). */
+                if (!(nl->layer.ops->label_bottoms & (1u << j))) nl->propagate_down[j] = 1;
         }
 out:
     free(blob_need);

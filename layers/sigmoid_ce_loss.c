@@ -101,6 +101,7 @@ const CliffLayerOps cliff_ops_SigmoidCrossEntropyLoss = {
     .type = "SigmoidCrossEntropyLoss",
     .min_bottoms = 2, .max_bottoms = 2, .min_tops = 1, .max_tops = 1,
     .is_loss = 1,
+    .label_bottoms = 1u << 1,
     .setup = sce_setup,
     .reshape = sce_reshape,
     .forward = sce_forward,

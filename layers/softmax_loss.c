@@ -146,6 +146,7 @@ const CliffLayerOps cliff_ops_SoftmaxWithLoss = {
     .type = "SoftmaxWithLoss",
     .min_bottoms = 2, .max_bottoms = 2, .min_tops = 1, .max_tops = 2,
     .is_loss = 1,
+    .label_bottoms = 1u << 1,
     .setup = sml_setup,
     .reshape = sml_reshape,
     .forward = sml_forward,
