@@ -1,6 +1,7 @@
 /* The iteration loop (Caffe's Solver::Step / Solve and SGDSolver::ApplyUpdate,
  * in cliff's order: normalize, measure, guard, clip, decay, update). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,11 +51,17 @@ static int steps_finite(const CliffSolver *s, int *bad_param)
     for (int i = 0; i < net->nparams; i++) {
         const CliffNetParam *p = &net->params[i];
         const float *w = net->param_slab + p->offset, *g = net->grad_slab + p->offset;
-        int ok = 1;
-        for (size_t e = 0; e < p->count && ok; e++) ok = isfinite(w[e] - g[e]);
+        uint32_t bad = 0;
+        for (size_t e = 0; e < p->count; e++) {
+            float next = w[e] - g[e];
+            uint32_t b;
+            memcpy(&b, &next, sizeof b);
+            bad |= (b & 0x7f800000u) == 0x7f800000u;
+        }
+        int ok = !bad;
         for (int h = 0; h < s->nhist && ok; h++)
-            ok = isfinite(cliff_sumsq(s->hist_scratch + (size_t)h * net->param_count + p->offset,
-                                      p->count));
+            ok = cliff_all_finite(s->hist_scratch + (size_t)h * net->param_count + p->offset,
+                                  p->count);
         if (!ok) {
             *bad_param = i;
             return 0;
