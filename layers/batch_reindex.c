@@ -1,7 +1,7 @@
 /* BatchReindex (Caffe's BatchReindexLayer): top[k] = bottom[0][permut[k]]
  * along the first axis. bottom[1] (permut) is 1-D, integer-valued in
  * [0, N). backward: dbottom[i] = sum of dtop[k] over k with permut[k] == i;
- * the index blob gets no gradient.
+ * the index blob's gradient is zero (written when asked for).
  * Indices are checked in reshape; forward writes zeros for an index that went
  * bad after it (it cannot fail). */
 #include <math.h>
@@ -62,6 +62,8 @@ static void reindex_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                              const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
     (void)l, (void)nt, (void)nb;
+    if (propagate_down[1]) /* indices: zero gradient */
+        memset(bottom[1]->diff, 0, bottom[1]->count * sizeof(float));
     if (!propagate_down[0]) return;
     const CliffTensor *ix = bottom[1];
     const size_t dim = cliff_tensor_count_range(bottom[0], 1, bottom[0]->num_axes);
@@ -82,6 +84,7 @@ const CliffLayerOps cliff_ops_BatchReindex = {
     .max_bottoms = 2,
     .min_tops = 1,
     .max_tops = 1,
+    .label_bottoms = 1u << 1, /* the indices */
     .setup = reindex_setup,
     .reshape = reindex_reshape,
     .forward = reindex_forward,

@@ -1,7 +1,7 @@
 /* Crop (Caffe's CropLayer): bottom[0] cut to the shape of bottom[1] on the axes
  * from `axis` on; axes before `axis` are kept. offset: none (0), one value for
  * every cropped axis, or one value per cropped axis. bottom[1] only gives the
- * shape and gets no gradient; bottom[0]'s gradient is the top's, placed at the
+ * shape: its gradient is zero (written when asked for); bottom[0]'s gradient is the top's, placed at the
  * offsets, zero elsewhere. */
 #include <string.h>
 
@@ -104,6 +104,8 @@ static void crop_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                           const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
     (void)nt, (void)nb;
+    if (propagate_down[1]) /* the reference only gives a shape: zero gradient */
+        memset(bottom[1]->diff, 0, bottom[1]->count * sizeof(float));
     if (!propagate_down[0]) return;
     memset(bottom[0]->diff, 0, bottom[0]->count * sizeof(float));
     crop_copy(l->priv, bottom[0], top[0], top[0]->diff, bottom[0]->diff, 0);
@@ -121,6 +123,7 @@ const CliffLayerOps cliff_ops_Crop = {
     .max_bottoms = 2,
     .min_tops = 1,
     .max_tops = 1,
+    .label_bottoms = 1u << 1, /* the reference blob */
     .setup = crop_setup,
     .reshape = crop_reshape,
     .forward = crop_forward,

@@ -3,7 +3,7 @@
  * num_output. weight: input_dim x num_output, bias: num_output.
  *   top[i, :] = W[idx_i, :] + bias
  *   backward: dW[idx_i, :] += dtop[i, :], dbias += sum_i dtop[i, :];
- *   no gradient to the indices.
+ *   the indices' gradient is zero (written when asked for).
  * Indices are checked in reshape; forward writes only the bias for an index
  * that went bad after it (forward cannot fail). */
 #include <math.h>
@@ -83,8 +83,10 @@ static void embed_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
 static void embed_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                            const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
-    (void)nt, (void)nb, (void)propagate_down; /* indices get no gradient */
+    (void)nt, (void)nb;
     const Embed *p = l->priv;
+    if (propagate_down[0]) /* indices: zero gradient */
+        memset(bottom[0]->diff, 0, bottom[0]->count * sizeof(float));
     const size_t N = (size_t)p->N;
     const float *dy = top[0]->diff;
     if (l->param_need_grad[0]) {
@@ -115,6 +117,7 @@ const CliffLayerOps cliff_ops_Embed = {
     .max_bottoms = 1,
     .min_tops = 1,
     .max_tops = 1,
+    .label_bottoms = 1u << 0, /* the indices */
     .setup = embed_setup,
     .reshape = embed_reshape,
     .forward = embed_forward,

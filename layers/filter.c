@@ -5,7 +5,7 @@
  * The top size depends on the selector's values, so the selection is taken in
  * reshape: the net must reshape before every forward (as Caffe does). backward
  * puts each top row's gradient back at its item and zeros the others; the
- * selector gets no gradient. */
+ * selector's gradient is zero (written when asked for). */
 #include <string.h>
 
 #include "vision_util.h"
@@ -76,8 +76,9 @@ static void filter_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
 static void filter_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                             const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
-    (void)nb;
     const Filter *p = l->priv;
+    if (propagate_down[nb - 1]) /* the selector: zero gradient */
+        memset(bottom[nb - 1]->diff, 0, bottom[nb - 1]->count * sizeof(float));
     for (int t = 0; t < nt; t++) {
         if (!propagate_down[t]) continue;
         const size_t dim = cliff_tensor_count_range(bottom[t], 1, bottom[t]->num_axes);
