@@ -13,8 +13,17 @@
 #include "error.h"
 
 /* Parses src[0..len) named path (used in error positions) into a new message
- * of type desc. map (may be NULL) receives the position of every message parsed.
- * Returns NULL and fills err ("path:line:col: error: ...") on failure. */
+ * of type desc. map (may be NULL) receives the position of every message parsed
+ * (the field name that opened it, e.g. the `l` of `layer {`; the top message
+ * at 1:1) and of scalar fields (cliff_srcmap_find_field); on failure nothing
+ * is added to it. Returns NULL and fills err ("path:line:col: error: ...",
+ * naming the message type and field, with did-you-mean for misspelled field
+ * and enum names) on failure. Strict: unknown fields and enum values, a
+ * singular field given twice, out-of-range or wrongly typed values, missing
+ * required fields, unterminated strings and blocks, input that is not UTF-8
+ * or holds NUL bytes, nesting deeper than CLIFF_CONFIG_MAX_DEPTH (64) and
+ * input over CLIFF_CONFIG_MAX_BYTES (64 MiB) are all errors. The syntax is
+ * described at the top of textformat.c. */
 ProtobufCMessage *cliff_text_parse(const ProtobufCMessageDescriptor *desc, const char *path,
                                    const char *src, size_t len, CliffSrcMap *map,
                                    CliffError *err);
@@ -32,7 +41,13 @@ int cliff_text_merge(ProtobufCMessage *msg, const char *path, const char *src, s
 int cliff_text_merge_one(ProtobufCMessage *msg, const char *path, const char *src, size_t len,
                          CliffError *err);
 
-/* Writes msg as text format (two-space indents, one field per line). */
+/* Writes msg as text format (two-space indents, one field per line): the
+ * present fields (has_ flags, non-NULL messages, strings other than the
+ * default pointer, repeated elements) in field-number order; enums by name;
+ * strings double-quoted with C escapes; floats/doubles in the shortest %g form
+ * (at most %.9g / %.17g) that reads back to the same bits, inf/-inf/nan as
+ * words. cliff_text_parse of the output gives a message whose packed bytes
+ * equal msg's. Returns 0, or -1 on OOM or a write error. */
 int cliff_text_write(FILE *out, const ProtobufCMessage *msg);
 /* The same into a malloc'd NUL-terminated string (NULL on OOM). */
 char *cliff_text_print(const ProtobufCMessage *msg);

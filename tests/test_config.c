@@ -125,6 +125,7 @@ static void test_overrides(void)
         "net_param.layer[4].inner_product_param.weight_filler.std=.5",
         "test_iter[1]=9",
         "net_param.layer[0].top[1]=lbl",
+        "net_param.layer[5]={name: 'acc2' type: 'Accuracy' bottom: ['ip2', 'label']}",
     };
     Cliff__SolverParameter *s = load(p, ov, sizeof ov / sizeof *ov, &err);
     CHECK(s != NULL);
@@ -145,8 +146,19 @@ static void test_overrides(void)
     CHECK(n->state && n->state->phase == CLIFF__PHASE__TEST && n->state->level == 2);
     CHECK(n->layer[4]->inner_product_param->weight_filler->std == 0.5f);
     CHECK(strcmp(n->layer[0]->top[1], "lbl") == 0 && strcmp(n->layer[0]->top[0], "data") == 0);
+    CHECK(strcmp(n->layer[5]->name, "acc2") == 0 && n->layer[5]->n_bottom == 2 &&
+          n->layer[5]->n_include == 0); /* the whole element was replaced */
     CHECK(strcmp(s->lr_policy, "step") == 0); /* untouched */
     free_msg(s);
+
+    /* a YAML solver takes the same overrides */
+    p = put_file("s.yaml", "net: configs/mlp_train_test.yaml\ntest_iter: [100]\n");
+    const char *yov[] = {"net_param.layer[2].inner_product_param.num_output=32", "type=RMSProp"};
+    s = load(p, yov, 2, &err);
+    CHECK(s && s->net_param && s->net_param->layer[2]->inner_product_param->num_output == 32 &&
+          strcmp(s->type, "RMSProp") == 0);
+    free_msg(s);
+    p = put_file("s.prototxt", mlp_solver);
 
     /* errors name the override; the solver is not returned */
     static const struct {
