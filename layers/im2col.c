@@ -2,8 +2,11 @@
 
 #include <string.h>
 
-/* Loops smaller than this many element moves stay single-threaded. */
-#define CLIFF_OMP_MIN_WORK (1 << 18)
+/* These loops are single-threaded on purpose: with the pthread OpenBLAS, an
+ * OpenMP team spinning after each region competes with the BLAS threads for
+ * the cores (measured: LeNet at 2 threads 3.7x slower with the default
+ * OMP_WAIT_POLICY), while threading im2col gains < 1% of an iteration. The
+ * gemms carry the parallelism. `omp simd` only asks for vectorization. */
 
 /* Reads a "repeated or _h/_w" pair: the repeated field (n values) or the _h/_w
  * singular fields. dflt is used when nothing is given. */
@@ -143,8 +146,6 @@ void cliff_im2col(const float *img, int num, const CliffConvGeom *g, float *col)
     const int sh = g->stride_h, sw = g->stride_w;
     const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw;
     const int rows = C * kh * kw;
-    const long work = (long)rows * (long)ld;
-#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
     for (int r = 0; r < rows; r++) {
         const int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
         const int offx = kj * g->dilation_w - g->pad_w, offy = ki * g->dilation_h - g->pad_h;
@@ -180,10 +181,8 @@ void cliff_col2im(const float *col, int num, const CliffConvGeom *g, float *img)
     const int kh = g->kernel_h, kw = g->kernel_w, oh = g->out_h, ow = g->out_w;
     const int sh = g->stride_h, sw = g->stride_w;
     const size_t ohw = (size_t)oh * ow, ld = (size_t)num * ohw, plane = (size_t)H * W;
-    const long work = (long)C * kh * kw * (long)ld;
-    /* Channel c's planes (all images) are written by one thread only; the column
-     * rows are read in order, so the 2-D walk streams through col. */
-#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
+    /* Channel by channel; the column rows are read in order, so the walk
+     * streams through col. */
     for (int c = 0; c < C; c++) {
         for (int n = 0; n < num; n++)
             memset(img + ((size_t)n * C + c) * plane, 0, plane * sizeof *img);
@@ -209,8 +208,6 @@ void cliff_cm_to_nchw(const float *cm, int num, int M, int plane, const float *b
                       float *nchw)
 {
     const size_t ld = (size_t)num * plane;
-    const long work = (long)num * M * plane;
-#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
     for (int nm = 0; nm < num * M; nm++) {
         const int n = nm / M, m = nm % M;
         const float *s = cm + (size_t)m * ld + (size_t)n * plane;
@@ -229,8 +226,6 @@ void cliff_nchw_to_cm(const float *nchw, int num, int M, int plane, float *cm,
                       float *bias_grad)
 {
     const size_t ld = (size_t)num * plane;
-    const long work = (long)num * M * plane;
-#pragma omp parallel for schedule(static) if (work >= CLIFF_OMP_MIN_WORK)
     for (int m = 0; m < M; m++) {
         double acc = 0;
         for (int n = 0; n < num; n++) {

@@ -221,7 +221,6 @@ static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
     const float *x = bottom[0]->data;
     float *y = top[0]->data;
-#pragma omp parallel for schedule(static) if ((long)planes * (long)in >= (1L << 18))
     for (int pl = 0; pl < planes; pl++) {
         if (is_max)
             max_plane(p, x + pl * in, y + pl * out, p->mask + pl * out);
@@ -245,7 +244,6 @@ static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const float *dy = top[0]->diff;
     float *dx = bottom[0]->diff;
     const int *mask = p->mask;
-#pragma omp parallel for schedule(static) if ((long)planes * H * W >= (1L << 18))
     for (int pl = 0; pl < planes; pl++) {
         float *dxp = dx + (size_t)pl * H * W;
         const size_t o0 = (size_t)pl * oh * ow;
