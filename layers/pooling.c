@@ -14,6 +14,9 @@
  */
 #include <float.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "vision_util.h"
 
@@ -147,18 +150,55 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
         (best) = v_ > (best) ? v_ : (best);                                                    \
     } while (0)
 
+/* The common 2x2 stride-2 unpadded case over even planes: every window is
+ * whole and no two overlap. */
+static int is_2x2s2(const Pool *p)
+{
+    return p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && p->ph == 0 && p->pw == 0 &&
+           p->H % 2 == 0 && p->W % 2 == 0;
+}
+
+#ifdef __SSE2__
+/* best/arg <- (v, idx) lane-wise where v > best (the scalar CLIFF_MAX_STEP). */
+static inline void max_step4(__m128 *best, __m128i *arg, __m128 v, __m128i idx)
+{
+    const __m128 gt = _mm_cmpgt_ps(v, *best);
+    const __m128i gti = _mm_castps_si128(gt);
+    *best = _mm_or_ps(_mm_and_ps(gt, v), _mm_andnot_ps(gt, *best));
+    *arg = _mm_or_si128(_mm_and_si128(gti, idx), _mm_andnot_si128(gti, *arg));
+}
+#endif
+
 static void max_plane(const Pool *p, const float *restrict xp, float *restrict y,
                       int *restrict mask)
 {
     const int H = p->H, W = p->W, oh = p->oh, ow = p->ow;
     const int kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, ph = p->ph, pw = p->pw;
-    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && H % 2 == 0 &&
-        W % 2 == 0) {
-        /* the common 2x2/2 case: every window is whole */
+    if (is_2x2s2(p)) {
         for (int py = 0; py < oh; py++) {
             const float *r0 = xp + (size_t)(2 * py) * W, *r1 = r0 + W;
             const int base = 2 * py * W;
-            for (int px = 0; px < ow; px++) {
+            int px = 0;
+#ifdef __SSE2__
+            /* four windows at a time: even and odd columns of both rows */
+            for (; px + 4 <= ow; px += 4) {
+                const int x = 2 * px;
+                const __m128 a0 = _mm_loadu_ps(r0 + x), a1 = _mm_loadu_ps(r0 + x + 4);
+                const __m128 b0 = _mm_loadu_ps(r1 + x), b1 = _mm_loadu_ps(r1 + x + 4);
+                const __m128i i00 = _mm_add_epi32(_mm_set1_epi32(base + x), _mm_set_epi32(6, 4, 2, 0));
+                __m128 best = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));
+                __m128i arg = i00;
+                max_step4(&best, &arg, _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)),
+                          _mm_add_epi32(i00, _mm_set1_epi32(1)));
+                max_step4(&best, &arg, _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm_add_epi32(i00, _mm_set1_epi32(W)));
+                max_step4(&best, &arg, _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)),
+                          _mm_add_epi32(i00, _mm_set1_epi32(W + 1)));
+                _mm_storeu_ps(y + py * ow + px, best);
+                _mm_storeu_si128((__m128i *)(mask + py * ow + px), arg);
+            }
+#endif
+            for (; px < ow; px++) {
                 const int x = 2 * px;
                 float best = r0[x];
                 int arg = base + x;
@@ -244,6 +284,22 @@ static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const float *dy = top[0]->diff;
     float *dx = bottom[0]->diff;
     const int *mask = p->mask;
+    if (is_max && is_2x2s2(p)) {
+        /* windows tile the plane: write each bottom value once, no memset pass */
+        for (int pl = 0; pl < planes; pl++) {
+            float *dxp = dx + (size_t)pl * H * W;
+            const size_t o0 = (size_t)pl * oh * ow;
+            for (int py = 0; py < oh; py++) {
+                float *r0 = dxp + (size_t)(2 * py) * W, *r1 = r0 + W;
+                for (int px = 0; px < ow; px++) {
+                    r0[2 * px] = r0[2 * px + 1] = r1[2 * px] = r1[2 * px + 1] = 0.0f;
+                    const size_t o = o0 + (size_t)py * ow + px;
+                    dxp[mask[o]] = dy[o];
+                }
+            }
+        }
+        return;
+    }
     for (int pl = 0; pl < planes; pl++) {
         float *dxp = dx + (size_t)pl * H * W;
         const size_t o0 = (size_t)pl * oh * ow;

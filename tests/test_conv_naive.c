@@ -266,6 +266,7 @@ static const PoolCase pool_cases[] = {
     {1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1},
     {4, 5, 9, 7, 0, 3, 3, 3, 3, 0, 0, 3, 3}, /* last column window clipped to 1 */
     {64, 20, 24, 24, 1, 2, 2, 2, 2, 0, 0, 12, 12}, /* LeNet pool1 */
+    {2, 3, 6, 14, 1, 2, 2, 2, 2, 0, 0, 3, 7},      /* 2x2/2 fast path: 4 windows + a tail of 3 */
 };
 
 static void test_pool_vs_naive(void)
