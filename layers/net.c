@@ -419,6 +419,16 @@ static int setup_layers(CliffNet *net, Plan *plan, const CliffSrcMap *map, Cliff
     return 0;
 }
 
+/* "20x1x5x5" into buf. */
+static const char *decl_shape_str(const CliffParamDecl *d, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int a = 0; a < d->num_axes && used < len; a++)
+        used += (size_t)snprintf(buf + used, len - used, a ? "x%d" : "%d", d->shape[a]);
+    return buf;
+}
+
 /* Pass 3a: parameter slabs, sharing by ParamSpec.name, fillers. */
 static int setup_params(CliffNet *net, const CliffSrcMap *map, CliffError *err)
 {
@@ -457,10 +467,20 @@ static int setup_params(CliffNet *net, const CliffSrcMap *map, CliffError *err)
                 int same = od->num_axes == d->num_axes;
                 for (int a = 0; same && a < d->num_axes; a++) same = od->shape[a] == d->shape[a];
                 if (strict ? !same : o->count != count) {
-                    cliff_error_set(err, "shared parameter '%s' (blob %d) has %s shape than "
-                                    "its owner in layer '%s'", pname, p,
-                                    strict ? "a different" : "a different element count",
-                                    net->layers[o->layer].layer.name);
+                    char ours[128], theirs[128];
+                    decl_shape_str(d, ours, sizeof ours);
+                    decl_shape_str(od, theirs, sizeof theirs);
+                    if (strict)
+                        cliff_error_set(err, "shared parameter '%s' (blob %d) has shape %s but "
+                                        "its owner in layer '%s' has %s%s", pname, p, ours,
+                                        net->layers[o->layer].layer.name, theirs,
+                                        o->count == count ? " (share_mode: PERMISSIVE needs "
+                                                            "only equal counts)" : "");
+                    else
+                        cliff_error_set(err, "shared parameter '%s' (blob %d) has %zu elements "
+                                        "(%s) but its owner in layer '%s' has %zu (%s)", pname,
+                                        p, count, ours, net->layers[o->layer].layer.name,
+                                        o->count, theirs);
                     layer_error(err, map, lp);
                     goto out;
                 }
