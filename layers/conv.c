@@ -10,7 +10,9 @@
  *   per group  out_g[M/G x num*ohw] = W_g[M/G x K] * col_g[K x num*ohw]
  *   (K = C/G*kh*kw), then a reorder to num x M x ohw with the bias fused.
  *   The column buffer of each bottom is kept for backward (the net calls
- *   backward after forward on unchanged bottoms, as Caffe does).
+ *   backward after forward on unchanged bottoms, as Caffe does); backward
+ *   then reuses it for the column gradient (one buffer less to keep in cache)
+ *   and marks it stale, so a second backward without a forward redoes im2col.
  * Deconvolution: the transpose. Weight C x (M/G) x kh x kw, bias M;
  *   top (outer...) x M x OH x OW with OH = stride*(H-1) + dil*(kh-1) + 1 - 2*pad.
  *   forward: col_g[M/G*kh*kw x num*HW] = W_g^T * x_g, col2im onto the top.
@@ -36,8 +38,8 @@ typedef struct Conv {
     size_t col_size;   /* floats of one column buffer */
     float *col;        /* conv: one cached column buffer per bottom; deconv: one */
     size_t col_cap;
-    float *col_diff;   /* conv only: column gradient */
-    size_t col_diff_cap;
+    int *col_valid;    /* conv: per bottom, col holds im2col of the bottom */
+    int ncol_valid;
     float *cm;         /* channel-major scratch: [M or C] x [num*plane] */
     size_t cm_cap;
 } Conv;
@@ -157,8 +159,14 @@ static int conv_reshape_common(CliffLayer *l, CliffTensor *const *bottom, int nb
     if (cliff_scratch_reserve(&p->col, &p->col_cap, p->col_size * (p->deconv ? 1 : nb), err) ||
         cliff_scratch_reserve(&p->cm, &p->cm_cap, cm_rows * p->num * plane, err))
         return -1;
-    if (!p->deconv && cliff_scratch_reserve(&p->col_diff, &p->col_diff_cap, p->col_size, err))
-        return -1;
+    if (!p->deconv && nb > p->ncol_valid) {
+        int *v = realloc(p->col_valid, (size_t)nb * sizeof *v);
+        if (!v) return cliff_error_set(err, "out of memory");
+        p->col_valid = v;
+        p->ncol_valid = nb;
+    }
+    if (!p->deconv)
+        for (int b = 0; b < nb; b++) p->col_valid[b] = 0;
     return 0;
 }
 
@@ -167,7 +175,7 @@ static void conv_destroy(CliffLayer *l)
     Conv *p = l->priv;
     if (!p) return;
     free(p->col);
-    free(p->col_diff);
+    free(p->col_valid);
     free(p->cm);
     free(p);
     l->priv = NULL;
@@ -211,6 +219,7 @@ static void conv_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     for (int b = 0; b < nb; b++) {
         float *col = p->col + (size_t)b * p->col_size;
         cliff_im2col(bottom[b]->data, p->num, g, col);
+        p->col_valid[b] = 1;
         float *out = p->num == 1 ? top[b]->data : p->cm; /* [M] x [P] */
         for (int gi = 0; gi < G; gi++)
             cliff_gemm(0, 0, Mg, P, K, 1.0f, w + (size_t)gi * Mg * K, col + (size_t)gi * K * P,
@@ -241,7 +250,11 @@ static void conv_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     float *db = p->bias && l->param_need_grad[1] ? l->params[1].diff : NULL;
     for (int b = 0; b < nb; b++) {
         if (!dw && !db && !propagate_down[b]) continue;
-        const float *col = p->col + (size_t)b * p->col_size;
+        float *col = p->col + (size_t)b * p->col_size;
+        if (!p->col_valid[b]) { /* a previous backward reused it */
+            cliff_im2col(bottom[b]->data, p->num, g, col);
+            p->col_valid[b] = 1;
+        }
         const float *dy; /* [M] x [P] */
         if (p->num == 1) {
             dy = top[b]->diff;
@@ -262,8 +275,9 @@ static void conv_backward(CliffLayer *l, CliffTensor *const *top, int nt,
         if (propagate_down[b]) {
             for (int gi = 0; gi < G; gi++)
                 cliff_gemm(1, 0, K, P, Mg, 1.0f, w + (size_t)gi * Mg * K, dy + (size_t)gi * Mg * P,
-                           0.0f, p->col_diff + (size_t)gi * K * P);
-            cliff_col2im(p->col_diff, p->num, g, bottom[b]->diff);
+                           0.0f, col + (size_t)gi * K * P);
+            p->col_valid[b] = 0; /* col now holds the column gradient */
+            cliff_col2im(col, p->num, g, bottom[b]->diff);
         }
     }
 }
