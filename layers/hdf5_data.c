@@ -11,6 +11,7 @@
  * within a file; cliff permutes all rows).
  *
  * Resumable state: cursor, epoch, and the permutation when shuffling. */
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,8 @@ static char **read_list(const char *source, int *n, CliffError *err)
 {
     FILE *f = fopen(source, "r");
     if (!f) {
-        cliff_error_set(err, "cannot open hdf5_data_param.source '%s'", source);
+        cliff_error_set(err, "cannot open hdf5_data_param.source '%s': %s", source,
+                        strerror(errno));
         return NULL;
     }
     char **paths = NULL, line[4096];

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "desc_walk.h"
 #include "filler.h"
 
 /* One layer of the plan: the LayerParameter plus the blob names it reads and
@@ -156,8 +157,15 @@ static int make_plan(Plan *plan, const Cliff__NetParameter *param, const Cliff__
         const CliffLayerOps *ops = cliff_layer_find(lp->type ? lp->type : "");
         if (!ops) {
             char known[4096];
-            cliff_error_set(err, "unknown layer type '%s' (known types: %s)",
-                            lp->type ? lp->type : "", cliff_layer_list(known, sizeof known));
+            const char *type = lp->type ? lp->type : "";
+            const char *names[256];
+            size_t nnames = 0;
+            for (size_t t = 0; t < cliff_layer_count() && nnames < 256; t++)
+                names[nnames++] = cliff_layer_at(t)->type;
+            const char *near = cliff_did_you_mean(type, strlen(type), names, nnames);
+            cliff_error_set(err, "unknown layer type '%s'%s%s%s (known types: %s)", type,
+                            near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "",
+                            cliff_layer_list(known, sizeof known));
             layer_error(err, map, lp);
             goto out;
         }
@@ -207,8 +215,28 @@ static int make_plan(Plan *plan, const Cliff__NetParameter *param, const Cliff__
         for (int j = 0; j < nb; j++) {
             int k = find_producer(prod, nprod, lp->bottom[j]);
             if (k < 0) {
-                cliff_error_set(err, "unknown bottom blob '%s' (no earlier layer produces it)",
-                                lp->bottom[j]);
+                const char **names = calloc((size_t)nprod + 1, sizeof *names);
+                const char *near = NULL;
+                if (names) {
+                    for (int q = 0; q < nprod; q++) names[q] = prod[q].name;
+                    near = cliff_did_you_mean(lp->bottom[j], strlen(lp->bottom[j]), names,
+                                              (size_t)nprod);
+                }
+                const char *later = NULL; /* a layer below that writes it */
+                for (int q = i + 1; q < nl && !later; q++)
+                    if (cliff_net_layer_included(state, param->layer[q]))
+                        for (size_t t = 0; t < param->layer[q]->n_top && !later; t++)
+                            if (strcmp(param->layer[q]->top[t], lp->bottom[j]) == 0)
+                                later = param->layer[q]->name ? param->layer[q]->name : "";
+                if (later)
+                    cliff_error_set(err, "unknown bottom blob '%s' (only the later layer '%s' "
+                                    "produces it; layers run in file order)", lp->bottom[j],
+                                    later);
+                else
+                    cliff_error_set(err, "unknown bottom blob '%s' (no earlier layer produces "
+                                    "it%s%s%s)", lp->bottom[j], near ? "; did you mean '" : "",
+                                    near ? near : "", near ? "'?" : "");
+                free(names);
                 layer_error(err, map, lp);
                 goto out;
             }

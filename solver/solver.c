@@ -117,7 +117,14 @@ static int build_nets(CliffSolver *s, CliffError *err)
         s->test_nets[i] = cliff_net_build(np, CLIFF__PHASE__TEST,
                                           sp->n_test_state ? sp->test_state[i] : NULL, &s->rng,
                                           s->map, err);
-        if (!s->test_nets[i]) return cliff_error_prefix(err, "test net #%d: ", i);
+        if (!s->test_nets[i]) {
+            /* Keep the "file:line:col: error:" form first; name the test net after. */
+            if (err) {
+                size_t n = strlen(err->msg);
+                snprintf(err->msg + n, sizeof err->msg - n, " (in test net #%d)", i);
+            }
+            return -1;
+        }
         s->ntest = i + 1;
         s->test_iter[i] = sp->test_iter[i];
         if (cliff_net_share_params_from(s->test_nets[i], s->net, err))
