@@ -100,6 +100,7 @@ static void filter_destroy(CliffLayer *l)
 
 const CliffLayerOps cliff_ops_Filter = {
     .type = "Filter",
+    .reshape_every_forward = 1,
     .min_bottoms = 2,
     .max_bottoms = CLIFF_ANY,
     .min_tops = 1,

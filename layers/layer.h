@@ -38,6 +38,9 @@ typedef struct CliffLayerOps {
     int min_tops, max_tops;
     int is_loss;          /* top[0] gets loss_weight 1 unless the config says otherwise */
     int allow_in_place;   /* top[0] may be bottom[0] */
+    int reshape_every_forward; /* top shapes depend on bottom values (Filter): the net
+                                  reshapes this layer and every later one before each
+                                  forward, as Caffe reshapes before every forward */
     unsigned label_bottoms; /* bit i: bottom i holds labels/targets that force_backward
                                never propagates to (Caffe's AllowForceBackward) */
     int (*setup)(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top, int nt,

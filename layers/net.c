@@ -10,6 +10,7 @@
  *           decide which layers and bottoms need backward. */
 #include "net.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -683,6 +684,9 @@ CliffNet *cliff_net_build(const Cliff__NetParameter *param, int phase,
     if (!rc) rc = setup_params(net, map, err);
     if (!rc) rc = find_outputs(net, err);
     if (!rc) decide_backward(net, param);
+    net->reshape_from = net->nlayers;
+    for (int i = net->nlayers; i-- > 0;)
+        if (net->layers[i].layer.ops->reshape_every_forward) net->reshape_from = i;
     plan_free(&plan);
     free(state.stages);
     if (rc) {
@@ -739,6 +743,13 @@ double cliff_net_forward(CliffNet *net)
     double loss = 0;
     for (int i = 0; i < net->nlayers; i++) {
         CliffNetLayer *nl = &net->layers[i];
+        if (i >= net->reshape_from && nl->layer.ops->reshape &&
+            nl->layer.ops->reshape(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt,
+                                   &net->runtime_error)) {
+            cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
+                               nl->layer.ops->type);
+            return NAN;
+        }
         double t0 = net->timing ? now_seconds() : 0;
         nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
         if (net->timing) nl->fwd_seconds += now_seconds() - t0;

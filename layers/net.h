@@ -61,6 +61,9 @@ typedef struct CliffNet {
     int nowned;
     CliffRng *rng;
     int timing; /* accumulate per-layer seconds */
+    int reshape_from; /* first layer whose shapes can change between forwards
+                         (nlayers when none can) */
+    CliffError runtime_error; /* why the last forward returned NaN, if it did */
 } CliffNet;
 
 /* Builds the net of param for a phase. The state is Caffe's merge: phase, then
@@ -73,7 +76,9 @@ CliffNet *cliff_net_build(const Cliff__NetParameter *param, int phase,
                           const CliffSrcMap *map, CliffError *err);
 void cliff_net_free(CliffNet *net);
 
-/* Forward through all layers; returns the total weighted loss. */
+/* Forward through all layers; returns the total weighted loss. When a layer
+ * with value-dependent shapes (Filter) cannot be reshaped, returns NaN and
+ * leaves the reason in net->runtime_error (the solver counts a bad step). */
 double cliff_net_forward(CliffNet *net);
 /* Backward through the layers that need it; parameter gradients accumulate
  * into the gradient slab (zero it first with cliff_net_zero_grads). */
