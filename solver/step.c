@@ -21,9 +21,36 @@ void cliff_solver_smooth_loss(CliffSolver *s, double loss)
     }
 }
 
-/* Decay and update rule over every segment; g becomes the step, scratch
- * history the new history. */
-static void compute_steps(CliffSolver *s, float rate)
+/* Elements per chunk of the fused decay/update/check pass: the chunk's weights,
+ * gradient and history stay in L1 between the three steps. */
+#define STEP_CHUNK 2048
+
+/* 1 when some w[i] - g[i] is inf or NaN. */
+static int chunk_step_nonfinite(const float *w, const float *g, size_t n)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float next = w[i] - g[i];
+        uint32_t b;
+        memcpy(&b, &next, sizeof b);
+        bad |= (b & 0x7f800000u) == 0x7f800000u;
+    }
+    return bad != 0;
+}
+
+/* The parameter blob holding slab offset `off`. */
+static int param_at(const CliffNet *net, size_t off)
+{
+    for (int i = 0; i < net->nparams; i++)
+        if (off < net->params[i].offset + net->params[i].count) return i;
+    return net->nparams - 1;
+}
+
+/* Decay and update rule over every segment, one L1-sized chunk at a time: g
+ * becomes the step and scratch history the new history. Returns 1 when every
+ * new history value and every w - step is finite; else 0 with *bad_param the
+ * first parameter blob at fault (nothing has been applied yet). */
+static int compute_steps(CliffSolver *s, float rate, int *bad_param)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffNet *net = s->net;
@@ -31,40 +58,32 @@ static void compute_steps(CliffSolver *s, float rate)
     const float weight_decay = sp->weight_decay;
     for (int k = 0; k < s->nsegs; k++) {
         const CliffSegment *seg = &s->segs[k];
-        float *w = net->param_slab + seg->offset, *g = net->grad_slab + seg->offset;
-        cliff_regularize(s->reg, seg->count, weight_decay * seg->decay_mult, w, g);
-        const float *hin[CLIFF_MAX_HISTORY];
-        float *hout[CLIFF_MAX_HISTORY];
-        for (int h = 0; h < s->nhist; h++) {
-            hin[h] = s->hist + (size_t)h * net->param_count + seg->offset;
-            hout[h] = s->hist_scratch + (size_t)h * net->param_count + seg->offset;
-        }
-        s->rule->update(seg->count, rate * seg->lr_mult, &hp, g, hin, hout);
-    }
-}
-
-/* 1 when every new history value and every w - step is finite; else 0 and
- * *bad_param gets the first parameter blob at fault. */
-static int steps_finite(const CliffSolver *s, int *bad_param)
-{
-    const CliffNet *net = s->net;
-    for (int i = 0; i < net->nparams; i++) {
-        const CliffNetParam *p = &net->params[i];
-        const float *w = net->param_slab + p->offset, *g = net->grad_slab + p->offset;
-        uint32_t bad = 0;
-        for (size_t e = 0; e < p->count; e++) {
-            float next = w[e] - g[e];
-            uint32_t b;
-            memcpy(&b, &next, sizeof b);
-            bad |= (b & 0x7f800000u) == 0x7f800000u;
-        }
-        int ok = !bad;
-        for (int h = 0; h < s->nhist && ok; h++)
-            ok = cliff_all_finite(s->hist_scratch + (size_t)h * net->param_count + p->offset,
-                                  p->count);
-        if (!ok) {
-            *bad_param = i;
-            return 0;
+        for (size_t c = 0; c < seg->count; c += STEP_CHUNK) {
+            const size_t off = seg->offset + c;
+            const size_t n = seg->count - c < STEP_CHUNK ? seg->count - c : STEP_CHUNK;
+            float *w = net->param_slab + off, *g = net->grad_slab + off;
+            cliff_regularize(s->reg, n, weight_decay * seg->decay_mult, w, g);
+            const float *hin[CLIFF_MAX_HISTORY];
+            float *hout[CLIFF_MAX_HISTORY];
+            for (int h = 0; h < s->nhist; h++) {
+                hin[h] = s->hist + (size_t)h * net->param_count + off;
+                hout[h] = s->hist_scratch + (size_t)h * net->param_count + off;
+            }
+            s->rule->update(n, rate * seg->lr_mult, &hp, g, hin, hout);
+            int bad = chunk_step_nonfinite(w, g, n);
+            for (int h = 0; h < s->nhist && !bad; h++) bad = !cliff_all_finite(hout[h], n);
+            if (bad) {
+                /* Name the first blob at fault within the chunk. */
+                size_t e = 0;
+                while (e < n && isfinite(w[e] - g[e])) {
+                    int ok = 1;
+                    for (int h = 0; h < s->nhist; h++) ok &= isfinite(hout[h][e]) != 0;
+                    if (!ok) break;
+                    e++;
+                }
+                *bad_param = param_at(net, off + e);
+                return 0;
+            }
         }
     }
     return 1;
@@ -151,8 +170,7 @@ static int iteration(CliffSolver *s)
     if (!why) {
         if (s->clip) scale = s->clip->apply(net->grad_slab, net->params, net->nparams,
                                             s->param_norms, norm, sp->clip_gradients);
-        compute_steps(s, rate);
-        if (steps_finite(s, &bad_param))
+        if (compute_steps(s, rate, &bad_param))
             apply_steps(s);
         else
             why = "update would make weights or history non-finite";
