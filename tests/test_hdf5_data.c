@@ -1,0 +1,194 @@
+/* HDF5Data beyond its gradcheck case: epochs wrap around, shuffling visits
+ * every row once per epoch, the saved state restores the exact batch stream,
+ * and bad sources give errors naming the file and the dataset. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "net.h"
+#include "textformat.h"
+
+static char dir[256];
+
+/* rows x 3 floats: data[i] = {i, 100 + i, 200 + i}; label[i] = i (int32) when label_rows > 0. */
+static void write_file(const char *name, int rows, int label_rows, const char *data_name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    float *d = malloc(sizeof(float) * 3 * (size_t)(rows + 1));
+    int *lab = malloc(sizeof(int) * (size_t)(label_rows + 1));
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < 3; j++) d[3 * i + j] = (float)(100 * j + i);
+    for (int i = 0; i < label_rows; i++) lab[i] = i;
+    hsize_t dd[2] = {(hsize_t)rows, 3}, dl[1] = {(hsize_t)label_rows};
+    hid_t s = H5Screate_simple(2, dd, NULL);
+    hid_t ds = H5Dcreate2(f, data_name, H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d);
+    H5Dclose(ds);
+    H5Sclose(s);
+    if (label_rows > 0) {
+        s = H5Screate_simple(1, dl, NULL);
+        ds = H5Dcreate2(f, "label", H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
+        H5Dclose(ds);
+        H5Sclose(s);
+    }
+    H5Fclose(f);
+    free(d);
+    free(lab);
+}
+
+static void write_list(const char *name, const char *a, const char *b)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%s/%s\n", dir, a);
+    if (b) fprintf(f, "%s/%s\n", dir, b);
+    fclose(f);
+}
+
+/* Builds a one-layer net reading list `list` with the given batch and shuffle. */
+static CliffNet *build(const char *list, int batch, int shuffle, CliffRng *rng,
+                       Cliff__NetParameter **np, CliffError *err)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "layer { name: 'd' type: 'HDF5Data' top: 'data' top: 'label' "
+             "hdf5_data_param { source: '%s/%s' batch_size: %d shuffle: %s } }",
+             dir, list, batch, shuffle ? "true" : "false");
+    *np = (Cliff__NetParameter *)cliff_text_parse(&cliff__net_parameter__descriptor, "net",
+                                                  text, strlen(text), NULL, err);
+    if (!*np) return NULL;
+    return cliff_net_build(*np, CLIFF__PHASE__TRAIN, NULL, rng, NULL, err);
+}
+
+static void wraps_across_files_and_epochs(void)
+{
+    CliffRng rng;
+    cliff_rng_seed(&rng, 3);
+    Cliff__NetParameter *np;
+    CliffError err;
+    CliffNet *net = build("two.txt", 4, 0, &rng, &np, &err);
+    CHECK(net != NULL);
+    if (!net) return;
+    const CliffTensor *data = net->blobs[0], *label = net->blobs[1];
+    CHECK(data->num_axes == 2 && data->shape[0] == 4 && data->shape[1] == 3);
+    CHECK(label->num_axes == 1 && label->shape[0] == 4);
+    /* a.h5 has rows 0..4, b.h5 rows 0..2: the stream is 0 1 2 3 4 0 1 2 | 0 1 2 ... */
+    const int expect[12] = {0, 1, 2, 3, 4, 0, 1, 2, 0, 1, 2, 3};
+    for (int batch = 0; batch < 3; batch++) {
+        cliff_net_forward(net);
+        for (int i = 0; i < 4; i++) {
+            CHECK(label->data[i] == expect[4 * batch + i]);
+            CHECK(data->data[3 * i + 2] == 200 + expect[4 * batch + i]);
+        }
+    }
+    cliff_net_free(net);
+    protobuf_c_message_free_unpacked(&np->base, NULL);
+}
+
+static void shuffle_visits_every_row_once_and_resumes(void)
+{
+    CliffRng rng;
+    cliff_rng_seed(&rng, 11);
+    Cliff__NetParameter *np;
+    CliffError err;
+    CliffNet *net = build("two.txt", 2, 1, &rng, &np, &err);
+    CHECK(net != NULL);
+    if (!net) return;
+    const CliffTensor *data = net->blobs[0];
+    CliffLayer *l = &net->layers[0].layer;
+    /* one epoch = 8 rows = 4 batches; data column 1 is 100 + row-in-file, so
+     * (file, row) pairs are identified by the label and the data pattern */
+    int seen[8] = {0}, identity = 1;
+    for (int b = 0; b < 4; b++) {
+        cliff_net_forward(net);
+        for (int i = 0; i < 2; i++) {
+            int row = (int)data->data[3 * i];
+            seen[row]++;
+            identity &= row == 2 * b + i;
+        }
+    }
+    int total = 0;
+    for (int r = 0; r < 5; r++) total += seen[r];
+    CHECK(total == 8);
+    CHECK(seen[0] == 2 && seen[1] == 2 && seen[2] == 2 && seen[3] == 1 && seen[4] == 1);
+    CHECK(!identity);
+    /* Save state (and the RNG), read 3 batches, restore, read them again. */
+    size_t n = l->ops->state_size(l);
+    int64_t *st = malloc(n * sizeof *st);
+    l->ops->state_save(l, st);
+    CliffRng saved_rng = rng;
+    float first[6 * 3];
+    for (int b = 0; b < 3; b++) {
+        cliff_net_forward(net);
+        memcpy(first + 6 * b, data->data, 6 * sizeof(float));
+    }
+    rng = saved_rng;
+    CHECK(l->ops->state_load(l, st, n, &err) == 0);
+    for (int b = 0; b < 3; b++) {
+        cliff_net_forward(net);
+        CHECK(memcmp(first + 6 * b, data->data, 6 * sizeof(float)) == 0);
+    }
+    /* A state of another length is refused. */
+    CHECK(l->ops->state_load(l, st, n - 1, &err) != 0);
+    free(st);
+    cliff_net_free(net);
+    protobuf_c_message_free_unpacked(&np->base, NULL);
+}
+
+static void expect_error(const char *list, const char *needle)
+{
+    CliffRng rng;
+    cliff_rng_seed(&rng, 1);
+    Cliff__NetParameter *np = NULL;
+    CliffError err = {{0}};
+    CliffNet *net = build(list, 2, 0, &rng, &np, &err);
+    CHECK(net == NULL);
+    if (!strstr(err.msg, needle)) CHECK_FAILF("error '%s' lacks '%s'", err.msg, needle);
+    cliff_net_free(net);
+    if (np) protobuf_c_message_free_unpacked(&np->base, NULL);
+}
+
+static void bad_sources_name_file_and_dataset(void)
+{
+    char msg[600];
+    expect_error("nosuch.txt", "cannot open hdf5_data_param.source");
+    snprintf(msg, sizeof msg, "file '%s/nolabel.h5' has no dataset 'label'", dir);
+    expect_error("nolabel.txt", msg);
+    snprintf(msg, sizeof msg, "file '%s/short.h5': dataset 'label' has 2 rows but 'data' has 5", dir);
+    expect_error("short.txt", msg);
+    snprintf(msg, sizeof msg, "cannot open HDF5 file '%s/missing.h5'", dir);
+    expect_error("missing.txt", msg);
+    expect_error("wrongname.txt", "has no dataset 'data'");
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/cliff-test-hdf5-%d", (int)getpid());
+    mkdir(dir, 0755);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    write_file("a.h5", 5, 5, "data");
+    write_file("b.h5", 3, 3, "data");
+    write_file("nolabel.h5", 5, 0, "data");
+    write_file("short.h5", 5, 2, "data");
+    write_file("other.h5", 5, 5, "features");
+    write_list("two.txt", "a.h5", "b.h5");
+    write_list("nolabel.txt", "a.h5", "nolabel.h5");
+    write_list("short.txt", "short.h5", NULL);
+    write_list("missing.txt", "missing.h5", NULL);
+    write_list("wrongname.txt", "other.h5", NULL);
+    RUN(wraps_across_files_and_epochs);
+    RUN(shuffle_visits_every_row_once_and_resumes);
+    RUN(bad_sources_name_file_and_dataset);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) return 1;
+    return test_main_end();
+}
