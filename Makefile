@@ -89,6 +89,19 @@ check: deps
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  test-run
 
+# Speed and memory figures on this machine, written to bench/results.md (see
+# bench/run.sh; BENCH_ITERS, BENCH_RUNS, BENCH_SNAPSHOT_REPS scale it). PyTorch is
+# installed for the reference column only.
+bench:
+	@CLIFF_EXTRA_PKGS="python3-torch time" tools/install-deps.sh
+	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time
+	@test -e $(DATA)/train.txt || $(MAKE) --no-print-directory data
+	bench/run.sh $(BUILD)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $< $(LIB) $(LDLIBS) -o $@
+
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
