@@ -17,9 +17,15 @@
  * caught (test_lenet_golden_detects_a_change). The loss is compared at 1e-5
  * relative. The reference's pooling windows and ReLU inputs are kept away from
  * ties by the generator, so both sides take the same branches.
- * Run from the repository root. */
+ *
+ * That net is LeNet narrowed (6/12/40 outputs) so that its weights and full
+ * gradients fit the file. test_lenet_full_width_golden runs LeNet at its real
+ * widths (20/50/500) on the same batch, with weights from a hash formula both
+ * sides evaluate exactly, against per-blob gradient statistics and ~1080
+ * sampled elements. Run from the repository root. */
 #include <hdf5.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,15 +72,16 @@ typedef struct Golden {
     hid_t file;
 } Golden;
 
-/* Builds the net and loads the golden weights and batch into it. */
-static int golden_open(Golden *g)
+/* Builds the net at net_path and loads the golden batch into it, and with
+ * load_params the golden weights (/params) too. */
+static int golden_open_net(Golden *g, const char *net_path, int load_params)
 {
     memset(g, 0, sizeof *g);
     CliffError err;
     cliff_srcmap_init(&g->map);
     cliff_rng_seed(&g->rng, 1);
     g->file = -1;
-    if (cliff_net_load(GOLDEN_NET, NULL, &g->param, &g->map, &err)) {
+    if (cliff_net_load(net_path, NULL, &g->param, &g->map, &err)) {
         CHECK_FAILF("%s", err.msg);
         return -1;
     }
@@ -92,7 +99,7 @@ static int golden_open(Golden *g)
     /* Every parameter blob of the net comes from the file (8 of them: conv1,
      * conv2, ip1, ip2 weights and biases). */
     int loaded = 0;
-    for (int i = 0; i < net->nlayers; i++) {
+    for (int i = 0; load_params && i < net->nlayers; i++) {
         CliffLayer *l = &net->layers[i].layer;
         for (int p = 0; p < l->nparams; p++) {
             char name[128];
@@ -102,7 +109,7 @@ static int golden_open(Golden *g)
             loaded++;
         }
     }
-    CHECK(loaded == 8 && net->nparams == 8);
+    CHECK((!load_params || loaded == 8) && net->nparams == 8);
     int data = cliff_net_blob_index(net, "data"), label = cliff_net_blob_index(net, "label");
     if (data < 0 || label < 0) {
         CHECK_FAILF("the net has no data/label blobs");
@@ -113,6 +120,8 @@ static int golden_open(Golden *g)
         return -1;
     return 0;
 }
+
+static int golden_open(Golden *g) { return golden_open_net(g, GOLDEN_NET, 1); }
 
 static void golden_close(Golden *g)
 {
@@ -242,10 +251,163 @@ static void test_lenet_golden_detects_a_change(void)
     golden_close(&g);
 }
 
+/* ---- the full-width LeNet (/full in the golden file) ----------------------
+ * configs/lenet_train_test.prototxt's widths (tests/nets/lenet_full_golden.
+ * prototxt, 431080 parameters): weights from the formula of
+ * make_lenet_golden.py (hash_u01: bit-identical float32 values on both sides),
+ * gradients checked through per-blob statistics and ~1080 sampled elements. */
+
+/* Chris Wellons' lowbias32; uint32 arithmetic wraps mod 2^32 as the script's
+ * masks do. */
+static uint32_t lowbias32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7FEB352Du;
+    x ^= x >> 15;
+    x *= 0x846CA68Bu;
+    x ^= x >> 16;
+    return x;
+}
+
+/* Parameter blobs in Caffe's order, with fan_in (0: a bias, scale 0.1). */
+static const struct {
+    const char *layer;
+    int index, fan_in;
+} full_blobs[8] = {
+    {"conv1", 0, 25}, {"conv1", 1, 0}, {"conv2", 0, 500}, {"conv2", 1, 0},
+    {"ip1", 0, 800},  {"ip1", 1, 0},   {"ip2", 0, 500},   {"ip2", 1, 0},
+};
+
+/* Fills every parameter from the formula; returns the blob tensors in order. */
+static int full_fill(Golden *g, int64_t seed, CliffTensor **blob)
+{
+    for (int b = 0; b < 8; b++) {
+        int li = cliff_net_layer_index(g->net, full_blobs[b].layer);
+        if (li < 0 || g->net->layers[li].layer.nparams <= full_blobs[b].index) {
+            CHECK_FAILF("no parameter %s/%d", full_blobs[b].layer, full_blobs[b].index);
+            return -1;
+        }
+        CliffTensor *t = blob[b] = &g->net->layers[li].layer.params[full_blobs[b].index];
+        double scale = full_blobs[b].fan_in ? sqrt(3.0 / full_blobs[b].fan_in) : 0.1;
+        uint32_t offset = (uint32_t)seed * 0x9E3779B9u + (uint32_t)b * 0x85EBCA6Bu;
+        for (size_t i = 0; i < t->count; i++) {
+            double u = (double)lowbias32((uint32_t)i + offset) / 4294967296.0;
+            t->data[i] = (float)((2 * u - 1) * scale);
+        }
+    }
+    return 0;
+}
+
+/* max |g|, sum |g|, sqrt(sum g^2), sum s_i g_i (s_i = +-1 as sign_of in the
+ * script) and the sum of the weights, in double. */
+static void full_stats(const CliffTensor *t, int b, double st[5])
+{
+    double mx = 0, l1 = 0, l2 = 0, proj = 0, wsum = 0;
+    uint32_t offset = 0x68E31DA4u * (uint32_t)(b + 1);
+    for (size_t i = 0; i < t->count; i++) {
+        double v = t->diff[i];
+        mx = fmax(mx, fabs(v));
+        l1 += fabs(v);
+        l2 += v * v;
+        proj += (lowbias32((uint32_t)i + offset) >> 31) ? v : -v;
+        wsum += t->data[i];
+    }
+    st[0] = mx, st[1] = l1, st[2] = sqrt(l2), st[3] = proj, st[4] = wsum;
+}
+
+/* Reads the 8 x 5 /full/expected/stats; 0 on success. */
+static int read_full_stats(hid_t f, double stats[8][5])
+{
+    CliffTensor shape = {.num_axes = 2, .shape = {8, 5}, .count = 40};
+    return read_ds(f, "full/expected/stats", &shape, H5T_NATIVE_DOUBLE, stats);
+}
+
+static void test_lenet_full_width_golden(void)
+{
+    Golden g;
+    CliffTensor *blob[8];
+    int64_t seed = 0;
+    double want_loss = NAN, stats[8][5];
+    double *sample = NULL;
+    if (golden_open_net(&g, "tests/nets/lenet_full_golden.prototxt", 0)) goto out;
+    CHECK(g.net->param_count == 431080);
+    hid_t ds = H5Dopen2(g.file, "full/expected/sample", H5P_DEFAULT);
+    hsize_t dims[2] = {0, 0};
+    if (ds >= 0) {
+        hid_t sp = H5Dget_space(ds);
+        if (H5Sget_simple_extent_ndims(sp) == 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+        H5Sclose(sp);
+        sample = dims[1] == 3 ? malloc(dims[0] * 3 * sizeof *sample) : NULL;
+    }
+    if (ds < 0 || !sample ||
+        H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sample) < 0 ||
+        read_ds(g.file, "full/seed", NULL, H5T_NATIVE_INT64, &seed) ||
+        read_ds(g.file, "full/expected/loss", NULL, H5T_NATIVE_DOUBLE, &want_loss) ||
+        read_full_stats(g.file, stats) || full_fill(&g, seed, blob)) {
+        if (ds >= 0) H5Dclose(ds);
+        CHECK_FAILF("cannot read /full of %s", GOLDEN_H5);
+        goto out;
+    }
+    H5Dclose(ds);
+    double loss = cliff_net_forward(g.net);
+    if (!(fabs(loss - want_loss) <= 1e-5 * fabs(want_loss)))
+        CHECK_FAILF("loss %.9g, reference %.9g", loss, want_loss);
+    cliff_net_zero_grads(g.net);
+    cliff_net_backward(g.net);
+    static const char *what[5] = {"max |g|", "sum |g|", "|g|_2", "sum s g", "sum w"};
+    for (int b = 0; b < 8; b++) {
+        double st[5];
+        full_stats(blob[b], b, st);
+        /* Weights: the formula gave the script's values (sums agree up to the
+         * summation order). Gradients: 1e-4 relative for the norms. The signed
+         * sum sees every element: with independent signs, per-element errors
+         * within 1e-4 add up like a random walk to ~1e-4 |g|_2, so that is its
+         * tolerance; one element off by more than that shows. */
+        double tol[5] = {1e-4 * stats[b][0], 1e-4 * stats[b][1], 1e-4 * stats[b][2],
+                         1e-4 * stats[b][2], 1e-9 * blob[b]->count};
+        for (int k = 0; k < 5; k++) {
+            if (!(fabs(st[k] - stats[b][k]) <= tol[k]))
+                CHECK_FAILF("%s/%d: %s = %.9g, reference %.9g", full_blobs[b].layer,
+                            full_blobs[b].index, what[k], st[k], stats[b][k]);
+            if (getenv("GOLDEN_VERBOSE"))
+                printf("  %s/%d %s: error %.3g of tolerance\n", full_blobs[b].layer,
+                       full_blobs[b].index, what[k], fabs(st[k] - stats[b][k]) / tol[k]);
+        }
+    }
+    /* Sampled elements, with the criterion at the top of the file. */
+    double worst = 0;
+    size_t nsampled[8] = {0};
+    for (hsize_t r = 0; r < dims[0]; r++) {
+        int b = (int)sample[3 * r];
+        size_t i = (size_t)sample[3 * r + 1];
+        if (b < 0 || b >= 8 || i >= blob[b]->count) {
+            CHECK_FAILF("sample row %llu out of range", (unsigned long long)r);
+            break;
+        }
+        double ref = sample[3 * r + 2], got = blob[b]->diff[i];
+        double excess = fabs(got - ref) / (1e-4 * fmax(fabs(ref), 1e-2 * stats[b][0]));
+        if (!(excess <= 1.0))
+            CHECK_FAILF("gradient of %s/%d element %zu: cliff %.9g, reference %.9g",
+                        full_blobs[b].layer, full_blobs[b].index, i, got, ref);
+        worst = fmax(worst, excess);
+        nsampled[b]++;
+    }
+    /* Small blobs are compared whole; every blob has samples. */
+    CHECK(nsampled[1] == 20 && nsampled[3] == 50 && nsampled[7] == 10);
+    for (int b = 0; b < 8; b++) CHECK(nsampled[b] >= 10);
+    if (getenv("GOLDEN_VERBOSE"))
+        printf("  %llu sampled elements: worst error %.3g of tolerance\n",
+               (unsigned long long)dims[0], worst);
+out:
+    free(sample);
+    golden_close(&g);
+}
+
 int main(void)
 {
     RUN(test_lenet_golden_forward_backward);
     RUN(test_lenet_golden_grads_accumulate);
     RUN(test_lenet_golden_detects_a_change);
+    RUN(test_lenet_full_width_golden);
     return test_main_end();
 }

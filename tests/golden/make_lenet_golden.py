@@ -27,6 +27,24 @@ largest value beats the runner-up, and every ReLU input is away from 0, by at
 least MARGIN = 1e-4 times the largest magnitude of that activation (recorded as
 attributes); float32 rounding errors are ~1e-6 of that magnitude.
 
+Second part, /full: configs/lenet_train_test.prototxt's real widths
+(tests/nets/lenet_full_golden.prototxt: 20 / 50 / 500 outputs, 431080
+parameters) on the same batch. Its weights and gradients are too large to store,
+so the weights come from a formula both sides evaluate bit for bit (hash_u01
+below and its C twin in tests/test_lenet_golden.c):
+  u = lowbias32(i + seed * 0x9E3779B9 + blob * 0x85EBCA6B mod 2^32) / 2^32,
+  w = float32((2u - 1) * scale), scale = sqrt(3 / fan_in) for weights, 0.1 for
+  biases (blob = index in Caffe's parameter order conv1/0, conv1/1, ... ip2/1),
+and the expected gradients are stored as statistics plus samples:
+  /full/seed                    the formula's seed (chosen for the margins)
+  /full/expected/loss           scalar
+  /full/expected/stats          8 x 5 per blob: max |g|, sum |g|, sqrt(sum g^2),
+                                sum s_i g_i with s_i = +-1 (sign_of below), and the
+                                sum of the float32 weights (checks the formula)
+  /full/expected/sample         S x 3 rows (blob, element index, d loss / d w):
+                                every element of blobs up to SAMPLES elements,
+                                else SAMPLES of them including the largest.
+
 Run from the repository root: /usr/bin/python3 tests/golden/make_lenet_golden.py
 (needs numpy and h5py; the test itself only reads the committed .h5 file).
 """
@@ -150,6 +168,81 @@ def draw(seed):
     return x, label, p
 
 
+FULL_BLOBS = [  # name, shape, fan_in (0: a bias)
+    ("conv1/0", (20, 1, K, K), 1 * K * K), ("conv1/1", (20,), 0),
+    ("conv2/0", (50, 20, K, K), 20 * K * K), ("conv2/1", (50,), 0),
+    ("ip1/0", (500, 800), 800), ("ip1/1", (500,), 0),
+    ("ip2/0", (CLASSES, 500), 500), ("ip2/1", (CLASSES,), 0),
+]
+FULL_POOL_MARGIN, FULL_RELU_MARGIN = 2e-5, 1e-4  # ~20x float32 error at these widths
+SAMPLES = 200
+MASK = np.uint64(0xFFFFFFFF)
+
+
+def lowbias32(x):
+    """Chris Wellons' 32-bit integer hash, on uint64 arrays holding 32-bit values."""
+    x ^= x >> np.uint64(16)
+    x = (x * np.uint64(0x7FEB352D)) & MASK
+    x ^= x >> np.uint64(15)
+    x = (x * np.uint64(0x846CA68B)) & MASK
+    x ^= x >> np.uint64(16)
+    return x
+
+
+def hash_u01(n, blob, seed):
+    """n values in [0, 1), exact in float64."""
+    offset = np.uint64((seed * 0x9E3779B9 + blob * 0x85EBCA6B) & 0xFFFFFFFF)
+    x = (np.arange(n, dtype=np.uint64) + offset) & MASK
+    return lowbias32(x).astype(np.float64) / 2.0 ** 32
+
+
+def sign_of(n, blob):
+    """+-1 per element: the top bit of lowbias32(i + 0x68E31DA4 * (blob + 1))."""
+    offset = np.uint64((0x68E31DA4 * (blob + 1)) & 0xFFFFFFFF)
+    x = lowbias32((np.arange(n, dtype=np.uint64) + offset) & MASK)
+    return np.where(x >> np.uint64(31), 1.0, -1.0)
+
+
+def full_weights(seed):
+    p = {}
+    for b, (name, shape, fan_in) in enumerate(FULL_BLOBS):
+        scale = np.sqrt(3.0 / fan_in) if fan_in else 0.1
+        u = hash_u01(int(np.prod(shape)), b, seed)
+        p[name] = ((2 * u - 1) * scale).astype(np.float32).reshape(shape)
+    return p
+
+
+def write_full(f, x, label):
+    """The /full part: picks a seed with safe margins, stores stats and samples."""
+    for seed in range(1, 1000):
+        p = full_weights(seed)
+        loss, g, pool_margin, relu_margin = forward_backward(
+            x.astype(np.float64), label, {k: v.astype(np.float64) for k, v in p.items()})
+        if pool_margin >= FULL_POOL_MARGIN and relu_margin >= FULL_RELU_MARGIN:
+            break
+    else:
+        sys.exit("no seed gives the margins for the full-width net")
+    rng = np.random.default_rng(seed)
+    stats, rows = [], []
+    for b, (name, _, _) in enumerate(FULL_BLOBS):
+        v = g[name].ravel()
+        stats.append([np.abs(v).max(), np.abs(v).sum(), np.sqrt((v * v).sum()),
+                      (sign_of(v.size, b) * v).sum(), p[name].astype(np.float64).sum()])
+        if v.size <= SAMPLES:
+            idx = np.arange(v.size)
+        else:
+            idx = rng.choice(v.size, SAMPLES - 1, replace=False)
+            idx = np.unique(np.append(idx, np.abs(v).argmax()))
+        rows += [[b, i, v[i]] for i in idx]
+    f.create_dataset("full/seed", data=np.int64(seed))
+    f.create_dataset("full/expected/loss", data=np.float64(loss))
+    f.create_dataset("full/expected/stats", data=np.array(stats, dtype=np.float64))
+    f.create_dataset("full/expected/sample", data=np.array(rows, dtype=np.float64))
+    f["full"].attrs["pool_margin"] = pool_margin
+    f["full"].attrs["relu_margin"] = relu_margin
+    return seed, loss, pool_margin, relu_margin
+
+
 def main():
     for seed in range(1, 1000):
         x, label, p = draw(seed)
@@ -170,8 +263,10 @@ def main():
         f.create_dataset("expected/loss", data=np.float64(loss))
         for name, v in g.items():
             f.create_dataset("expected/grad/" + name, data=v.astype(np.float64))
+        full = write_full(f, x, label)
     print("seed %d, loss %.9f, pool margin %.2e, relu margin %.2e, %d bytes -> %s"
           % (seed, loss, pool_margin, relu_margin, os.path.getsize(OUT), OUT))
+    print("full-width net: seed %d, loss %.9f, pool margin %.2e, relu margin %.2e" % full)
 
 
 if __name__ == "__main__":
