@@ -241,7 +241,7 @@ check resume_same_solver_state "$same_state" test "$same_state" = yes
 $LENET --set max_iter=100000 --set snapshot=0 --set "snapshot_prefix=$tmp/int/lenet" > "$tmp/int.log" 2>&1 &
 pid=$!
 i=0
-while [ $i -lt 300 ] && ! grep -q '^Iteration 10/' "$tmp/int.log"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -qs '^Iteration 10/' "$tmp/int.log"; do sleep 0.1; i=$((i + 1)); done
 kill -INT $pid
 wait $pid
 rc=$?
