@@ -98,8 +98,8 @@ input_error set_unknown_nested_field \
     "--set net_param.layer[0].hdf5_data_param.sorce=x: error: HDF5DataParameter has no field 'sorce' (did you mean 'source'?)" \
     configs/lenet_solver.prototxt --set 'net_param.layer[0].hdf5_data_param.sorce=x' --print-config
 input_error caffe_solver_without_its_tree \
-    "configs/caffe/lenet_solver.prototxt:2:1: error: net file 'examples/mnist/lenet_train_test.prototxt' not found (looked in configs/caffe/examples/mnist/lenet_train_test.prototxt and ./examples/mnist/lenet_train_test.prototxt)" \
-    configs/caffe/lenet_solver.prototxt --print-config
+    "tests/caffe/lenet_solver.prototxt:2:1: error: net file 'examples/mnist/lenet_train_test.prototxt' not found (looked in tests/caffe/examples/mnist/lenet_train_test.prototxt and ./examples/mnist/lenet_train_test.prototxt)" \
+    tests/caffe/lenet_solver.prototxt --print-config
 
 # ---- --print-config ----------------------------------------------------------
 
@@ -124,12 +124,12 @@ for s in configs/*_solver.yaml; do
 done
 # Caffe's own solvers print once their net file is given (their net: path is
 # relative to a Caffe checkout); the V1 LeNet prints like the current one.
-roundtrip caffe_lenet configs/caffe/lenet_solver.prototxt --set net=configs/caffe/lenet_train_test.prototxt
-roundtrip caffe_cifar10_quick configs/caffe/cifar10_quick_solver.prototxt \
-    --set net=configs/caffe/cifar10_quick_train_test.prototxt
+roundtrip caffe_lenet tests/caffe/lenet_solver.prototxt --set net=tests/caffe/lenet_train_test.prototxt
+roundtrip caffe_cifar10_quick tests/caffe/cifar10_quick_solver.prototxt \
+    --set net=tests/caffe/cifar10_quick_train_test.prototxt
 check caffe_lenet_prints_caffe_fields "no solver_mode: GPU / Data layer in the print" \
     sh -c 'grep -q "^solver_mode: GPU$" "$1" && grep -q "^    type: \"Data\"$" "$1"' _ "$tmp/caffe_lenet.a.prototxt"
-"$TRAIN" configs/caffe/lenet_solver.prototxt --set net=configs/caffe/lenet_v1.prototxt --print-config 2>&1 |
+"$TRAIN" tests/caffe/lenet_solver.prototxt --set net=tests/caffe/lenet_v1.prototxt --print-config 2>&1 |
     cmp -s - "$tmp/caffe_lenet.a.prototxt"
 check caffe_v1_lenet_prints_upgraded "the V1 LeNet does not print like Caffe's current LeNet" test $? -eq 0
 
@@ -169,16 +169,16 @@ for s in configs/*_solver.prototxt configs/*_solver.yaml; do
 done
 # Caffe's solvers: their net file, Data layers switched to HDF5Data on the
 # stand-in (LeNet) or to DummyData of CIFAR-10's shape (no CIFAR-10 here).
-for s in configs/caffe/*_solver.prototxt; do
+for s in tests/caffe/*_solver.prototxt; do
     case $(basename "$s") in
     lenet_solver.prototxt)
-        dry caffe/lenet_solver.prototxt "$s" --set net=configs/caffe/lenet_train_test.prototxt \
+        dry caffe/lenet_solver.prototxt "$s" --set net=tests/caffe/lenet_train_test.prototxt \
             --set 'net_param.layer[0].type=HDF5Data' \
             --set "net_param.layer[0].hdf5_data_param={source: \"$tmp/data/train.txt\" batch_size: 64}" \
             --set 'net_param.layer[1].type=HDF5Data' \
             --set "net_param.layer[1].hdf5_data_param={source: \"$tmp/data/test.txt\" batch_size: 100}" ;;
     cifar10_quick_solver.prototxt)
-        dry caffe/cifar10_quick_solver.prototxt "$s" --set net=configs/caffe/cifar10_quick_train_test.prototxt \
+        dry caffe/cifar10_quick_solver.prototxt "$s" --set net=tests/caffe/cifar10_quick_train_test.prototxt \
             --set 'net_param.layer[0].type=DummyData' \
             --set 'net_param.layer[0].dummy_data_param={shape {dim: 100 dim: 3 dim: 32 dim: 32} shape {dim: 100}}' \
             --set 'net_param.layer[1].type=DummyData' \

@@ -336,8 +336,8 @@ static void test_upgrades(void)
 {
     CliffError err;
     Cliff__NetParameter *v1 = NULL, *modern = NULL;
-    CHECK(cliff_net_load("configs/caffe/lenet_v1.prototxt", NULL, &v1, NULL, &err) == 0);
-    CHECK(cliff_net_load("configs/caffe/lenet_train_test.prototxt", NULL, &modern, NULL, &err) == 0);
+    CHECK(cliff_net_load("tests/caffe/lenet_v1.prototxt", NULL, &v1, NULL, &err) == 0);
+    CHECK(cliff_net_load("tests/caffe/lenet_train_test.prototxt", NULL, &modern, NULL, &err) == 0);
     CHECK(v1 && v1->n_layers == 0 && v1->n_layer == 11);
     CHECK(v1 && modern && cliff_msg_equal(&v1->base, &modern->base) == 1);
     free_msg(v1);
@@ -360,7 +360,7 @@ static void test_configs_round_trip(void)
 {
     glob_t g;
     int n = 0;
-    const char *patterns[] = {"configs/*.prototxt", "configs/*/*.prototxt", "configs/*.yaml"};
+    const char *patterns[] = {"configs/*.prototxt", "tests/caffe/*.prototxt", "configs/*.yaml"};
     for (int k = 0; k < 3; k++) {
         if (glob(patterns[k], 0, NULL, &g) != 0) continue;
         for (size_t i = 0; i < g.gl_pathc; i++) {

@@ -93,9 +93,9 @@ static void test_mlp_solver_values(void)
  * not have, so the solvers are read without resolving nets). */
 static void test_caffe_files_read(void)
 {
-    static const char *nets[] = {"configs/caffe/lenet_train_test.prototxt",
-                                 "configs/caffe/cifar10_quick_train_test.prototxt",
-                                 "configs/caffe/lenet_v1.prototxt"};
+    static const char *nets[] = {"tests/caffe/lenet_train_test.prototxt",
+                                 "tests/caffe/cifar10_quick_train_test.prototxt",
+                                 "tests/caffe/lenet_v1.prototxt"};
     static const size_t nlayers[] = {11, 15, 11};
     for (int i = 0; i < 3; i++) {
         Cliff__NetParameter *n = NULL;
@@ -107,8 +107,8 @@ static void test_caffe_files_read(void)
         CHECK(n->n_layer == nlayers[i] && n->n_layers == 0);
         protobuf_c_message_free_unpacked(&n->base, NULL);
     }
-    static const char *solvers[] = {"configs/caffe/lenet_solver.prototxt",
-                                    "configs/caffe/cifar10_quick_solver.prototxt"};
+    static const char *solvers[] = {"tests/caffe/lenet_solver.prototxt",
+                                    "tests/caffe/cifar10_quick_solver.prototxt"};
     for (int i = 0; i < 2; i++) {
         ProtobufCMessage *m = NULL;
         CliffError err = {{0}};

@@ -1,4 +1,4 @@
-/* Caffe's own example nets build in cliff: configs/caffe/lenet_train_test and
+/* Caffe's own example nets build in cliff: tests/caffe/lenet_train_test and
  * cifar10_quick_train_test with their Data layers switched to HDF5Data
  * (tests/nets/caffe_*_hdf5.prototxt), read by cliff_net_load, built for TRAIN
  * and TEST on a tiny fixture written to a temporary folder (8 rows of 1x28x28

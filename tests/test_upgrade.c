@@ -5,7 +5,7 @@
  * result is freed with protobuf_c_message_free_unpacked, so ASan checks that
  * the upgrade left a well-formed, singly-owned message. The last tests read
  * prototxt with the text reader: Caffe's own V1 LeNet must upgrade to exactly
- * Caffe's current LeNet (configs/caffe/), and errors must point at the text. */
+ * Caffe's current LeNet (tests/caffe/), and errors must point at the text. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -707,8 +707,8 @@ static void test_caffe_v1_lenet_file_upgrades_to_current_lenet(void)
     CliffSrcMap map;
     cliff_srcmap_init(&map);
     char *v1text = NULL;
-    Cliff__NetParameter *v1 = parse_net_file("configs/caffe/lenet_v1.prototxt", &map, &v1text);
-    Cliff__NetParameter *v2 = parse_net_file("configs/caffe/lenet_train_test.prototxt", NULL, NULL);
+    Cliff__NetParameter *v1 = parse_net_file("tests/caffe/lenet_v1.prototxt", &map, &v1text);
+    Cliff__NetParameter *v2 = parse_net_file("tests/caffe/lenet_train_test.prototxt", NULL, NULL);
     if (!v1 || !v2) goto done;
     CHECK(v1->n_layers == 11 && v1->n_layer == 0);
     CliffError err = {{0}};
