@@ -199,7 +199,7 @@ run_sgemm() {
     [ -n "$SGEMM" ] || return
     local t=$1 f="$LOGS/sgemm_$1.$(date +%s%N).txt" ok=1
     load_begin
-    OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t timeout 300 "$SGEMM" > "$f" 2>&1 || ok=0
+    OPENBLAS_VERBOSE=2 OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t timeout 300 "$SGEMM" > "$f" 2>&1 || ok=0
     load_end "sgemm_$t"
     if [ $ok = 0 ]; then
         fail "sgemm_peak at $t threads, see $f"
@@ -331,7 +331,13 @@ spread() { # min–max of column 1 as it/s, or ms
 }
 mib() { calc "$1 / 1048576" 1; }
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+# The binaries are built from the working tree: name what differs from the commit
+# (modified tracked files, untracked sources of the library and tools).
+DIRTY=$(git status --porcelain -- proto layers solver tools Makefile 2>/dev/null |
+        awk '$2 !~ /results\.md$/ && ($1 != "??" || $2 ~ /\.[ch]$/) {
+             printf "%s%s%s", sep, $2, ($1 == "??" ? " (untracked)" : ""); sep = ", " }')
+BLAS_CORE=$(cat "$LOGS"/sgemm_1.*.txt 2>/dev/null | awk '/^Core:/ { print $2; exit }')
+CPU_FAMILY=$(awk -F': ' '/^cpu family/ { f = $2 } /^model\t/ { m = $2 } f != "" && m != "" { print "family " f ", model " m; exit }' /proc/cpuinfo)
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 CPU_FLAGS=$(grep -m1 -w flags /proc/cpuinfo | grep -o -w -E 'avx2|avx512f|fma' | sort -u | paste -sd' ')
 MEM_TOTAL=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -354,12 +360,12 @@ on all configurations alike (min–max over the runs in brackets). Logs: \`$LOGS
 
 | | |
 | --- | --- |
-| CPU | $CPU_MODEL ($(nproc) cores online, $CPU_FLAGS) |
+| CPU | $CPU_MODEL ($CPU_FAMILY; $(nproc) cores online; $CPU_FLAGS) |
 | memory | $MEM_TOTAL |
 | date | $START_DATE, $ELAPSED s for the whole bench |
-| cliff commit | $COMMIT$( [ "$DIRTY" -gt 0 ] && echo " (working tree had $DIRTY modified tracked files: the binaries were built from it)") |
+| cliff commit | $COMMIT$( [ -n "$DIRTY" ] && echo ", plus uncommitted changes in the working tree the binaries were built from: $DIRTY") |
 | compiler | $CC_V, \`-O2\` (the Makefile's) |
-| OpenBLAS | $BLAS_V (Debian, pthread) |
+| OpenBLAS | $BLAS_V (Debian, pthread), running its ${BLAS_CORE:-unknown} kernels on this CPU |
 | PyTorch | $TORCH_V (Debian python3-torch) |
 | load average (1, 5, 15 min) | $START_LOAD at start, $END_LOAD at end |
 | CPU used by other processes | $OTHERS_CORES cores on average during the bench (of $(nproc)); steal $STEAL_PCT% |
@@ -407,6 +413,11 @@ pools on two cores). The targets use the plain 2-thread row.
 | sgemm by n (GFLOP/s, that run) | ${SGEMM_ROWS[1]} | ${SGEMM_ROWS[2]} |
 | cliff conv+ip, over their own time | $(r1 "$GFL1") GFLOP/s ($(calc "100 * $GFL1 / ${PEAK[1]}")% of peak) | $(r1 "$GFL2") GFLOP/s ($(calc "100 * $GFL2 / ${PEAK[2]}")% of peak) |
 | cliff conv+ip, over the whole iteration | $(r1 "$GFW1") GFLOP/s ($(calc "100 * $GFW1 / ${PEAK[1]}")% of peak) | $(r1 "$GFW2") GFLOP/s ($(calc "100 * $GFW2 / ${PEAK[2]}")% of peak) |
+
+The sgemm peak is OpenBLAS's, with the ${BLAS_CORE:-unknown} kernels it picks on this CPU, not
+the CPU's own FP32 peak: a CPU whose vector units are wider than those kernels use (AVX-512
+with full-width FMA, as on AMD family 26 / Zen 5) lets a kernel written for it pass
+"100% of sgemm peak".
 
 "Own time" is the conv+ip FLOPs of an iteration (2 x multiply-adds, forward and backward,
 as \`train --time\` counts them) over the time of the Convolution and InnerProduct layers
