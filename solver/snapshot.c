@@ -1,5 +1,6 @@
 /* The solver's snapshot, restore and weight loading (file formats in
  * snapshot_h5.c and snapshot_proto.c). */
+#include <glob.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
@@ -49,6 +50,23 @@ static int collect_layer_states(CliffSolver *s, CliffStateData *d)
         }
     }
     return 0;
+}
+
+/* Snapshots are written to "<final>.tmp" and renamed; a run killed while
+ * writing leaves that temporary behind. Removes this prefix's leftovers (never a
+ * file under a final name). */
+void cliff_snapshot_remove_stale(CliffSolver *s)
+{
+    char pattern[4096];
+    snprintf(pattern, sizeof pattern, "%s_iter_*.tmp", s->prefix);
+    glob_t g;
+    if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0) return;
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        if (unlink(g.gl_pathv[i]) == 0)
+            cliff_log_event(s->fmt, s->log, s->iter, "info",
+                            "removed %s, left by a run stopped while snapshotting",
+                            g.gl_pathv[i]);
+    globfree(&g);
 }
 
 int cliff_solver_snapshot(CliffSolver *s, CliffError *err)

@@ -26,6 +26,7 @@
 
 #include "error.h"
 #include "net.h"
+#include "solver.h"
 
 /* 1 when path is an HDF5 file (by signature), 0 otherwise (also missing). */
 int cliff_file_is_hdf5(const char *path);
@@ -89,5 +90,8 @@ int cliff_state_read(const char *path, CliffStateData *d, CliffError *err);
 uint8_t *cliff_state_extras_encode(const CliffStateData *d, size_t *len);
 int cliff_state_extras_decode(const uint8_t *buf, size_t len, CliffStateData *d,
                               CliffError *err);
+
+/* Removes <prefix>_iter_*.tmp files left by a run killed while snapshotting. */
+void cliff_snapshot_remove_stale(CliffSolver *s);
 
 #endif

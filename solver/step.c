@@ -259,7 +259,10 @@ static int due_test(const CliffSolver *s)
 int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
 {
     const Cliff__SolverParameter *sp = s->sp;
-    if (!s->t0) s->t0 = cliff_solver_now();
+    if (!s->t0) {
+        s->t0 = cliff_solver_now();
+        cliff_snapshot_remove_stale(s);
+    }
     if (cliff_metrics_open(s, err)) return -1;
     s->win_start = cliff_solver_now();
     int stop_iter = s->iter + iters;
