@@ -210,6 +210,9 @@ static int hdf5_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     const Cliff__HDF5DataParameter *p = l->param->hdf5_data_param;
     if (!p || !p->source || !p->source[0])
         return cliff_error_set(err, "hdf5_data_param.source is required");
+    if (l->param->transform_param)
+        return cliff_error_set(err, "HDF5Data does not transform data: remove transform_param "
+                                    "and store the data already scaled (as Caffe requires)");
     if (!p->has_batch_size || p->batch_size == 0)
         return cliff_error_set(err, "hdf5_data_param.batch_size must be > 0");
     if (nt > HDF5_MAX_TOPS) return cliff_error_set(err, "at most %d tops", HDF5_MAX_TOPS);

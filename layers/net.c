@@ -26,6 +26,7 @@ typedef struct PlanLayer {
     const Cliff__LayerParameter *lp;
     const CliffLayerOps *ops;
     int is_split;
+    int split_top; /* for splits: index of the split top in its producer */
     int nb, nt;
     char **bottom; /* owned strings */
     char **top;
@@ -320,6 +321,7 @@ static int make_plan(Plan *plan, const Cliff__NetParameter *param, const Cliff__
             PlanLayer *owner = &plan->layers[pl_index];
             sp->lp = lp;
             sp->is_split = 1;
+            sp->split_top = j;
             sp->ops = cliff_layer_find("Split");
             sp->nb = 1;
             sp->nt = count;
@@ -387,7 +389,9 @@ static Cliff__LayerParameter *split_param(CliffNet *net, const PlanLayer *pl)
     net->owned_layer_params = owned;
     cliff__layer_parameter__init(lp);
     net->owned_layer_params[net->nowned++] = lp;
-    lp->name = xprintf("%s_%s_split", pl->bottom[0], pl->lp->name ? pl->lp->name : "");
+    /* Caffe's SplitLayerName: <blob>_<producer>_<top index>_split */
+    lp->name = xprintf("%s_%s_%d_split", pl->bottom[0], pl->lp->name ? pl->lp->name : "",
+                       pl->split_top);
     lp->type = xstrdup("Split");
     return lp;
 }

@@ -54,14 +54,16 @@ static void write_list(const char *name, const char *a, const char *b)
 }
 
 /* Builds a one-layer net reading list `list` with the given batch and shuffle. */
+static const char *extra_layer_text = ""; /* appended inside the layer */
+
 static CliffNet *build(const char *list, int batch, int shuffle, CliffRng *rng,
                        Cliff__NetParameter **np, CliffError *err)
 {
     char text[1024];
     snprintf(text, sizeof text,
              "layer { name: 'd' type: 'HDF5Data' top: 'data' top: 'label' "
-             "hdf5_data_param { source: '%s/%s' batch_size: %d shuffle: %s } }",
-             dir, list, batch, shuffle ? "true" : "false");
+             "hdf5_data_param { source: '%s/%s' batch_size: %d shuffle: %s } %s }",
+             dir, list, batch, shuffle ? "true" : "false", extra_layer_text);
     *np = (Cliff__NetParameter *)cliff_text_parse(&cliff__net_parameter__descriptor, "net",
                                                   text, strlen(text), NULL, err);
     if (!*np) return NULL;
@@ -167,6 +169,10 @@ static void bad_sources_name_file_and_dataset(void)
     snprintf(msg, sizeof msg, "cannot open HDF5 file '%s/missing.h5'", dir);
     expect_error("missing.txt", msg);
     expect_error("wrongname.txt", "has no dataset 'data'");
+    /* Caffe refuses transform_param on HDF5Data; ignoring it would train on unscaled data. */
+    extra_layer_text = "transform_param { scale: 0.00390625 }";
+    expect_error("two.txt", "HDF5Data does not transform data");
+    extra_layer_text = "";
 }
 
 int main(void)

@@ -89,6 +89,7 @@ static void test_split_sums_gradients(void)
     CHECK(net->nlayers == 7);
     CliffNetLayer *split = &net->layers[2];
     CHECK(split->is_split && split->nb == 1 && split->nt == 2);
+    CHECK(strcmp(split->layer.name, "h_ip0_0_split") == 0); /* Caffe's SplitLayerName */
     CHECK(strcmp(net->blob_names[split->bottom_ids[0]], "h") == 0);
     CHECK(cliff_net_blob_index(net, "h_ip0_0_split_0") == split->top_ids[0]);
     CHECK(cliff_net_blob_index(net, "h_ip0_0_split_1") == split->top_ids[1]);
