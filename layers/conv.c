@@ -19,10 +19,15 @@
  *
  * With num == 1 the channel-major layout equals NCHW and the reorders are
  * skipped.
+ *
+ * Convolutions with stride_h = dilation_h = 1 on a CPU with AVX-512 take the
+ * shifted-row path of conv_fast.h instead (no column buffer, no reorders,
+ * output straight in NCHW); reshape decides, per geometry.
  */
 #include <string.h>
 
 #include "blas.h"
+#include "conv_fast.h"
 #include "im2col.h"
 #include "vision_util.h"
 
@@ -42,6 +47,8 @@ typedef struct Conv {
     int ncol_valid;
     float *cm;         /* channel-major scratch: [M or C] x [num*plane] */
     size_t cm_cap;
+    int fast;          /* conv: this geometry runs on conv_fast (fp) */
+    CliffConvFastPlan fp;
 } Conv;
 
 static const Cliff__ConvolutionParameter conv_defaults = CLIFF__CONVOLUTION_PARAMETER__INIT;
@@ -154,6 +161,9 @@ static int conv_reshape_common(CliffLayer *l, CliffTensor *const *bottom, int nb
 
     p->col_size = (size_t)g->channels * g->kernel_h * g->kernel_w * (size_t)p->num *
                   (size_t)g->out_h * g->out_w;
+    p->fast = !p->deconv && cliff_conv_fast_usable(g);
+    if (p->fast) /* no column buffer, no channel-major scratch */
+        return cliff_conv_fast_plan(&p->fp, g, p->group, p->num_output, p->num, err);
     size_t cm_rows = p->deconv ? (size_t)p->channels : (size_t)p->num_output;
     size_t plane = p->deconv ? (size_t)H * W : (size_t)out_h * out_w;
     if (cliff_scratch_reserve(&p->col, &p->col_cap, p->col_size * (p->deconv ? 1 : nb), err) ||
@@ -177,6 +187,7 @@ static void conv_destroy(CliffLayer *l)
     free(p->col);
     free(p->col_valid);
     free(p->cm);
+    cliff_conv_fast_plan_free(&p->fp);
     free(p);
     l->priv = NULL;
 }
@@ -216,6 +227,11 @@ static void conv_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     const int K = p->channels / G * g->kernel_h * g->kernel_w;
     const int plane = g->out_h * g->out_w, P = p->num * plane;
     const float *w = l->params[0].data, *bias = p->bias ? l->params[1].data : NULL;
+    if (p->fast) {
+        for (int b = 0; b < nb; b++)
+            cliff_conv_fast_forward(&p->fp, bottom[b]->data, w, bias, top[b]->data);
+        return;
+    }
     for (int b = 0; b < nb; b++) {
         float *col = p->col + (size_t)b * p->col_size;
         cliff_im2col(bottom[b]->data, p->num, g, col);
@@ -248,6 +264,12 @@ static void conv_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const float *w = l->params[0].data;
     float *dw = l->param_need_grad[0] ? l->params[0].diff : NULL;
     float *db = p->bias && l->param_need_grad[1] ? l->params[1].diff : NULL;
+    if (p->fast) {
+        for (int b = 0; b < nb; b++)
+            cliff_conv_fast_backward(&p->fp, bottom[b]->data, w, top[b]->diff, dw, db,
+                                     propagate_down[b] ? bottom[b]->diff : NULL);
+        return;
+    }
     for (int b = 0; b < nb; b++) {
         if (!dw && !db && !propagate_down[b]) continue;
         float *col = p->col + (size_t)b * p->col_size;

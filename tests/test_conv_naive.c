@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "conv_fast.h"
 #include "conv_naive.h"
 #include "layer.h"
 #include "textformat.h"
@@ -175,6 +176,12 @@ static const ConvCase conv_cases[] = {
     {2, 8, 10, 12, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1},   /* depthwise */
     {3, 2, 4, 4, 3, 1, 4, 4, 1, 1, 0, 0, 1, 1, 1},     /* kernel == input: 1x1 output */
     {8, 20, 12, 12, 50, 1, 5, 5, 1, 1, 0, 0, 1, 1, 1}, /* LeNet conv2 shape */
+    /* stride_h = dilation_h = 1: the AVX-512 path of conv_fast.c where the CPU has it */
+    {3, 1, 28, 28, 20, 1, 5, 5, 1, 1, 0, 0, 1, 1, 1},  /* LeNet conv1 shape */
+    {3, 2, 42, 41, 7, 1, 3, 3, 1, 1, 1, 2, 1, 1, 1},   /* 43-wide rows, plane tail, 1 image a block */
+    {2, 3, 9, 17, 6, 1, 3, 3, 1, 2, 1, 2, 1, 2, 1},    /* stride_w 2, dilation_w 2 */
+    {2, 6, 8, 8, 10, 2, 3, 3, 1, 1, 0, 1, 1, 1, 0},    /* groups; 5 rows and K = 27 a group */
+    {5, 4, 6, 30, 13, 1, 2, 4, 1, 1, 2, 0, 1, 1, 1},   /* pad_h only, 13 outputs */
 };
 
 static void make_conv_text(char *buf, size_t len, const char *type, const ConvCase *c)
@@ -187,7 +194,8 @@ static void make_conv_text(char *buf, size_t len, const char *type, const ConvCa
              c->bias ? "true" : "false");
 }
 
-static void test_conv_vs_naive(void)
+/* Every case on the current path; the failing case, if any, is named. */
+static void conv_cases_vs_naive(const char *path)
 {
     for (size_t k = 0; k < sizeof conv_cases / sizeof conv_cases[0]; k++) {
         const ConvCase *c = &conv_cases[k];
@@ -212,10 +220,25 @@ static void test_conv_vs_naive(void)
         }
         release(&h);
         if (check_failures_in_test) {
-            printf("  (conv case %zu)\n", k);
+            printf("  (conv case %zu, %s)\n", k, path);
             return;
         }
     }
+}
+
+/* Every case on the path the layer picks (conv_fast.c where the CPU has
+ * AVX-512 and stride_h = dilation_h = 1), then all on the im2col + gemm path. */
+static void test_conv_vs_naive(void)
+{
+    CliffConvGeom lenet2 = {.channels = 20, .height = 12, .width = 12, .kernel_h = 5,
+                            .kernel_w = 5, .stride_h = 1, .stride_w = 1, .dilation_h = 1,
+                            .dilation_w = 1, .out_h = 8, .out_w = 8};
+    printf("  (the AVX-512 convolution path is %s on this machine)\n",
+           cliff_conv_fast_usable(&lenet2) ? "used" : "not available");
+    conv_cases_vs_naive("default path");
+    cliff_conv_fast_allow(0);
+    if (!check_failures_in_test) conv_cases_vs_naive("im2col + gemm path");
+    cliff_conv_fast_allow(1);
 }
 
 static void test_deconv_vs_naive(void)

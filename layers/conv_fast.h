@@ -1,0 +1,72 @@
+/* Convolution without a column buffer, on AVX-512 (layers/conv_fast.c).
+ *
+ * For stride_h = dilation_h = 1 (any stride_w, dilation_w, padding, groups),
+ * every row of the im2col matrix is a contiguous window of a much smaller
+ * "shifted" copy of the image:
+ *     S[c][kj][y][ox] = img[c][y - pad_h][ox*stride_w + kj*dilation_w - pad_w]
+ *                       (0 outside), y in [0, H + 2*pad_h), ox in [0, ow);
+ *     col row r = (c*kh + ki)*kw + kj, column p = oy*ow + ox  is
+ *     S[c][kj][oy + ki][ox] = S_flat[off[r] + p],  off[r] = ((c*kw + kj)*Hp + ki)*ow.
+ * S holds C*kw*Hp*ow floats per image (LeNet conv2: 9,600 instead of the
+ * 32,000 of its im2col), small enough to stay in L1/L2, and is built per image.
+ * The products then run as register-blocked AVX-512 tiles that read the
+ * column rows straight out of S:
+ *   forward   y_n[m][p]  = bias[m] + sum_r W[m][r] S_n[off[r] + p]   (NCHW out)
+ *   data grad dS_n[off[r] + p] += sum_m W[m][r] dy_n[m][p], then the
+ *             adjoint of the shift scatters dS_n onto dx_n (overwritten)
+ *   weights   dW[m][r] += sum_n sum_p dy_n[m][p] S_n[off[r] + p]
+ *   bias      db[m]    += sum_n sum_p dy_n[m][p]
+ * (r, m local to a group; the group's weights are rows g*Mg.. of W.)
+ *
+ * A layer asks cliff_conv_fast_usable() at reshape; when it says no (no
+ * AVX-512 on this CPU, stride_h or dilation_h > 1, a very large image, or
+ * the path switched off), the layer keeps its im2col + gemm path. */
+#ifndef CLIFF_CONV_FAST_H
+#define CLIFF_CONV_FAST_H
+
+#include <stddef.h>
+
+#include "im2col.h"
+
+/* Everything the kernels need for one geometry; built by cliff_conv_fast_plan
+ * in reshape, owned by the layer. */
+typedef struct CliffConvFastPlan {
+    CliffConvGeom g;  /* image side = bottom; out_h/out_w set */
+    int groups, M;    /* output channels over all groups */
+    int num;          /* images per call */
+    int Mg, K;        /* per group: output channels, column rows (C/G*kh*kw) */
+    int Hp, plane;    /* padded height, oh*ow */
+    size_t S_size;    /* floats of S per image */
+    int mr_f, mr_d;   /* register-block rows of the forward (m) and data-gradient (r) tiles */
+    int nb;           /* images per block of the weight gradient */
+    int *off;         /* C*kh*kw offsets into S */
+    int *moff;        /* Mg offsets m*plane: the rows of dy in the data gradient */
+    float *buf;       /* nb*S_size for S (dS uses the first S_size), then packed weights */
+    size_t buf_cap;   /* floats */
+    float *wpack;     /* inside buf */
+} CliffConvFastPlan;
+
+/* 1 when the fast path can run this geometry on this CPU (and is switched on). */
+int cliff_conv_fast_usable(const CliffConvGeom *g);
+/* Tests and benchmarks: 0 makes cliff_conv_fast_usable() say no from now on,
+ * so layers reshaped afterwards take the im2col + gemm path. */
+void cliff_conv_fast_allow(int on);
+
+/* (Re)builds the plan for num images of geometry g (out_h/out_w set) with M
+ * outputs in `groups` groups; keeps its buffers when they are big enough.
+ * 0, or -1 with err (out of memory). */
+int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int groups, int M,
+                         int num, CliffError *err);
+void cliff_conv_fast_plan_free(CliffConvFastPlan *pl);
+
+/* x: num x C x H x W, w: M x K per group (Caffe's weight blob), bias: M or
+ * NULL -> y: num x M x oh x ow (overwritten). */
+void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float *w,
+                             const float *bias, float *y);
+/* dy: num x M x oh x ow. dw (M x K per group), db (M): accumulated into when
+ * not NULL. dx (num x C x H x W): overwritten when not NULL. x is the forward's
+ * bottom (for dw). */
+void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float *w,
+                              const float *dy, float *dw, float *db, float *dx);
+
+#endif
