@@ -8,7 +8,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-OPT      ?= -O2
+OPT      ?= -O3
 SAN      ?=
 PKGS     := libprotobuf-c openblas hdf5 yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

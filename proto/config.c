@@ -104,7 +104,7 @@ int cliff_config_read_file(const char *path, const char *format,
                            const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg,
                            CliffSrcMap *map, CliffError *err)
 {
-    CliffFormat fmt;
+    CliffFormat fmt = CLIFF_FORMAT_TEXT;
     char *buf;
     size_t len;
     *msg = NULL;

@@ -56,28 +56,35 @@ void cliff_scale_floats(float *x, size_t n, double scale)
     for (size_t i = 0; i < n; i++) x[i] = (float)((double)x[i] * scale);
 }
 
-static double clip_global(float *grad, const CliffNetParam *params, int nparams,
-                          const double *param_norms, double global_norm, double threshold)
+static double clip_global(const double *param_norms, int nparams, double global_norm,
+                          double threshold, double *param_scale)
 {
     (void)param_norms;
-    if (!(global_norm > threshold)) return 1.0;
-    double scale = threshold / global_norm;
-    for (int i = 0; i < nparams; i++)
-        cliff_scale_floats(grad + params[i].offset, params[i].count, scale);
+    double scale = global_norm > threshold ? threshold / global_norm : 1.0;
+    for (int i = 0; i < nparams; i++) param_scale[i] = scale;
     return scale;
 }
 
-static double clip_per_param(float *grad, const CliffNetParam *params, int nparams,
-                             const double *param_norms, double global_norm, double threshold)
+static double clip_per_param(const double *param_norms, int nparams, double global_norm,
+                             double threshold, double *param_scale)
 {
     (void)global_norm;
     double smallest = 1.0;
     for (int i = 0; i < nparams; i++) {
-        if (!(param_norms[i] > threshold)) continue;
-        double scale = threshold / param_norms[i];
-        cliff_scale_floats(grad + params[i].offset, params[i].count, scale);
-        if (scale < smallest) smallest = scale;
+        param_scale[i] = param_norms[i] > threshold ? threshold / param_norms[i] : 1.0;
+        if (param_scale[i] < smallest) smallest = param_scale[i];
     }
+    return smallest;
+}
+
+double cliff_clip_apply(const CliffClipPolicy *c, float *grad, const CliffNetParam *params,
+                        int nparams, const double *param_norms, double global_norm,
+                        double threshold, double *param_scale)
+{
+    double smallest = c->scales(param_norms, nparams, global_norm, threshold, param_scale);
+    for (int i = 0; i < nparams; i++)
+        if (param_scale[i] != 1.0)
+            cliff_scale_floats(grad + params[i].offset, params[i].count, param_scale[i]);
     return smallest;
 }
 

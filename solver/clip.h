@@ -38,11 +38,21 @@ void cliff_scale_floats(float *x, size_t n, double scale);
 
 typedef struct CliffClipPolicy {
     const char *name;
-    /* Clips grad (laid out by params) to threshold >= 0 given the norms just
-     * computed; returns the smallest factor applied, 1.0 when nothing was scaled. */
-    double (*apply)(float *grad, const CliffNetParam *params, int nparams,
-                    const double *param_norms, double global_norm, double threshold);
+    /* Decides the factor of every parameter blob from the norms just computed,
+     * without touching the gradients: param_scale[i] (1.0 = untouched) for
+     * threshold >= 0. Returns the smallest factor, 1.0 when nothing is scaled.
+     * The solver applies the factors inside its fused decay/update pass. */
+    double (*scales)(const double *param_norms, int nparams, double global_norm,
+                     double threshold, double *param_scale);
 } CliffClipPolicy;
+
+/* Decides and applies a policy on its own: every blob is scaled by its factor
+ * with cliff_scale_floats, and blobs with factor 1.0 are not touched at all
+ * (bit-identical). param_scale: nparams doubles of scratch. Returns the
+ * smallest factor. */
+double cliff_clip_apply(const CliffClipPolicy *c, float *grad, const CliffNetParam *params,
+                        int nparams, const double *param_norms, double global_norm,
+                        double threshold, double *param_scale);
 
 /* NULL name means "global_norm". NULL when unknown (see cliff_clip_policy_names). */
 const CliffClipPolicy *cliff_clip_policy_find(const char *name);

@@ -133,23 +133,14 @@ static int build_nets(CliffSolver *s, CliffError *err)
     return 0;
 }
 
-/* Segments: runs of slab-adjacent parameters with equal multipliers. */
-static int build_segments(CliffSolver *s, CliffError *err)
+/* Per-blob norms and clip factors (1.0 while clipping is off), and history. */
+static int build_state(CliffSolver *s, CliffError *err)
 {
     const CliffNet *net = s->net;
-    s->segs = calloc((size_t)net->nparams + 1, sizeof *s->segs);
     s->param_norms = calloc((size_t)net->nparams + 1, sizeof *s->param_norms);
-    if (!s->segs || !s->param_norms) return cliff_error_set(err, "out of memory");
-    for (int i = 0; i < net->nparams; i++) {
-        const CliffNetParam *p = &net->params[i];
-        CliffSegment *last = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
-        if (last && last->offset + last->count == p->offset && last->lr_mult == p->lr_mult &&
-            last->decay_mult == p->decay_mult) {
-            last->count += p->count;
-            continue;
-        }
-        s->segs[s->nsegs++] = (CliffSegment){p->offset, p->count, p->lr_mult, p->decay_mult};
-    }
+    s->param_scale = calloc((size_t)net->nparams + 1, sizeof *s->param_scale);
+    if (!s->param_norms || !s->param_scale) return cliff_error_set(err, "out of memory");
+    for (int i = 0; i < net->nparams; i++) s->param_scale[i] = 1.0;
     s->nhist = s->rule->nhist;
     size_t n = (size_t)s->nhist * net->param_count + 1;
     s->hist = calloc(n, sizeof(float));
@@ -177,7 +168,7 @@ CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSr
     s->seed = sp->random_seed >= 0 ? (uint64_t)sp->random_seed
                                    : (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
     cliff_rng_seed(&s->rng, s->seed);
-    if (build_nets(s, err) || build_segments(s, err)) goto fail;
+    if (build_nets(s, err) || build_state(s, err)) goto fail;
     s->average_loss = sp->average_loss;
     s->losses = calloc((size_t)s->average_loss, sizeof *s->losses);
     if (!s->losses) {
@@ -202,7 +193,7 @@ void cliff_solver_free(CliffSolver *s)
     cliff_net_free(s->net);
     free(s->hist);
     free(s->hist_scratch);
-    free(s->segs);
+    free(s->param_scale);
     free(s->param_norms);
     free(s->losses);
     free(s->prefix);

@@ -11,13 +11,6 @@
 #include "solver.h"
 #include "update.h"
 
-/* A run of consecutive parameter blobs with equal lr_mult and decay_mult:
- * decay and update are one flat loop per segment. */
-typedef struct CliffSegment {
-    size_t offset, count;
-    float lr_mult, decay_mult;
-} CliffSegment;
-
 struct CliffSolver {
     const Cliff__SolverParameter *sp;
     const CliffSrcMap *map;
@@ -40,10 +33,9 @@ struct CliffSolver {
     /* Optimizer state. */
     int nhist;
     float *hist, *hist_scratch; /* nhist * param_count each; swapped after a good step */
-    CliffSegment *segs;
-    int nsegs;
     int iter, current_step;
     double *param_norms; /* nparams */
+    double *param_scale; /* nparams: clip factor of the current step (1.0 = none) */
 
     /* Smoothed loss over the last average_loss iterations (Caffe's UpdateSmoothedLoss). */
     double *losses;

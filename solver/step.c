@@ -38,50 +38,39 @@ static int chunk_step_nonfinite(const float *w, const float *g, size_t n)
     return bad != 0;
 }
 
-/* The parameter blob holding slab offset `off`. */
-static int param_at(const CliffNet *net, size_t off)
-{
-    for (int i = 0; i < net->nparams; i++)
-        if (off < net->params[i].offset + net->params[i].count) return i;
-    return net->nparams - 1;
-}
 
-/* Decay and update rule over every segment, one L1-sized chunk at a time: g
- * becomes the step and scratch history the new history. Returns 1 when every
- * new history value and every w - step is finite; else 0 with *bad_param the
- * first parameter blob at fault (nothing has been applied yet). */
+/* Clip factor, decay and update rule over every parameter blob, one L1-sized
+ * chunk at a time: g becomes the step and scratch history the new history.
+ * Blobs whose clip factor is 1.0 are not multiplied (bit-identical below the
+ * threshold). Returns 1 when every new history value and every w - step is
+ * finite; else 0 with *bad_param the first blob at fault (nothing has been
+ * applied to the weights yet). */
 static int compute_steps(CliffSolver *s, float rate, int *bad_param)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffNet *net = s->net;
     CliffUpdateHyper hp = {sp->momentum, sp->momentum2, sp->delta, sp->rms_decay, s->iter};
-    const float weight_decay = sp->weight_decay;
-    for (int k = 0; k < s->nsegs; k++) {
-        const CliffSegment *seg = &s->segs[k];
-        for (size_t c = 0; c < seg->count; c += STEP_CHUNK) {
-            const size_t off = seg->offset + c;
-            const size_t n = seg->count - c < STEP_CHUNK ? seg->count - c : STEP_CHUNK;
+    for (int i = 0; i < net->nparams; i++) {
+        const CliffNetParam *p = &net->params[i];
+        const double clip = s->param_scale[i];
+        const float decay = sp->weight_decay * p->decay_mult, local_rate = rate * p->lr_mult;
+        for (size_t c = 0; c < p->count; c += STEP_CHUNK) {
+            const size_t off = p->offset + c;
+            const size_t n = p->count - c < STEP_CHUNK ? p->count - c : STEP_CHUNK;
             float *w = net->param_slab + off, *g = net->grad_slab + off;
-            cliff_regularize(s->reg, n, weight_decay * seg->decay_mult, w, g);
+            if (clip != 1.0) cliff_scale_floats(g, n, clip);
+            cliff_regularize(s->reg, n, decay, w, g);
             const float *hin[CLIFF_MAX_HISTORY];
             float *hout[CLIFF_MAX_HISTORY];
             for (int h = 0; h < s->nhist; h++) {
                 hin[h] = s->hist + (size_t)h * net->param_count + off;
                 hout[h] = s->hist_scratch + (size_t)h * net->param_count + off;
             }
-            s->rule->update(n, rate * seg->lr_mult, &hp, g, hin, hout);
+            s->rule->update(n, local_rate, &hp, g, hin, hout);
             int bad = chunk_step_nonfinite(w, g, n);
             for (int h = 0; h < s->nhist && !bad; h++) bad = !cliff_all_finite(hout[h], n);
             if (bad) {
-                /* Name the first blob at fault within the chunk. */
-                size_t e = 0;
-                while (e < n && isfinite(w[e] - g[e])) {
-                    int ok = 1;
-                    for (int h = 0; h < s->nhist; h++) ok &= isfinite(hout[h][e]) != 0;
-                    if (!ok) break;
-                    e++;
-                }
-                *bad_param = param_at(net, off + e);
+                *bad_param = i;
                 return 0;
             }
         }
@@ -168,8 +157,9 @@ static int iteration(CliffSolver *s)
     else if (bad_param >= 0)
         why = "non-finite gradient";
     if (!why) {
-        if (s->clip) scale = s->clip->apply(net->grad_slab, net->params, net->nparams,
-                                            s->param_norms, norm, sp->clip_gradients);
+        if (s->clip)
+            scale = s->clip->scales(s->param_norms, net->nparams, norm, sp->clip_gradients,
+                                    s->param_scale);
         if (compute_steps(s, rate, &bad_param))
             apply_steps(s);
         else

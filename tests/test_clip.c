@@ -68,11 +68,11 @@ static void test_norm_nonfinite(void)
 static void test_global_above(void)
 {
     float g[7] = {3, 4, 0, 1, 2, 2, 0};
-    double pn[2];
+    double pn[2], ps[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
     CHECK(c != NULL);
-    double scale = c->apply(g, params, 2, pn, n, 1.0);
+    double scale = cliff_clip_apply(c, g, params, 2, pn, n, 1.0, ps);
     CHECK_NEAR(scale, 1.0 / sqrt(34.0), 1e-12);
     double after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 1.0) <= 1e-6);
@@ -85,14 +85,14 @@ static void test_global_below_bit_identical(void)
     float g[7] = {0.1f, -0.2f, 0.3f, 1e-8f, 0.123456789f, -0.5f, 0.0f};
     float copy[7];
     memcpy(copy, g, sizeof g);
-    double pn[2];
+    double pn[2], ps[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find(NULL); /* default: global_norm */
     CHECK(c && strcmp(c->name, "global_norm") == 0);
-    CHECK(c->apply(g, params, 2, pn, n, 10.0) == 1.0);
+    CHECK(cliff_clip_apply(c, g, params, 2, pn, n, 10.0, ps) == 1.0);
     CHECK(memcmp(g, copy, sizeof g) == 0);
     /* exactly at the threshold: not clipped either (Caffe: norm > C) */
-    CHECK(c->apply(g, params, 2, pn, n, n) == 1.0);
+    CHECK(cliff_clip_apply(c, g, params, 2, pn, n, n, ps) == 1.0);
     CHECK(memcmp(g, copy, sizeof g) == 0);
 }
 
@@ -100,10 +100,10 @@ static void test_global_huge_clips_finite(void)
 {
     float g[7];
     for (int i = 0; i < 7; i++) g[i] = 1e30f;
-    double pn[2];
+    double pn[2], ps[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
-    double scale = c->apply(g, params, 2, pn, n, 1.0);
+    double scale = cliff_clip_apply(c, g, params, 2, pn, n, 1.0, ps);
     CHECK(scale > 0 && scale < 1);
     for (int i = 0; i < 7; i++) CHECK(isfinite(g[i]));
     double after = cliff_slab_norms(g, params, 2, pn, NULL);
@@ -112,7 +112,7 @@ static void test_global_huge_clips_finite(void)
      * double keeps full precision. */
     for (int i = 0; i < 7; i++) g[i] = FLT_MAX;
     n = cliff_slab_norms(g, params, 2, pn, NULL);
-    c->apply(g, params, 2, pn, n, 0.5);
+    cliff_clip_apply(c, g, params, 2, pn, n, 0.5, ps);
     after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 0.5) <= 0.5e-6);
 }
@@ -120,13 +120,13 @@ static void test_global_huge_clips_finite(void)
 static void test_per_param(void)
 {
     float g[7] = {3, 4, 0, 1, 2, 2, 0}; /* norms 5 and 3 */
-    double pn[2];
+    double pn[2], ps[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find("per_param_norm");
     CHECK(c != NULL);
     float blob1[4];
     memcpy(blob1, g + 3, sizeof blob1);
-    double scale = c->apply(g, params, 2, pn, n, 4.0);
+    double scale = cliff_clip_apply(c, g, params, 2, pn, n, 4.0, ps);
     CHECK_NEAR(scale, 0.8, 1e-12);
     cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(pn[0] - 4.0) <= 4e-6);
