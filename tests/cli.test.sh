@@ -167,6 +167,15 @@ for s in configs/*_solver.prototxt configs/*_solver.yaml; do
     # shellcheck disable=SC2046 # one --set argument per line, no spaces in them
     dry "$(basename "$s")" "$s" $(data_sets "$s")
 done
+# --time on every example config: a per-layer table and an iterations/s line.
+for s in configs/*_solver.prototxt configs/*_solver.yaml; do
+    # shellcheck disable=SC2046
+    if "$TRAIN" "$s" --time --iterations 3 $(data_sets "$s") > "$tmp/time.out" 2> "$tmp/time.err" &&
+       grep -q '^  conv1 \|^  ip1 ' "$tmp/time.out" &&
+       grep -q 'iterations/s' "$tmp/time.out" && [ ! -s "$tmp/time.err" ]
+    then ok "time/$(basename "$s")"
+    else fail "time/$(basename "$s")" "$(head -c 600 "$tmp/time.err")"; fi
+done
 # Caffe's solvers: their net file, Data layers switched to HDF5Data on the
 # stand-in (LeNet) or to DummyData of CIFAR-10's shape (no CIFAR-10 here).
 for s in tests/caffe/*_solver.prototxt; do
