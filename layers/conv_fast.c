@@ -13,6 +13,8 @@
 #include "conv_fast.h"
 
 #include <stdint.h>
+
+#include "blas.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,23 +38,14 @@
 #define WM 5
 #define WR 5
 
-static int fast_allowed = 1;
-
-void cliff_conv_fast_allow(int on) { fast_allowed = on; }
-
 int cliff_conv_fast_usable(const CliffConvGeom *g)
 {
 #ifdef CONV_FAST_X86
-    if (!fast_allowed || g->stride_h != 1 || g->dilation_h != 1) return 0;
+    if (g->stride_h != 1 || g->dilation_h != 1) return 0;
     const size_t Hp = (size_t)g->height + 2u * (size_t)g->pad_h;
     const size_t S = (size_t)g->channels * g->kernel_w * Hp * (size_t)g->out_w;
     if (S == 0 || S > MAX_S_FLOATS || g->out_h <= 0 || g->out_w <= 0) return 0;
-    static int cpu = -1; /* a benign race: every thread computes the same value */
-    if (cpu < 0) {
-        __builtin_cpu_init();
-        cpu = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return cpu;
+    return cliff_gemm_avx512_usable(); /* AVX-512F here, and allowed */
 #else
     (void)g;
     return 0;

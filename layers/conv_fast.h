@@ -20,7 +20,7 @@
  *
  * A layer asks cliff_conv_fast_usable() at reshape; when it says no (no
  * AVX-512 on this CPU, stride_h or dilation_h > 1, a very large image, or
- * the path switched off), the layer keeps its im2col + gemm path. */
+ * the AVX-512 paths switched off), the layer keeps its im2col + gemm path. */
 #ifndef CLIFF_CONV_FAST_H
 #define CLIFF_CONV_FAST_H
 
@@ -46,11 +46,9 @@ typedef struct CliffConvFastPlan {
     float *wpack;     /* inside buf */
 } CliffConvFastPlan;
 
-/* 1 when the fast path can run this geometry on this CPU (and is switched on). */
+/* 1 when the fast path can run this geometry on this CPU (and AVX-512 paths
+ * are allowed: cliff_avx512_allow in blas.h). */
 int cliff_conv_fast_usable(const CliffConvGeom *g);
-/* Tests and benchmarks: 0 makes cliff_conv_fast_usable() say no from now on,
- * so layers reshaped afterwards take the im2col + gemm path. */
-void cliff_conv_fast_allow(int on);
 
 /* (Re)builds the plan for num images of geometry g (out_h/out_w set) with M
  * outputs in `groups` groups; keeps its buffers when they are big enough.

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "check.h"
 #include "conv_fast.h"
 #include "conv_naive.h"
@@ -236,9 +237,9 @@ static void test_conv_vs_naive(void)
     printf("  (the AVX-512 convolution path is %s on this machine)\n",
            cliff_conv_fast_usable(&lenet2) ? "used" : "not available");
     conv_cases_vs_naive("default path");
-    cliff_conv_fast_allow(0);
+    cliff_avx512_allow(0);
     if (!check_failures_in_test) conv_cases_vs_naive("im2col + gemm path");
-    cliff_conv_fast_allow(1);
+    cliff_avx512_allow(1);
 }
 
 static void test_deconv_vs_naive(void)
@@ -356,9 +357,16 @@ static const IpCase ip_cases[] = {
     {4, {2, 3, 4, 5}, 2, 13, 0, 0},
     {3, {2, 3, 7}, -1, 5, 1, 0},
     {4, {64, 50, 4, 4}, 1, 500, 0, 1}, /* LeNet ip1 */
+    /* 16 rows and more: the AVX-512 path where the CPU has it */
+    {2, {20, 37}, 1, 45, 0, 1},        /* column and row tails */
+    {4, {17, 3, 5, 7}, 1, 130, 0, 0},  /* 3 column panels, 17 rows */
+    {2, {16, 1100}, 1, 70, 0, 1},      /* reduction longer than one block */
+    {3, {2, 9, 11}, 2, 19, 0, 1},      /* 18 rows from two axes */
 };
 
-static void test_ip_vs_naive(void)
+/* Every case on the current path: forward against the twin, backward
+ * through the adjoint identities. */
+static void ip_cases_vs_naive(const char *path)
 {
     for (size_t k = 0; k < sizeof ip_cases / sizeof ip_cases[0]; k++) {
         const IpCase *c = &ip_cases[k];
@@ -377,15 +385,27 @@ static void test_ip_vs_naive(void)
             float *ref = malloc((size_t)M * c->N * sizeof *ref);
             cliff_ip_naive(h.b[0]->data, M, K, h.l.params[0].data,
                            c->bias ? h.l.params[1].data : NULL, c->N, c->transpose, ref);
-            if (!check_failures_in_test) compare("ip top", h.t[0]->data, ref, (size_t)M * c->N);
+            if (!check_failures_in_test) {
+                compare("ip top", h.t[0]->data, ref, (size_t)M * c->N);
+                /* top viewed as M x N: N channels over a plane of 1 */
+                if (axis == 1) check_adjoint(&h, c->bias, c->N);
+            }
             free(ref);
         }
         release(&h);
         if (check_failures_in_test) {
-            printf("  (ip case %zu)\n", k);
+            printf("  (ip case %zu, %s)\n", k, path);
             return;
         }
     }
+}
+
+static void test_ip_vs_naive(void)
+{
+    ip_cases_vs_naive("default path");
+    cliff_avx512_allow(0);
+    if (!check_failures_in_test) ip_cases_vs_naive("OpenBLAS path");
+    cliff_avx512_allow(1);
 }
 
 /* The naive twins themselves on a case small enough to do by hand:
