@@ -34,6 +34,10 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 .PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data
 all: $(LIB) $(TOOLS) $(TESTS)
 
+# Keep the objects of tools and tests (pattern-rule intermediates) so that a
+# second make does not rebuild them.
+.SECONDARY:
+
 deps:
 	@tools/install-deps.sh
 
