@@ -78,7 +78,7 @@ example: deps
 	$(BUILD)/train configs/lenet_solver.prototxt
 
 data: $(DATA)/train.txt
-$(DATA)/train.txt: $(BUILD)/fmnist2h5
+$(DATA)/train.txt: | $(BUILD)/fmnist2h5
 	$(BUILD)/fmnist2h5 $(DATA)
 
 # The README's test command: installs what is missing, then builds and runs.
