@@ -4,16 +4,23 @@
  * reduction 4 vector loads of B and 6 broadcasts of A feed 24 FMAs. Columns
  * past N are masked; rows past M repeat the last row and are not stored. The
  * reduction is cut into blocks of KC so a 64-column panel of B (KC x 64
- * floats, 128 KB) stays in L2 while every row block of A passes over it. */
+ * floats, 128 KB) stays in L2 while every row block of A passes over it.
+ * Big products are shared out to the fork-join's threads in chunks of column
+ * panels or row blocks (disjoint parts of C). */
 #include "blas.h"
 
 #include <stddef.h>
+
+#include "fork_join.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
 #define GEMM_MR 6
 #define GEMM_KC 512
+/* Products smaller than this (multiply-adds, ~20 us on one core) stay on one
+ * thread: a fork-join costs a few microseconds. */
+#define GEMM_SPLIT_MACS 4e6
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
 
@@ -105,6 +112,43 @@ AVX512 static void panel(int M, int ncols, int nk, const float *a, ptrdiff_t ars
     }
 }
 
+static void gemm_serial(int M, int N, int K, const float *a, ptrdiff_t ars, ptrdiff_t acs,
+                        const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc)
+{
+    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+        const int nk = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+        for (int j0 = 0; j0 < N; j0 += 64)
+            panel(M, N - j0 < 64 ? N - j0 : 64, nk, a + (ptrdiff_t)k0 * acs, ars, acs,
+                  b + (ptrdiff_t)k0 * ldb + j0, ldb, accumulate || k0 > 0, c + j0, ldc);
+    }
+}
+
+typedef struct GemmJob {
+    int M, N, K, by_cols, per_chunk; /* 64-column panels or 6-row blocks a chunk */
+    const float *a, *b;
+    ptrdiff_t ars, acs, ldb, ldc;
+    int accumulate;
+    float *c;
+} GemmJob;
+
+/* One chunk: a range of 64-column panels, or of 6-row blocks (disjoint parts of C). */
+static void gemm_chunk(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    const GemmJob *j = arg;
+    if (j->by_cols) {
+        const int lo = chunk * j->per_chunk * 64, end = lo + j->per_chunk * 64;
+        const int hi = end < j->N ? end : j->N;
+        gemm_serial(j->M, hi - lo, j->K, j->a, j->ars, j->acs, j->b + lo, j->ldb,
+                    j->accumulate, j->c + lo, j->ldc);
+    } else {
+        const int lo = chunk * j->per_chunk * GEMM_MR, end = lo + j->per_chunk * GEMM_MR;
+        const int hi = end < j->M ? end : j->M;
+        gemm_serial(hi - lo, j->N, j->K, j->a + (ptrdiff_t)lo * j->ars, j->ars, j->acs, j->b,
+                    j->ldb, j->accumulate, j->c + (ptrdiff_t)lo * j->ldc, j->ldc);
+    }
+}
+
 void cliff_gemm_avx512(int M, int N, int K, const float *a, ptrdiff_t ars, ptrdiff_t acs,
                        const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc)
 {
@@ -115,12 +159,18 @@ void cliff_gemm_avx512(int M, int N, int K, const float *a, ptrdiff_t ars, ptrdi
                 for (int j = 0; j < N; j++) c[(ptrdiff_t)i * ldc + j] = 0.0f;
         return;
     }
-    for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
-        const int nk = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
-        for (int j0 = 0; j0 < N; j0 += 64)
-            panel(M, N - j0 < 64 ? N - j0 : 64, nk, a + (ptrdiff_t)k0 * acs, ars, acs,
-                  b + (ptrdiff_t)k0 * ldb + j0, ldb, accumulate || k0 > 0, c + j0, ldc);
+    const int nt = cliff_fj_threads();
+    if (nt > 1 && (double)M * N * K >= GEMM_SPLIT_MACS) {
+        /* chunks along the longer of the two tile counts, about 4 a thread */
+        const int panels = (N + 63) / 64, blocks = (M + GEMM_MR - 1) / GEMM_MR;
+        const int by_cols = panels >= blocks, units = by_cols ? panels : blocks;
+        int per = units / (4 * nt);
+        if (per < 1) per = 1;
+        GemmJob job = {M, N, K, by_cols, per, a, b, ars, acs, ldb, ldc, accumulate, c};
+        cliff_fj_for((units + per - 1) / per, gemm_chunk, &job);
+        return;
     }
+    gemm_serial(M, N, K, a, ars, acs, b, ldb, accumulate, c, ldc);
 }
 
 #else

@@ -8,13 +8,15 @@
  *   weight gradient: 4 output channels x 5 column rows, each accumulator 16
  *     partial sums over positions, reduced once per block of images.
  * Everything else (the shift, its adjoint, the bias gradient) is a few
- * percent of the work. No threads: with the pthread OpenBLAS an OpenMP team
- * would fight the BLAS threads (see im2col.c). */
+ * percent of the work. Threads (fork_join.h, no OpenMP): the images are split
+ * into one range per thread; each has its own S, and every thread but the
+ * first its own weight gradient, summed after the join. */
 #include "conv_fast.h"
 
 #include <stdint.h>
 
 #include "blas.h"
+#include "fork_join.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +92,12 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     size_t nb_l1 = WGRAD_L1_FLOATS / (WR * (size_t)pl->plane);
     if (nb_l1 < nb) nb = nb_l1;
     if (nb < 1) nb = 1;
+    const int parts = cliff_fj_threads();
+    pl->parts = parts;
     if (nb > (size_t)num) nb = num > 0 ? (size_t)num : 1;
+    /* at least two blocks a thread, so the weight gradient balances */
+    const size_t blocks = ((size_t)num + nb - 1) / nb, want = parts > 1 ? 2 * (size_t)parts : 1;
+    if (blocks < want && (size_t)num >= want) nb = ((size_t)num + want - 1) / want;
     pl->nb = (int)nb;
 
     const int rows = g->channels * g->kernel_h * g->kernel_w;
@@ -111,8 +118,10 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     const size_t nrb = (size_t)(pl->K + pl->mr_d - 1) / pl->mr_d;
     size_t wp = (size_t)groups * nmb * pl->mr_f * pl->K;
     size_t wd = (size_t)groups * nrb * pl->mr_d * pl->Mg;
-    const size_t s_part = nb * s_stride(pl->S_size);
-    const size_t need = s_part + round16(wp > wd ? wp : wd);
+    pl->part_floats = nb * s_stride(pl->S_size);
+    const size_t s_part = (size_t)parts * pl->part_floats, w_part = round16(wp > wd ? wp : wd);
+    const size_t dw_part = round16((size_t)M * pl->K);
+    const size_t need = s_part + w_part + (size_t)(parts - 1) * dw_part;
     if (need > pl->buf_cap || !pl->buf) {
         float *b = aligned_alloc(64, need * sizeof *b); /* need is a multiple of 16 floats */
         if (!b)
@@ -123,6 +132,7 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
         pl->buf_cap = need;
     }
     pl->wpack = pl->buf + s_part;
+    pl->dwpriv = pl->wpack + w_part;
     return 0;
 }
 
@@ -351,12 +361,47 @@ DEF_FWD_BLOCK(4)
 DEF_FWD_BLOCK(5)
 DEF_FWD_BLOCK(6)
 
-void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float *w,
-                             const float *bias, float *y)
+/* The arguments of one forward or backward call, shared by its parts. */
+typedef struct FastJob {
+    CliffConvFastPlan *pl;
+    const float *x, *w, *bias, *dy;
+    float *y, *dw, *dx;
+    int wblocks;                  /* backward: chunks [0, wblocks) are dW image blocks */
+    int dw_used[CLIFF_FJ_MAX];    /* backward: thread t > 0 has zeroed its private dW */
+} FastJob;
+
+/* The forward of image n on a thread (packed weights ready). */
+static void fwd_image(void *arg, int n, int thread)
 {
+    const FastJob *j = arg;
+    const CliffConvFastPlan *pl = j->pl;
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, mr = pl->mr_f;
     const int plane = pl->plane, nmb = (Mg + mr - 1) / mr;
     const size_t img = (size_t)pl->g.channels * pl->g.height * pl->g.width;
+    const float *wp = pl->wpack;
+    float *S = pl->buf + (size_t)thread * pl->part_floats;
+    shift_image(pl, j->x + (size_t)n * img, S);
+    for (int g = 0; g < G; g++)
+        for (int mb = 0; mb < nmb; mb++) {
+            const int m0 = g * Mg + mb * mr, rows = Mg - mb * mr < mr ? Mg - mb * mr : mr;
+            const float *pw = wp + ((size_t)g * nmb + mb) * K * mr;
+            const float *pb = j->bias ? j->bias + m0 : NULL;
+            float *py = j->y + ((size_t)n * M + m0) * plane;
+            const int *off = pl->off + (size_t)g * K;
+            if (mr == 4)
+                fwd_block_4(K, pw, S, off, pb, rows, py, plane);
+            else if (mr == 5)
+                fwd_block_5(K, pw, S, off, pb, rows, py, plane);
+            else
+                fwd_block_6(K, pw, S, off, pb, rows, py, plane);
+        }
+}
+
+void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float *w,
+                             const float *bias, float *y)
+{
+    const int G = pl->groups, Mg = pl->Mg, K = pl->K, mr = pl->mr_f;
+    const int nmb = (Mg + mr - 1) / mr;
     /* wp[g][mb][r][i] = W[g*Mg + mb*mr + i][r], 0 past Mg */
     float *wp = pl->wpack;
     for (int g = 0; g < G; g++)
@@ -368,24 +413,8 @@ void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float 
                 for (int r = 0; r < K; r++) d[(size_t)r * mr + i] = m < Mg ? src[r] : 0.0f;
             }
         }
-    float *S = pl->buf;
-    for (int n = 0; n < pl->num; n++) {
-        shift_image(pl, x + (size_t)n * img, S);
-        for (int g = 0; g < G; g++)
-            for (int mb = 0; mb < nmb; mb++) {
-                const int m0 = g * Mg + mb * mr, rows = Mg - mb * mr < mr ? Mg - mb * mr : mr;
-                const float *pw = wp + ((size_t)g * nmb + mb) * K * mr;
-                const float *pb = bias ? bias + m0 : NULL;
-                float *py = y + ((size_t)n * M + m0) * plane;
-                const int *off = pl->off + (size_t)g * K;
-                if (mr == 4)
-                    fwd_block_4(K, pw, S, off, pb, rows, py, plane);
-                else if (mr == 5)
-                    fwd_block_5(K, pw, S, off, pb, rows, py, plane);
-                else
-                    fwd_block_6(K, pw, S, off, pb, rows, py, plane);
-            }
-    }
+    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, 0, {0}};
+    cliff_fj_for(pl->num, fwd_image, &job);
 }
 
 /* One data-gradient tile: the column-gradient rows r (<= MR valid) over a chunk,
@@ -523,36 +552,74 @@ AVX512 static void bias_grad(const CliffConvFastPlan *pl, const float *dy, float
     }
 }
 
-void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float *w,
-                              const float *dy, float *dw, float *db, float *dx)
+/* A backward chunk on a thread: chunk < wblocks is the weight gradient of an
+ * image block (thread 0 into dw, others into their private sums); the rest are
+ * the data gradients of single images (packed transposed weights ready). */
+static void bwd_chunk(void *arg, int chunk, int thread)
 {
+    FastJob *j = arg;
+    const CliffConvFastPlan *pl = j->pl;
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, plane = pl->plane;
     const size_t img = (size_t)pl->g.channels * pl->g.height * pl->g.width;
     const size_t sstride = s_stride(pl->S_size), dstride = (size_t)M * plane;
-    if (db) bias_grad(pl, dy, db);
-    if (dw) {
-        for (int n0 = 0; n0 < pl->num; n0 += pl->nb) {
-            const int nimg = pl->num - n0 < pl->nb ? pl->num - n0 : pl->nb;
-            for (int n = 0; n < nimg; n++)
-                shift_image(pl, x + (size_t)(n0 + n) * img, pl->buf + n * sstride);
-            /* output channels outer: their dy rows for the block stay in L1 while
-             * the S rows stream past (consecutive kernel rows ki overlap in S) */
-            for (int g = 0; g < G; g++)
-                for (int m0 = 0; m0 < Mg; m0 += WM)
-                    for (int r0 = 0; r0 < K; r0 += WR) {
-                        /* rows past the end repeat the last one; their sums are dropped */
-                        int moff[WM], soff[WR];
-                        for (int i = 0; i < WM; i++)
-                            moff[i] = (g * Mg + (m0 + i < Mg ? m0 + i : Mg - 1)) * plane;
-                        for (int j = 0; j < WR; j++)
-                            soff[j] = pl->off[(size_t)g * K + (r0 + j < K ? r0 + j : K - 1)];
-                        wgrad_tile(nimg, dy + (size_t)n0 * dstride, dstride, moff, pl->buf,
-                                   sstride, soff, plane,
-                                   dw + ((size_t)g * Mg + m0) * K + r0, K,
-                                   Mg - m0 < WM ? Mg - m0 : WM, K - r0 < WR ? K - r0 : WR);
-                    }
+    float *S = pl->buf + (size_t)thread * pl->part_floats;
+    if (chunk < j->wblocks) {
+        float *dw = j->dw;
+        if (thread > 0) { /* a private sum, added to dw after the join */
+            dw = pl->dwpriv + (size_t)(thread - 1) * round16((size_t)M * K);
+            if (!j->dw_used[thread]) {
+                memset(dw, 0, (size_t)M * K * sizeof *dw);
+                j->dw_used[thread] = 1;
+            }
         }
+        int n0, n1;
+        cliff_fj_range(pl->num, chunk, j->wblocks, &n0, &n1);
+        const int nimg = n1 - n0;
+        for (int n = 0; n < nimg; n++)
+            shift_image(pl, j->x + (size_t)(n0 + n) * img, S + n * sstride);
+        /* output channels outer: their dy rows for the block stay in L1 while
+         * the S rows stream past (consecutive kernel rows ki overlap in S) */
+        for (int g = 0; g < G; g++)
+            for (int m0 = 0; m0 < Mg; m0 += WM)
+                for (int r0 = 0; r0 < K; r0 += WR) {
+                    /* rows past the end repeat the last one; their sums are dropped */
+                    int moff[WM], soff[WR];
+                    for (int i = 0; i < WM; i++)
+                        moff[i] = (g * Mg + (m0 + i < Mg ? m0 + i : Mg - 1)) * plane;
+                    for (int q = 0; q < WR; q++)
+                        soff[q] = pl->off[(size_t)g * K + (r0 + q < K ? r0 + q : K - 1)];
+                    wgrad_tile(nimg, j->dy + (size_t)n0 * dstride, dstride, moff, S, sstride,
+                               soff, plane, dw + ((size_t)g * Mg + m0) * K + r0, K,
+                               Mg - m0 < WM ? Mg - m0 : WM, K - r0 < WR ? K - r0 : WR);
+                }
+        return;
     }
+    const int n = chunk - j->wblocks, mr = pl->mr_d, nrb = (K + mr - 1) / mr;
+    const float *wt = pl->wpack;
+    float *dS = S;
+    memset(dS, 0, pl->S_size * sizeof *dS);
+    for (int g = 0; g < G; g++)
+        for (int rb = 0; rb < nrb; rb++) {
+            const int rows = K - rb * mr < mr ? K - rb * mr : mr;
+            const float *pw = wt + ((size_t)g * nrb + rb) * Mg * mr;
+            const float *pdy = j->dy + ((size_t)n * M + (size_t)g * Mg) * plane;
+            const int *off = pl->off + (size_t)g * K + (size_t)rb * mr;
+            if (mr == 4)
+                dat_block_4(Mg, pw, pdy, pl->moff, off, rows, dS, plane);
+            else if (mr == 5)
+                dat_block_5(Mg, pw, pdy, pl->moff, off, rows, dS, plane);
+            else
+                dat_block_6(Mg, pw, pdy, pl->moff, off, rows, dS, plane);
+        }
+    unshift_image(pl, dS, j->dx + (size_t)n * img);
+}
+
+void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float *w,
+                              const float *dy, float *dw, float *db, float *dx)
+{
+    const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M;
+    if (db) bias_grad(pl, dy, db);
+    if (!dw && !dx) return;
     if (dx) {
         const int mr = pl->mr_d, nrb = (K + mr - 1) / mr;
         /* wt[g][rb][m][i] = W[g*Mg + m][rb*mr + i], 0 past K */
@@ -568,26 +635,15 @@ void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float
                     }
                 }
             }
-        const int *moff = pl->moff;
-        float *dS = pl->buf;
-        for (int n = 0; n < pl->num; n++) {
-            memset(dS, 0, pl->S_size * sizeof *dS);
-            for (int g = 0; g < G; g++)
-                for (int rb = 0; rb < nrb; rb++) {
-                    const int rows = K - rb * mr < mr ? K - rb * mr : mr;
-                    const float *pw = wt + ((size_t)g * nrb + rb) * Mg * mr;
-                    const float *pdy = dy + ((size_t)n * M + (size_t)g * Mg) * plane;
-                    const int *off = pl->off + (size_t)g * K + (size_t)rb * mr;
-                    if (mr == 4)
-                        dat_block_4(Mg, pw, pdy, moff, off, rows, dS, plane);
-                    else if (mr == 5)
-                        dat_block_5(Mg, pw, pdy, moff, off, rows, dS, plane);
-                    else
-                        dat_block_6(Mg, pw, pdy, moff, off, rows, dS, plane);
-                }
-            unshift_image(pl, dS, dx + (size_t)n * img);
-        }
     }
+    FastJob job = {pl, x, w, NULL, dy, NULL, dw, dx, 0, {0}};
+    job.wblocks = dw ? (pl->num + pl->nb - 1) / pl->nb : 0;
+    cliff_fj_for(job.wblocks + (dx ? pl->num : 0), bwd_chunk, &job);
+    for (int t = 1; t < pl->parts; t++)
+        if (job.dw_used[t]) {
+            const float *priv = pl->dwpriv + (size_t)(t - 1) * round16((size_t)M * K);
+            for (size_t i = 0; i < (size_t)M * K; i++) dw[i] += priv[i];
+        }
 }
 
 #else /* no x86: cliff_conv_fast_usable() is 0 and these are never called */

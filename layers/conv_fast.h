@@ -39,11 +39,14 @@ typedef struct CliffConvFastPlan {
     size_t S_size;    /* floats of S per image */
     int mr_f, mr_d;   /* register-block rows of the forward (m) and data-gradient (r) tiles */
     int nb;           /* images per block of the weight gradient */
+    int parts;        /* threads (fork_join.h): one S, and but for the first a dW, each */
     int *off;         /* C*kh*kw offsets into S */
     int *moff;        /* Mg offsets m*plane: the rows of dy in the data gradient */
-    float *buf;       /* nb*S_size for S (dS uses the first S_size), then packed weights */
+    float *buf;       /* per thread: S of nb images (dS uses the first image's); then
+                         the packed weights; then a private dW (M x K) per thread but 0 */
     size_t buf_cap;   /* floats */
-    float *wpack;     /* inside buf */
+    size_t part_floats; /* floats of one thread's S */
+    float *wpack, *dwpriv; /* inside buf */
 } CliffConvFastPlan;
 
 /* 1 when the fast path can run this geometry on this CPU (and AVX-512 paths

@@ -6,6 +6,7 @@
  * same shapes through the adjoint identities of a linear map y = A(W) x + b:
  *   <dy, y - b> = <dx, x> = <dW, W>,   db[m] = sum of dy over channel m,
  * which hold for any dy and need no finite differences. */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,6 +512,9 @@ static void test_conv_errors(void)
 
 int main(void)
 {
+    /* tests/run.sh exports 1 thread; 2 here so the layers' fork-join
+     * (fork_join.h, count read once) splits their work as it does in training */
+    openblas_set_num_threads(2);
     RUN(test_naive_by_hand);
     RUN(test_conv_vs_naive);
     RUN(test_deconv_vs_naive);

@@ -1,0 +1,169 @@
+#include "fork_join.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long an idle helper polls for the next job before it sleeps: long
+ * enough to bridge the short layers between two kernels of one iteration,
+ * short enough not to hold a core through the solver step. */
+#define FJ_SPIN_US 100.0
+/* After this long a waiter yields its core between polls. */
+#define FJ_YIELD_US 2.0
+
+typedef void (*FjFn)(void *, int, int);
+
+static struct {
+    pthread_once_t once;
+    int nthreads;            /* helpers + the caller */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* (job sequence number << 32) | next chunk to hand out; the sequence is
+     * bumped under mu. A chunk is taken by a compare-exchange that also checks
+     * the sequence, so a helper holding a stale view of the job takes nothing. */
+    atomic_ullong state;
+    atomic_int done;         /* chunks of the current job finished */
+    _Atomic(FjFn) fn;        /* the current job (published before its sequence) */
+    _Atomic(void *) arg;
+    atomic_int nchunks;
+    atomic_flag busy;        /* a job is being run */
+} fj = {.once = PTHREAD_ONCE_INIT,
+        .mu = PTHREAD_MUTEX_INITIALIZER,
+        .cv = PTHREAD_COND_INITIALIZER,
+        .busy = ATOMIC_FLAG_INIT};
+
+static _Thread_local int fj_inside; /* this thread is running a chunk */
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e6 * (double)ts.tv_sec + 1e-3 * (double)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* The next chunk of job seq (< n), or -1 when the job is done or replaced. */
+static int take(unsigned seq, int n)
+{
+    unsigned long long s = atomic_load_explicit(&fj.state, memory_order_acquire);
+    for (;;) {
+        if ((unsigned)(s >> 32) != seq || (long long)(s & 0xFFFFFFFFu) >= n) return -1;
+        if (atomic_compare_exchange_weak_explicit(&fj.state, &s, s + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (int)(s & 0xFFFFFFFFu);
+    }
+}
+
+/* Runs chunks of job seq until none is left. */
+static void work(unsigned seq, FjFn fn, void *arg, int n, int thread)
+{
+    for (int c; (c = take(seq, n)) >= 0;) {
+        fn(arg, c, thread);
+        atomic_fetch_add_explicit(&fj.done, 1, memory_order_release);
+    }
+}
+
+static void *helper(void *p)
+{
+    const int id = (int)(intptr_t)p;
+    unsigned seen = 0; /* the sequence before the first job, even if one is
+                          already posted when this thread starts */
+    fj_inside = 1;
+    for (;;) {
+        unsigned seq;
+        const double t0 = now_us();
+        for (unsigned spins = 1;; spins++) {
+            seq = (unsigned)(atomic_load_explicit(&fj.state, memory_order_acquire) >> 32);
+            if (seq != seen) break;
+            cpu_relax();
+            if (spins % 64 == 0) {
+                const double t = now_us() - t0;
+                if (t > FJ_SPIN_US) {
+                    pthread_mutex_lock(&fj.mu);
+                    while ((seq = (unsigned)(atomic_load_explicit(&fj.state, memory_order_acquire) >>
+                                             32)) == seen)
+                        pthread_cond_wait(&fj.cv, &fj.mu);
+                    pthread_mutex_unlock(&fj.mu);
+                    break;
+                }
+                if (t > FJ_YIELD_US) sched_yield();
+            }
+        }
+        seen = seq;
+        /* fn/arg/nchunks belong to job seq or a later one; in the latter case
+         * take() refuses, as the sequence no longer matches */
+        work(seq, atomic_load_explicit(&fj.fn, memory_order_relaxed),
+             atomic_load_explicit(&fj.arg, memory_order_relaxed),
+             atomic_load_explicit(&fj.nchunks, memory_order_relaxed), id);
+    }
+    return NULL;
+}
+
+/* After fork() only the calling thread exists: run jobs in the caller. */
+static void after_fork_child(void) { fj.nthreads = 1; }
+
+static void fj_init(void)
+{
+    int n = openblas_get_num_threads();
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* never more threads than cores */
+    if (cpus > 0 && n > cpus) n = (int)cpus;
+    if (n > CLIFF_FJ_MAX) n = CLIFF_FJ_MAX;
+    fj.nthreads = 1;
+    if (n <= 1) return;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (int i = 1; i < n; i++) {
+        pthread_t t;
+        if (pthread_create(&t, &attr, helper, (void *)(intptr_t)i)) break;
+        fj.nthreads = i + 1;
+    }
+    pthread_attr_destroy(&attr);
+    pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+int cliff_fj_threads(void)
+{
+    pthread_once(&fj.once, fj_init);
+    return fj.nthreads;
+}
+
+void cliff_fj_for(int nchunks, void (*fn)(void *arg, int chunk, int thread), void *arg)
+{
+    const int nt = cliff_fj_threads();
+    if (nchunks <= 1 || nt <= 1 || fj_inside || atomic_flag_test_and_set(&fj.busy)) {
+        for (int c = 0; c < nchunks; c++) fn(arg, c, 0);
+        return;
+    }
+    atomic_store_explicit(&fj.fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&fj.arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&fj.nchunks, nchunks, memory_order_relaxed);
+    atomic_store_explicit(&fj.done, 0, memory_order_relaxed);
+    pthread_mutex_lock(&fj.mu);
+    const unsigned seq =
+        (unsigned)(atomic_load_explicit(&fj.state, memory_order_relaxed) >> 32) + 1;
+    atomic_store_explicit(&fj.state, (unsigned long long)seq << 32, memory_order_release);
+    pthread_cond_broadcast(&fj.cv);
+    pthread_mutex_unlock(&fj.mu);
+    fj_inside = 1;
+    work(seq, fn, arg, nchunks, 0);
+    fj_inside = 0;
+    /* only chunks a helper has taken can still be running */
+    const double t0 = now_us();
+    for (unsigned spins = 1; atomic_load_explicit(&fj.done, memory_order_acquire) < nchunks;
+         spins++) {
+        cpu_relax();
+        if (spins % 64 == 0 && now_us() - t0 > FJ_YIELD_US) sched_yield();
+    }
+    atomic_flag_clear(&fj.busy);
+}

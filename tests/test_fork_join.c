@@ -1,0 +1,135 @@
+/* layers/fork_join: every chunk runs exactly once per job, whatever the chunk
+ * count, for many jobs in a row (a lost wake-up hangs here instead of in a
+ * layer), and never two at once under the same thread index; nested and
+ * concurrent calls fall back to running in the caller; cliff_fj_range tiles
+ * [0, n). */
+#include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "check.h"
+#include "fork_join.h"
+
+#define MAX_CHUNKS 100
+
+typedef struct Count {
+    atomic_int runs[MAX_CHUNKS];
+    atomic_int busy[CLIFF_FJ_MAX]; /* chunks running under each thread index */
+    atomic_int clashes, bad_thread;
+    atomic_int nested_runs;
+} Count;
+
+static void count_part(void *arg, int part, int thread)
+{
+    Count *c = arg;
+    if (thread < 0 || thread >= cliff_fj_threads()) {
+        atomic_fetch_add(&c->bad_thread, 1);
+        return;
+    }
+    if (atomic_fetch_add(&c->busy[thread], 1) != 0) atomic_fetch_add(&c->clashes, 1);
+    volatile float x = 1; /* a little work, so helpers get a share */
+    for (int i = 0; i < 200; i++) x = x * 1.0001f;
+    atomic_fetch_add(&c->runs[part], 1);
+    atomic_fetch_sub(&c->busy[thread], 1);
+}
+
+static void test_every_part_once(void)
+{
+    const int nt = cliff_fj_threads();
+    CHECK(nt >= 1 && nt <= CLIFF_FJ_MAX);
+    for (int nparts = 0; nparts <= MAX_CHUNKS; nparts += nparts < 20 ? 1 : 20) {
+        for (int rep = 0; rep < 100; rep++) {
+            Count c;
+            memset(&c, 0, sizeof c);
+            cliff_fj_for(nparts, count_part, &c);
+            if (atomic_load(&c.clashes) || atomic_load(&c.bad_thread)) {
+                CHECK_FAILF("%d chunks: %d clashes, %d bad thread indices", nparts,
+                            atomic_load(&c.clashes), atomic_load(&c.bad_thread));
+                return;
+            }
+            for (int p = 0; p < MAX_CHUNKS; p++)
+                if (atomic_load(&c.runs[p]) != (p < nparts)) {
+                    CHECK_FAILF("%d chunks, rep %d: chunk %d ran %d times", nparts, rep, p,
+                                atomic_load(&c.runs[p]));
+                    return;
+                }
+        }
+    }
+}
+
+/* A part that itself forks: the inner job runs in that part's thread. */
+static void nested_part(void *arg, int part, int thread)
+{
+    (void)part, (void)thread;
+    Count inner;
+    memset(&inner, 0, sizeof inner);
+    cliff_fj_for(3, count_part, &inner);
+    if (atomic_load(&inner.runs[0]) == 1 && atomic_load(&inner.runs[1]) == 1 &&
+        atomic_load(&inner.runs[2]) == 1)
+        atomic_fetch_add(&((Count *)arg)->nested_runs, 1);
+}
+
+static void test_nested(void)
+{
+    Count c;
+    memset(&c, 0, sizeof c);
+    cliff_fj_for(2, nested_part, &c);
+    CHECK(atomic_load(&c.nested_runs) == 2);
+}
+
+static void *caller(void *arg)
+{
+    for (int rep = 0; rep < 500; rep++) {
+        Count c;
+        memset(&c, 0, sizeof c);
+        cliff_fj_for(2, count_part, &c);
+        if (atomic_load(&c.runs[0]) != 1 || atomic_load(&c.runs[1]) != 1) {
+            atomic_fetch_add((atomic_int *)arg, 1);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Two threads forking at once: one gets the helpers, the other runs its parts
+ * itself; both see every part once. */
+static void test_concurrent_callers(void)
+{
+    atomic_int bad = 0;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, caller, &bad) == 0);
+    caller(&bad);
+    pthread_join(t, NULL);
+    CHECK(atomic_load(&bad) == 0);
+}
+
+static void test_range(void)
+{
+    for (int n = 0; n < 40; n++)
+        for (int parts = 1; parts < 9; parts++) {
+            int next = 0;
+            for (int p = 0; p < parts; p++) {
+                int lo, hi;
+                cliff_fj_range(n, p, parts, &lo, &hi);
+                if (lo != next || hi < lo || hi - lo > n / parts + 1) {
+                    CHECK_FAILF("n %d parts %d: part %d is [%d, %d)", n, parts, p, lo, hi);
+                    return;
+                }
+                next = hi;
+            }
+            CHECK(next == n);
+        }
+}
+
+int main(void)
+{
+    /* tests/run.sh exports 1 thread; the fork-join reads OpenBLAS's count once,
+     * so ask for 2 before its first use (it still caps at the CPUs online) */
+    openblas_set_num_threads(2);
+    RUN(test_every_part_once);
+    RUN(test_nested);
+    RUN(test_concurrent_callers);
+    RUN(test_range);
+    return test_main_end();
+}
