@@ -14,7 +14,7 @@
 #include "fork_join.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
+#include "simd512.h"
 
 #define GEMM_MR 6
 #define GEMM_KC 512
@@ -80,7 +80,7 @@ AVX512_INLINE void tile(const int NV, const int MASKED, int nk, const float *con
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++) {
             if (MASKED)
-                _mm512_mask_storeu_ps(c + i * ldc + 16 * j, mk[j], acc[i][j]);
+                cliff_store_prefix(c + i * ldc + 16 * j, acc[i][j], mk[j]);
             else
                 _mm512_storeu_ps(c + i * ldc + 16 * j, acc[i][j]);
         }

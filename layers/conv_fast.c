@@ -22,7 +22,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CONV_FAST_X86 1
-#include <immintrin.h>
+#include "simd512.h"
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
 #endif
@@ -255,7 +255,7 @@ AVX512 static void unshift_image(const CliffConvFastPlan *pl, const float *dS, f
                     const float *d = dc + (size_t)iy * ow;
                     for (int kj = 0; kj < kw; kj++, d += (size_t)Hp * ow)
                         acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(k[kj], d - offx[kj]));
-                    _mm512_mask_storeu_ps(xr, ks, acc);
+                    cliff_store_prefix(xr, acc, ks);
                 }
             }
         }
@@ -320,7 +320,7 @@ AVX512_INLINE void fwd_tile(const int MR, const int NV, const int MASKED, int K,
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++) {
             if (MASKED)
-                _mm512_mask_storeu_ps(y + i * ldy + 16 * j, mk[j], acc[i][j]);
+                cliff_store_prefix(y + i * ldy + 16 * j, acc[i][j], mk[j]);
             else
                 _mm512_storeu_ps(y + i * ldy + 16 * j, acc[i][j]);
         }
@@ -437,7 +437,7 @@ AVX512_INLINE void dat_tile(const int MR, const int NV, const int MASKED, int Mg
         for (int j = 0; j < NV; j++) {
             if (MASKED) {
                 __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[j], d + 16 * j), acc[i][j]);
-                _mm512_mask_storeu_ps(d + 16 * j, mk[j], v);
+                cliff_store_prefix(d + 16 * j, v, mk[j]);
             } else {
                 _mm512_storeu_ps(d + 16 * j, _mm512_add_ps(_mm512_loadu_ps(d + 16 * j), acc[i][j]));
             }

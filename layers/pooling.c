@@ -11,6 +11,9 @@
  * AVE: the window is clipped to [-pad, H + pad) to get the divisor (padding
  * counts), then to the image to sum.
  * STOCHASTIC is rejected at setup.
+ * MAX 2x2 stride 2 without padding over even planes at least 16 wide runs on
+ * pool_fast.c (AVX-512, planes over the fork-join's threads) where the CPU
+ * has AVX-512.
  */
 #include <float.h>
 #include <string.h>
@@ -18,6 +21,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "blas.h"
+#include "pool_fast.h"
 #include "vision_util.h"
 
 typedef struct Pool {
@@ -27,6 +32,7 @@ typedef struct Pool {
     int N, C, H, W, oh, ow;
     int *mask; /* MAX: argmax per top element */
     size_t mask_cap;
+    int fast;  /* MAX 2x2/2 on pool_fast.c */
 } Pool;
 
 static const Cliff__PoolingParameter pool_defaults = CLIFF__POOLING_PARAMETER__INIT;
@@ -97,6 +103,14 @@ static int pooled_size(int in, int k, int s, int pad, int floor_mode)
     return (int)n;
 }
 
+/* The common 2x2 stride-2 unpadded case over even planes: every window is
+ * whole and no two overlap. */
+static int is_2x2s2(const Pool *p)
+{
+    return p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && p->ph == 0 && p->pw == 0 &&
+           p->H % 2 == 0 && p->W % 2 == 0;
+}
+
 static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                         CliffTensor *const *top, int nt, CliffError *err)
 {
@@ -132,6 +146,9 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     if (p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX &&
         cliff_iscratch_reserve(&p->mask, &p->mask_cap, top[0]->count, err))
         return -1;
+    /* 16 windows a vector: rows of fewer than 8 stay on the SSE2 loop */
+    p->fast = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX && is_2x2s2(p) &&
+              p->ow >= 8 && cliff_gemm_avx512_usable();
     return 0;
 }
 
@@ -149,14 +166,6 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
         (arg) += ((idx) - (arg)) & gt_;                                                        \
         (best) = v_ > (best) ? v_ : (best);                                                    \
     } while (0)
-
-/* The common 2x2 stride-2 unpadded case over even planes: every window is
- * whole and no two overlap. */
-static int is_2x2s2(const Pool *p)
-{
-    return p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && p->ph == 0 && p->pw == 0 &&
-           p->H % 2 == 0 && p->W % 2 == 0;
-}
 
 #ifdef __SSE2__
 /* best/arg <- (v, idx) lane-wise where v > best (the scalar CLIFF_MAX_STEP). */
@@ -261,11 +270,15 @@ static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
     const float *x = bottom[0]->data;
     float *y = top[0]->data;
-    for (int pl = 0; pl < planes; pl++) {
-        if (is_max)
-            max_plane(p, x + pl * in, y + pl * out, p->mask + pl * out);
-        else
-            ave_plane(p, x + pl * in, y + pl * out);
+    if (p->fast) {
+        cliff_pool_max2_forward(x, planes, p->H, p->W, y, p->mask);
+    } else {
+        for (int pl = 0; pl < planes; pl++) {
+            if (is_max)
+                max_plane(p, x + pl * in, y + pl * out, p->mask + pl * out);
+            else
+                ave_plane(p, x + pl * in, y + pl * out);
+        }
     }
     if (nt > 1) { /* Caffe's mask top: the argmax as a float index in the plane */
         float *ym = top[1]->data;
@@ -284,6 +297,10 @@ static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const float *dy = top[0]->diff;
     float *dx = bottom[0]->diff;
     const int *mask = p->mask;
+    if (p->fast) {
+        cliff_pool_max2_backward(dy, mask, planes, H, W, dx);
+        return;
+    }
     if (is_max && is_2x2s2(p)) {
         /* windows tile the plane: write each bottom value once, no memset pass */
         for (int pl = 0; pl < planes; pl++) {

@@ -294,7 +294,8 @@ static const PoolCase pool_cases[] = {
     {2, 3, 6, 14, 1, 2, 2, 2, 2, 0, 0, 3, 7},      /* 2x2/2 fast path: 4 windows + a tail of 3 */
 };
 
-static void test_pool_vs_naive(void)
+/* Every case on the current path; the failing case, if any, is named. */
+static void pool_cases_vs_naive(const char *path)
 {
     for (size_t k = 0; k < sizeof pool_cases / sizeof pool_cases[0]; k++) {
         const PoolCase *c = &pool_cases[k];
@@ -323,10 +324,70 @@ static void test_pool_vs_naive(void)
         }
         release(&h);
         if (check_failures_in_test) {
-            printf("  (pool case %zu)\n", k);
+            printf("  (pool case %zu, %s)\n", k, path);
             return;
         }
     }
+}
+
+/* MAX pooling on inputs full of ties (values on a grid of 4) and a few NaNs,
+ * 2x2/2 (the fast path, with a tail of 4 windows in 20 a row) and 3x3/2:
+ * top and mask against the twin, and backward (dy to each window's winner,
+ * accumulated where windows overlap, 0 elsewhere) against the twin's mask. */
+static void pool_ties_and_backward(const char *path)
+{
+    const struct {
+        int k, s;
+    } win[2] = {{2, 2}, {3, 2}};
+    for (int w = 0; w < 2; w++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "type: 'Pooling' pooling_param { pool: MAX kernel_size: %d stride: %d }", win[w].k,
+                 win[w].s);
+        Harness h;
+        int shape[4] = {3, 2, 6, 40};
+        if (build(&h, text, 4, shape, 2) != 0) {
+            release(&h);
+            return;
+        }
+        CliffTensor *x = h.b[0], *y = h.t[0];
+        for (size_t i = 0; i < x->count; i++)
+            x->data[i] = i % 97 == 5 ? NAN : (float)(cliff_rng_below(&h.rng, 4));
+        h.l.ops->forward(&h.l, h.b, 1, h.t, 2);
+        CliffNaiveWindow nw = {win[w].k, win[w].k, win[w].s, win[w].s, 0, 0, 1, 1};
+        const int oh = y->shape[2], ow = y->shape[3];
+        float *ref = malloc(y->count * sizeof *ref), *mask = malloc(y->count * sizeof *mask);
+        float *dx = calloc(x->count, sizeof *dx);
+        cliff_pool2d_naive(x->data, 3, 2, 6, 40, 1, &nw, oh, ow, ref, mask);
+        for (size_t i = 0; i < y->count && !check_failures_in_test; i++)
+            if (!(y->data[i] == ref[i] || (isnan(y->data[i]) && isnan(ref[i]))))
+                CHECK_FAILF("top[%zu] = %g, naive %g", i, y->data[i], ref[i]);
+        compare("pool mask", h.t[1]->data, mask, y->count);
+        fill(y->diff, y->count, &h.rng);
+        for (size_t i = 0; i < y->count; i++) /* plane of top i, then the winner in it */
+            dx[i / ((size_t)oh * ow) * 6 * 40 + (size_t)mask[i]] += y->diff[i];
+        int prop[1] = {1};
+        h.l.ops->backward(&h.l, h.t, 2, prop, h.b, 1);
+        compare("pool dx", x->diff, dx, x->count);
+        free(ref), free(mask), free(dx);
+        release(&h);
+        if (check_failures_in_test) {
+            printf("  (%dx%d/%d, %s)\n", win[w].k, win[w].k, win[w].s, path);
+            return;
+        }
+    }
+}
+
+/* Every case on the path the layer picks (pool_fast.c for MAX 2x2/2 where the
+ * CPU has AVX-512), then without the AVX-512 paths. */
+static void test_pool_vs_naive(void)
+{
+    pool_cases_vs_naive("default path");
+    if (!check_failures_in_test) pool_ties_and_backward("default path");
+    cliff_avx512_allow(0);
+    if (!check_failures_in_test) pool_cases_vs_naive("portable path");
+    if (!check_failures_in_test) pool_ties_and_backward("portable path");
+    cliff_avx512_allow(1);
 }
 
 static void test_global_pool_vs_naive(void)
