@@ -56,7 +56,7 @@ AVX512_INLINE void tile(const int NV, const int MASKED, int nk, const float *con
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++)
             acc[i][j] = accumulate && i < rows
-                            ? (MASKED ? _mm512_maskz_loadu_ps(mk[j], c + i * ldc + 16 * j)
+                            ? (MASKED ? cliff_load_mask(c + i * ldc + 16 * j, mk[j])
                                       : _mm512_loadu_ps(c + i * ldc + 16 * j))
                             : _mm512_setzero_ps();
     const float *a0 = ap[0], *a1 = ap[1], *a2 = ap[2], *a3 = ap[3], *a4 = ap[4], *a5 = ap[5];
@@ -64,7 +64,7 @@ AVX512_INLINE void tile(const int NV, const int MASKED, int nk, const float *con
         __m512 bv[4];
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++)
-            bv[j] = MASKED ? _mm512_maskz_loadu_ps(mk[j], b + 16 * j) : _mm512_loadu_ps(b + 16 * j);
+            bv[j] = MASKED ? cliff_load_mask(b + 16 * j, mk[j]) : _mm512_loadu_ps(b + 16 * j);
         const ptrdiff_t o = k * acs;
         const __m512 av[GEMM_MR] = {_mm512_set1_ps(a0[o]), _mm512_set1_ps(a1[o]),
                                     _mm512_set1_ps(a2[o]), _mm512_set1_ps(a3[o]),

@@ -46,10 +46,10 @@ AVX512 static void forward_planes(const float *x, int p0, int p1, int H, int W, 
             for (int px = 0; px < ow; px += 16) {
                 const int n = ow - px < 16 ? ow - px : 16, x0 = 2 * px;
                 const __mmask16 k0 = first(2 * n), k1 = first(2 * n - 16);
-                const __m512 a0 = _mm512_maskz_loadu_ps(k0, r0 + x0);
-                const __m512 a1 = _mm512_maskz_loadu_ps(k1, r0 + x0 + 16);
-                const __m512 b0 = _mm512_maskz_loadu_ps(k0, r1 + x0);
-                const __m512 b1 = _mm512_maskz_loadu_ps(k1, r1 + x0 + 16);
+                const __m512 a0 = cliff_load_mask(r0 + x0, k0);
+                const __m512 a1 = cliff_load_mask(r0 + x0 + 16, k1);
+                const __m512 b0 = cliff_load_mask(r1 + x0, k0);
+                const __m512 b1 = cliff_load_mask(r1 + x0 + 16, k1);
                 /* window px + i: (0,0) at index 2py*W + 2(px+i) */
                 const __m512i i00 = _mm512_add_epi32(_mm512_set1_epi32(2 * py * W + x0), two);
                 __m512 best = _mm512_permutex2var_ps(a0, even, a1);
@@ -91,8 +91,9 @@ AVX512 static void backward_planes(const float *dy, const int *mask, int p0, int
             for (int px = 0; px < ow; px += 16) {
                 const int n = ow - px < 16 ? ow - px : 16, x0 = 2 * px;
                 const __mmask16 kn = first(n);
-                const __m512 g = _mm512_maskz_loadu_ps(kn, dyp + (size_t)py * ow + px);
-                const __m512i m = _mm512_maskz_loadu_epi32(kn, mp + (size_t)py * ow + px);
+                const __m512 g = cliff_load_mask(dyp + (size_t)py * ow + px, kn);
+                const __m512i m = _mm512_castps_si512(
+                    cliff_load_mask((const float *)(mp + (size_t)py * ow + px), kn));
                 const __m512i i00 = _mm512_add_epi32(_mm512_set1_epi32(2 * py * W + x0), two);
                 /* the gradient of each window goes to the one position its mask names */
                 const __m512 e0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(m, i00), g);

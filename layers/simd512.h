@@ -22,4 +22,14 @@ CLIFF_AVX512_INLINE void cliff_store_prefix(float *p, __m512 v, __mmask16 k)
     }
 }
 
+/* Loads the lanes of p selected by k, zeros elsewhere; lanes outside k are not
+ * read. A prefix of 16 or 8 lanes is a plain load: masked loads were the
+ * bottleneck of the convolution's shifted copy on this AMD Zen. */
+CLIFF_AVX512_INLINE __m512 cliff_load_mask(const float *p, __mmask16 k)
+{
+    if (k == 0xFFFF) return _mm512_loadu_ps(p);
+    if (k == 0xFF) return _mm512_zextps256_ps512(_mm256_loadu_ps(p));
+    return _mm512_maskz_loadu_ps(k, p);
+}
+
 #endif
