@@ -66,13 +66,14 @@ AVX512_INLINE void tile(const int NV, const int MASKED, int nk, const float *con
         for (int j = 0; j < NV; j++)
             bv[j] = MASKED ? cliff_load_mask(b + 16 * j, mk[j]) : _mm512_loadu_ps(b + 16 * j);
         const ptrdiff_t o = k * acs;
-        const __m512 av[GEMM_MR] = {_mm512_set1_ps(a0[o]), _mm512_set1_ps(a1[o]),
-                                    _mm512_set1_ps(a2[o]), _mm512_set1_ps(a3[o]),
-                                    _mm512_set1_ps(a4[o]), _mm512_set1_ps(a5[o])};
+        const float *ar[GEMM_MR] = {a0, a1, a2, a3, a4, a5};
+        /* one broadcast live at a time: 24 accumulators + 4 of B + 1 fit in 32 */
 #pragma GCC unroll 6
-        for (int i = 0; i < GEMM_MR; i++)
+        for (int i = 0; i < GEMM_MR; i++) {
+            const __m512 av = _mm512_set1_ps(ar[i][o]);
 #pragma GCC unroll 4
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
     }
 #pragma GCC unroll 6
     for (int i = 0; i < GEMM_MR; i++) {

@@ -506,7 +506,8 @@ AVX512 static void wgrad_tile(int nimg, const float *dy, size_t dstride, const i
     for (int j = 0; j < WR; j++) sp[j] = S + soff[j];
     for (int n = 0; n < nimg; n++) {
         for (int v = 0; v < plane; v += 16) {
-            /* masked loads throughout (a plain-load variant measured 13% slower) */
+            /* masked loads throughout: a plain-load variant was slower (conv2 dW 0.98
+             * against 0.94 ms at -O3, 1.32 against 1.16 at -O2) */
             const __mmask16 k = v < full ? (__mmask16)0xFFFF : tail;
             __m512 dv[WM];
 #pragma GCC unroll 5
