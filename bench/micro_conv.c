@@ -1,9 +1,9 @@
 /* bench/micro_conv.c: the parts of the AVX-512 convolution (layers/conv_fast.c)
  * timed on their own for LeNet's conv1 and conv2 (batch 64): forward, weight
  * gradient, data gradient, bias gradient. Minimum over the reps (see
- * micro_lenet.c for why), with GFLOP/s of the product part. Not built by default:
- *   cc -O2 -Ibuild-x/gen -Iproto -Ilayers bench/micro_conv.c build-x/libcliff.a \
- *      $(pkg-config --libs ...) -o build-x/bench/micro_conv
+ * micro_lenet.c for why), with GFLOP/s of the product part, on the fork-join's
+ * threads (OPENBLAS_NUM_THREADS=1 for one). Not built by default:
+ *   make BUILD=build-x build-x/bench/micro_conv
  *   build-x/bench/micro_conv [reps] */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* bench/micro_lenet.c: per-layer forward/backward times of a net's TRAIN phase,
  * robust to a shared machine. Not built by default:
- *   make BUILD=build-x build-x/bench/micro_lenet   (or compile against libcliff.a)
- *   build-x/bench/micro_lenet [net.prototxt] [reps]
+ *   make BUILD=build-x build-x/bench/micro_lenet
+ *   OPENBLAS_NUM_THREADS=1 build-x/bench/micro_lenet [net.prototxt] [reps]
  * (default configs/lenet_train_test.prototxt, 400 reps; run from the repository
  * root so the data source resolves).
  *
