@@ -98,7 +98,8 @@ AVX512 static void panel(int M, int ncols, int nk, const float *a, ptrdiff_t ars
     for (int i0 = 0; i0 < M; i0 += GEMM_MR) {
         const int rows = M - i0 < GEMM_MR ? M - i0 : GEMM_MR;
         const float *ap[GEMM_MR];
-        for (int i = 0; i < GEMM_MR; i++) ap[i] = a + (ptrdiff_t)(i0 + (i < rows ? i : rows - 1)) * ars;
+        for (int i = 0; i < GEMM_MR; i++)
+            ap[i] = a + (ptrdiff_t)(i0 + (i < rows ? i : rows - 1)) * ars;
         float *ci = c + (ptrdiff_t)i0 * ldc;
         if (ncols == 64)
             tile(4, 0, nk, ap, acs, b, ldb, rows, accumulate, ci, ldc, mk);

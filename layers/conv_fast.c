@@ -1,9 +1,11 @@
 /* Convolution by shifted rows on AVX-512: the plan (offsets, buffers) and the
  * drivers; see conv_fast.h for the layout and conv_fast_kernels.c for the
  * register tiles. Threads (fork_join.h, no OpenMP): forward and data gradient
- * hand out one image a chunk, the weight gradient one block of images a chunk;
- * each thread has its own S and, but for the caller, its own weight-gradient
- * sum, added after the join. */
+ * hand out one image a chunk, the weight gradient one group of images a chunk;
+ * each thread has its own S; the first group adds into dW directly, every
+ * other into its own sum, added to dW in group order after the join. The groups
+ * depend on the shapes only, so the results are the same bits on any thread
+ * count and in every run. */
 #include "conv_fast.h"
 
 #include <stdlib.h>
@@ -20,6 +22,13 @@
  * and of the S rows one weight-gradient tile reads over the block (~24 KB of L1). */
 #define WGRAD_BLOCK_FLOATS (200u * 1024u)
 #define WGRAD_L1_FLOATS (6u * 1024u)
+/* Weight-gradient groups of images, each summed on its own (a fork-join chunk)
+ * and then added to dW in group order; at most WGRAD_GROUP_FLOATS of sums.
+ * Two keep both cores of a 2-core machine busy (conv2's data-gradient chunks
+ * fill in around them); every group more costs a little on one thread (LeNet
+ * conv2 dW: 0.95 ms with 1 or 2 groups, 0.99 with 4). */
+#define WGRAD_GROUPS 2u
+#define WGRAD_GROUP_FLOATS (4u * 1024u * 1024u)
 #define WM CLIFF_CF_WM
 #define WR CLIFF_CF_WR
 
@@ -77,10 +86,17 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     if (nb < 1) nb = 1;
     const int parts = cliff_fj_threads();
     pl->parts = parts;
-    if (nb > (size_t)num) nb = num > 0 ? (size_t)num : 1;
-    /* at least two blocks a thread, so the weight gradient balances */
-    const size_t blocks = ((size_t)num + nb - 1) / nb, want = parts > 1 ? 2 * (size_t)parts : 1;
-    if (blocks < want && (size_t)num >= want) nb = ((size_t)num + want - 1) / want;
+    /* weight-gradient groups: fixed by the shapes alone, never by the thread
+     * count, so the summation order (and every bit of dW) is the same on 1 or
+     * 2 threads and from run to run */
+    const size_t dw_floats = round16((size_t)M * pl->K);
+    size_t ng = (size_t)(num > 0 ? num : 1);
+    if (ng > WGRAD_GROUPS) ng = WGRAD_GROUPS;
+    if (ng * dw_floats > WGRAD_GROUP_FLOATS)
+        ng = dw_floats < WGRAD_GROUP_FLOATS ? WGRAD_GROUP_FLOATS / dw_floats : 1;
+    pl->ngroups = (int)ng;
+    const size_t per_group = ((size_t)num + ng - 1) / ng;
+    if (nb > per_group) nb = per_group > 0 ? per_group : 1;
     pl->nb = (int)nb;
 
     const int rows = g->channels * g->kernel_h * g->kernel_w;
@@ -103,8 +119,7 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     size_t wd = (size_t)groups * nrb * pl->mr_d * pl->Mg;
     pl->part_floats = nb * s_stride(pl->S_size);
     const size_t s_part = (size_t)parts * pl->part_floats, w_part = round16(wp > wd ? wp : wd);
-    const size_t dw_part = round16((size_t)M * pl->K);
-    const size_t need = s_part + w_part + (size_t)(parts - 1) * dw_part;
+    const size_t need = s_part + w_part + (ng - 1) * dw_floats;
     if (need > pl->buf_cap || !pl->buf) {
         float *b = aligned_alloc(64, need * sizeof *b); /* need is a multiple of 16 floats */
         if (!b)
@@ -115,7 +130,7 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
         pl->buf_cap = need;
     }
     pl->wpack = pl->buf + s_part;
-    pl->dwpriv = pl->wpack + w_part;
+    pl->dwsum = pl->wpack + w_part;
     return 0;
 }
 
@@ -135,8 +150,7 @@ typedef struct FastJob {
     CliffConvFastPlan *pl;
     const float *x, *w, *bias, *dy;
     float *y, *dw, *dx;
-    int wblocks;                  /* backward: chunks [0, wblocks) are dW image blocks */
-    int dw_used[CLIFF_FJ_MAX];    /* backward: thread t > 0 has zeroed its private dW */
+    int wchunks; /* backward: chunks [0, wchunks) are the dW groups of images */
 } FastJob;
 
 /* The forward of image n on a thread (packed weights ready). */
@@ -177,33 +191,32 @@ void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float 
                 for (int r = 0; r < K; r++) d[(size_t)r * mr + i] = m < Mg ? src[r] : 0.0f;
             }
         }
-    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, 0, {0}};
+    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, 0};
     cliff_fj_for(pl->num, fwd_image, &job);
 }
 
-/* A backward chunk on a thread: chunk < wblocks is the weight gradient of an
- * image block (thread 0 into dw, others into their private sums); the rest are
- * the data gradients of single images (packed transposed weights ready). */
-static void bwd_chunk(void *arg, int chunk, int thread)
+/* The weight gradient of one group of images into the group's own sum, block
+ * by block (S of a block built on this thread's buffer). */
+static void wgrad_group(const FastJob *j, int group, float *S)
 {
-    FastJob *j = arg;
     const CliffConvFastPlan *pl = j->pl;
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, plane = pl->plane;
     const size_t img = (size_t)pl->g.channels * pl->g.height * pl->g.width;
     const size_t sstride = s_stride(pl->S_size), dstride = (size_t)M * plane;
-    float *S = pl->buf + (size_t)thread * pl->part_floats;
-    if (chunk < j->wblocks) {
-        float *dw = j->dw;
-        if (thread > 0) { /* a private sum, added to dw after the join */
-            dw = pl->dwpriv + (size_t)(thread - 1) * round16((size_t)M * K);
-            if (!j->dw_used[thread]) {
-                memset(dw, 0, (size_t)M * K * sizeof *dw);
-                j->dw_used[thread] = 1;
-            }
-        }
-        int n0, n1;
-        cliff_fj_range(pl->num, chunk, j->wblocks, &n0, &n1);
-        const int nimg = n1 - n0;
+    /* group 0 adds straight into dW, the others into their sums (zeroed here) */
+    float *dw = j->dw;
+    if (group > 0) {
+        dw = pl->dwsum + (size_t)(group - 1) * round16((size_t)M * K);
+        memset(dw, 0, (size_t)M * K * sizeof *dw);
+    }
+    int g0, g1;
+    cliff_fj_range(pl->num, group, j->wchunks, &g0, &g1);
+    const int nblk = (g1 - g0 + pl->nb - 1) / pl->nb;
+    for (int bk = 0; bk < nblk; bk++) { /* blocks of near-equal sizes */
+        int b0, b1;
+        cliff_fj_range(g1 - g0, bk, nblk, &b0, &b1);
+        const int n0 = g0 + b0, nimg = b1 - b0;
+        const float *dy = j->dy + (size_t)n0 * dstride;
         for (int n = 0; n < nimg; n++)
             cliff_cf_shift(pl, j->x + (size_t)(n0 + n) * img, S + n * sstride);
         /* output channels outer: their dy rows for the block stay in L1 while
@@ -217,14 +230,28 @@ static void bwd_chunk(void *arg, int chunk, int thread)
                         moff[i] = (g * Mg + (m0 + i < Mg ? m0 + i : Mg - 1)) * plane;
                     for (int q = 0; q < WR; q++)
                         soff[q] = pl->off[(size_t)g * K + (r0 + q < K ? r0 + q : K - 1)];
-                    cliff_cf_wgrad_tile(nimg, j->dy + (size_t)n0 * dstride, dstride, moff, S,
-                                        sstride, soff, plane,
+                    cliff_cf_wgrad_tile(nimg, dy, dstride, moff, S, sstride, soff, plane,
                                         dw + ((size_t)g * Mg + m0) * K + r0, K,
                                         Mg - m0 < WM ? Mg - m0 : WM, K - r0 < WR ? K - r0 : WR);
                 }
+    }
+}
+
+/* A backward chunk on a thread: chunk < wchunks is the weight gradient of one
+ * group of images; the rest are the data gradients of single images (packed
+ * transposed weights ready). */
+static void bwd_chunk(void *arg, int chunk, int thread)
+{
+    const FastJob *j = arg;
+    const CliffConvFastPlan *pl = j->pl;
+    float *S = pl->buf + (size_t)thread * pl->part_floats;
+    if (chunk < j->wchunks) {
+        wgrad_group(j, chunk, S);
         return;
     }
-    const int n = chunk - j->wblocks, mr = pl->mr_d, nrb = (K + mr - 1) / mr;
+    const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, plane = pl->plane;
+    const size_t img = (size_t)pl->g.channels * pl->g.height * pl->g.width;
+    const int n = chunk - j->wchunks, mr = pl->mr_d, nrb = (K + mr - 1) / mr;
     const float *wt = pl->wpack;
     float *dS = S;
     memset(dS, 0, pl->S_size * sizeof *dS);
@@ -261,13 +288,12 @@ void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float
                 }
             }
     }
-    FastJob job = {pl, x, w, NULL, dy, NULL, dw, dx, 0, {0}};
-    job.wblocks = dw ? (pl->num + pl->nb - 1) / pl->nb : 0;
-    cliff_fj_for(job.wblocks + (dx ? pl->num : 0), bwd_chunk, &job);
-    for (int t = 1; t < pl->parts; t++)
-        if (job.dw_used[t]) {
-            const float *priv = pl->dwpriv + (size_t)(t - 1) * round16((size_t)M * K);
-            for (size_t i = 0; i < (size_t)M * K; i++) dw[i] += priv[i];
-        }
+    FastJob job = {pl, x, w, NULL, dy, NULL, dw, dx, 0};
+    job.wchunks = dw && pl->num > 0 ? pl->ngroups : 0;
+    cliff_fj_for(job.wchunks + (dx ? pl->num : 0), bwd_chunk, &job);
+    for (int q = 1; q < job.wchunks; q++) { /* in group order, whichever thread ran it */
+        const float *sum = pl->dwsum + (size_t)(q - 1) * round16((size_t)M * K);
+        for (size_t i = 0; i < (size_t)M * K; i++) dw[i] += sum[i];
+    }
 }
 

@@ -39,14 +39,16 @@ typedef struct CliffConvFastPlan {
     size_t S_size;    /* floats of S per image */
     int mr_f, mr_d;   /* register-block rows of the forward (m) and data-gradient (r) tiles */
     int nb;           /* images per block of the weight gradient */
-    int parts;        /* threads (fork_join.h): one S, and but for the first a dW, each */
+    int ngroups;      /* groups of images whose weight gradients are summed apart */
+    int parts;        /* threads (fork_join.h), one S each */
     int *off;         /* C*kh*kw offsets into S */
     int *moff;        /* Mg offsets m*plane: the rows of dy in the data gradient */
     float *buf;       /* per thread: S of nb images (dS uses the first image's); then
-                         the packed weights; then a private dW (M x K) per thread but 0 */
+                         the packed weights; then a dW sum (M x K) per group but
+                         the first */
     size_t buf_cap;   /* floats */
     size_t part_floats; /* floats of one thread's S */
-    float *wpack, *dwpriv; /* inside buf */
+    float *wpack, *dwsum; /* inside buf */
 } CliffConvFastPlan;
 
 /* 1 when the fast path can run this geometry on this CPU (and AVX-512 paths

@@ -84,7 +84,8 @@ AVX512 void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float 
                         for (int ch = 0; ch < nch; ch++)
                             _mm512_storeu_ps(d + 16 * ch, cliff_load_mask(s + 16 * ch, kl[ch]));
                 }
-                if (ph) memset(d, 0, (size_t)ph * ow * sizeof *d); /* bottom padding, after the rows */
+                /* bottom padding, after the rows */
+                if (ph) memset(d, 0, (size_t)ph * ow * sizeof *d);
             } else {
                 for (int iy = 0; iy < H; iy++) {
                     const float *s = xc + (size_t)iy * W;
@@ -293,7 +294,8 @@ AVX512_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
     __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
     __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
     /* quarters: one 128-bit lane each of a, b, c, d */
-    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    __m512 q =
+        _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
     q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E));
     q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1));
     const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);

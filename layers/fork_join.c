@@ -52,6 +52,12 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* The sequence number of the current job. */
+static inline unsigned job_seq(void)
+{
+    return (unsigned)(atomic_load_explicit(&fj.state, memory_order_acquire) >> 32);
+}
+
 /* The next chunk of job seq (< n), or -1 when the job is done or replaced. */
 static int take(unsigned seq, int n)
 {
@@ -83,16 +89,14 @@ static void *helper(void *p)
         unsigned seq;
         const double t0 = now_us();
         for (unsigned spins = 1;; spins++) {
-            seq = (unsigned)(atomic_load_explicit(&fj.state, memory_order_acquire) >> 32);
+            seq = job_seq();
             if (seq != seen) break;
             cpu_relax();
             if (spins % 64 == 0) {
                 const double t = now_us() - t0;
                 if (t > FJ_SPIN_US) {
                     pthread_mutex_lock(&fj.mu);
-                    while ((seq = (unsigned)(atomic_load_explicit(&fj.state, memory_order_acquire) >>
-                                             32)) == seen)
-                        pthread_cond_wait(&fj.cv, &fj.mu);
+                    while ((seq = job_seq()) == seen) pthread_cond_wait(&fj.cv, &fj.mu);
                     pthread_mutex_unlock(&fj.mu);
                     break;
                 }

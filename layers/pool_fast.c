@@ -23,7 +23,10 @@ AVX512 static inline __mmask16 first(int n)
 }
 
 /* Stores the first n lanes of v at p (none when n <= 0). */
-AVX512 static inline void store_ps(float *p, __m512 v, int n) { cliff_store_prefix(p, v, first(n)); }
+AVX512 static inline void store_ps(float *p, __m512 v, int n)
+{
+    cliff_store_prefix(p, v, first(n));
+}
 
 AVX512 static inline void store_epi32(int *p, __m512i v, int n)
 {
@@ -34,9 +37,10 @@ AVX512 static void forward_planes(const float *x, int p0, int p1, int H, int W, 
                                   int *mask)
 {
     const int oh = H / 2, ow = W / 2;
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512i two = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    /* even = two: 0, 2, ..., 30 (the even lanes of a pair of vectors; twice the lane) */
+    const __m512i even =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1)), two = even;
     for (int pl = p0; pl < p1; pl++) {
         const float *xp = x + (size_t)pl * H * W;
         float *yp = y + (size_t)pl * oh * ow;
@@ -81,7 +85,8 @@ AVX512 static void backward_planes(const float *dy, const int *mask, int p0, int
     /* interleave two 16-lane vectors: lanes 0..7 of each, then 8..15 */
     const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
-    const __m512i two = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i two =
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     for (int pl = p0; pl < p1; pl++) {
         const float *dyp = dy + (size_t)pl * oh * ow;
         const int *mp = mask + (size_t)pl * oh * ow;

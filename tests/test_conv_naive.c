@@ -243,6 +243,42 @@ static void test_conv_vs_naive(void)
     cliff_avx512_allow(1);
 }
 
+/* The backward of a convolution gives the same bits every time, whichever
+ * thread of the fork-join runs which images (weight-gradient groups are fixed
+ * by the shapes; see conv_fast.c): 20 runs on LeNet's conv2 shape. */
+static void test_conv_backward_repeatable(void)
+{
+    const ConvCase c = {16, 20, 12, 12, 50, 1, 5, 5, 1, 1, 0, 0, 1, 1, 1};
+    char text[512];
+    make_conv_text(text, sizeof text, "Convolution", &c);
+    Harness h;
+    int shape[4] = {c.N, c.C, c.H, c.W};
+    if (build(&h, text, 4, shape, 1) == 0) {
+        CliffTensor *W = &h.l.params[0], *b = &h.l.params[1], *x = h.b[0];
+        fill(h.t[0]->diff, h.t[0]->count, &h.rng);
+        float *first = malloc((W->count + b->count + x->count) * sizeof *first);
+        int prop[1] = {1};
+        for (int rep = 0; rep < 20 && !check_failures_in_test; rep++) {
+            memset(W->diff, 0, W->count * sizeof *W->diff);
+            memset(b->diff, 0, b->count * sizeof *b->diff);
+            h.l.ops->backward(&h.l, h.t, 1, prop, h.b, 1);
+            const float *now[3] = {W->diff, b->diff, x->diff};
+            const size_t n[3] = {W->count, b->count, x->count};
+            const char *what[3] = {"dW", "dbias", "dx"};
+            size_t at = 0;
+            for (int k = 0; k < 3; k++) {
+                if (rep == 0)
+                    memcpy(first + at, now[k], n[k] * sizeof *first);
+                else if (memcmp(first + at, now[k], n[k] * sizeof *first))
+                    CHECK_FAILF("run %d: %s differs from run 0", rep, what[k]);
+                at += n[k];
+            }
+        }
+        free(first);
+    }
+    release(&h);
+}
+
 static void test_deconv_vs_naive(void)
 {
     for (size_t k = 0; k + 1 < sizeof conv_cases / sizeof conv_cases[0]; k++) {
@@ -578,6 +614,7 @@ int main(void)
     openblas_set_num_threads(2);
     RUN(test_naive_by_hand);
     RUN(test_conv_vs_naive);
+    RUN(test_conv_backward_repeatable);
     RUN(test_deconv_vs_naive);
     RUN(test_pool_vs_naive);
     RUN(test_global_pool_vs_naive);
