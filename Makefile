@@ -31,7 +31,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data
+.PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -52,11 +52,19 @@ $(LAYER_TABLE): $(wildcard layers/*.c)
 	  sed 's/.*cliff_ops_\(.*\)/X(\1)/' | sort > $@.tmp
 	@cmp -s $@.tmp $@ 2>/dev/null && rm $@.tmp || mv $@.tmp $@
 
-$(BUILD)/obj/gen/cliff.pb-c.o: $(GEN_C) $(GEN_H)
+# Objects depend on the compiler flags: a build tree reused with other flags
+# (OPT, SAN) is rebuilt instead of mixing objects.
+FLAGS_STAMP := $(BUILD)/flags.txt
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' > $@
+FORCE:
+
+$(BUILD)/obj/gen/cliff.pb-c.o: $(GEN_C) $(GEN_H) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -w -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(GEN_H) $(LAYER_TABLE)
+$(BUILD)/obj/%.o: %.c $(GEN_H) $(LAYER_TABLE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
