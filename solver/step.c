@@ -58,8 +58,14 @@ static int compute_steps(CliffSolver *s, float rate, int *bad_param)
             const size_t off = p->offset + c;
             const size_t n = p->count - c < STEP_CHUNK ? p->count - c : STEP_CHUNK;
             float *w = net->param_slab + off, *g = net->grad_slab + off;
-            if (clip != 1.0) cliff_scale_floats(g, n, clip);
-            cliff_regularize(s->reg, n, decay, w, g);
+            /* The clip factor rides along with the decay pass; a factor too small
+             * for a normal float (norms above ~1e30) is applied in double first. */
+            float fclip = 1.0f;
+            if (clip != 1.0 && clip < 1e-30)
+                cliff_scale_floats(g, n, clip);
+            else
+                fclip = (float)clip;
+            cliff_regularize(s->reg, n, fclip, decay, w, g);
             const float *hin[CLIFF_MAX_HISTORY];
             float *hout[CLIFF_MAX_HISTORY];
             for (int h = 0; h < s->nhist; h++) {

@@ -52,11 +52,13 @@ const CliffUpdateRule *cliff_update_rule_at(size_t i);
 /* Comma-separated names, for "unknown type" errors. */
 const char *cliff_update_rule_names(char *buf, size_t len);
 
-/* Weight decay, added to the gradient before the update rule:
- * L2: g += decay * w;  L1: g += decay * sign(w). */
+/* The clip factor and weight decay, in one pass before the update rule:
+ * L2: g = clip * g + decay * w;  L1: g = clip * g + decay * sign(w).
+ * With clip 1 the gradient's own bits are kept (1 * g == g exactly). */
 typedef enum { CLIFF_REG_L2 = 0, CLIFF_REG_L1 = 1 } CliffRegType;
 /* "L2" / "L1" -> type; -1 with err for anything else. */
 int cliff_reg_type_parse(const char *name, CliffError *err);
-void cliff_regularize(CliffRegType type, size_t n, float decay, const float *w, float *g);
+void cliff_regularize(CliffRegType type, size_t n, float clip, float decay, const float *w,
+                      float *g);
 
 #endif

@@ -39,13 +39,19 @@ int cliff_reg_type_parse(const char *name, CliffError *err)
     return cliff_error_set(err, "unknown regularization_type '%s' (known: L2, L1)", name);
 }
 
-void cliff_regularize(CliffRegType type, size_t n, float decay, const float *w, float *g)
+void cliff_regularize(CliffRegType type, size_t n, float clip, float decay, const float *w,
+                      float *g)
 {
-    if (decay == 0.0f) return; /* Caffe skips the pass when local_decay is 0 */
+    if (decay == 0.0f) { /* Caffe skips the decay pass when local_decay is 0 */
+        if (clip != 1.0f)
+            for (size_t i = 0; i < n; i++) g[i] *= clip;
+        return;
+    }
     if (type == CLIFF_REG_L2) {
-        for (size_t i = 0; i < n; i++) g[i] += decay * w[i];
+        for (size_t i = 0; i < n; i++) g[i] = clip * g[i] + decay * w[i];
     } else {
         /* caffe_cpu_sign: (0 < x) - (x < 0) */
-        for (size_t i = 0; i < n; i++) g[i] += decay * (float)((0.0f < w[i]) - (w[i] < 0.0f));
+        for (size_t i = 0; i < n; i++)
+            g[i] = clip * g[i] + decay * (float)((0.0f < w[i]) - (w[i] < 0.0f));
     }
 }
