@@ -364,7 +364,7 @@ on all configurations alike (min–max over the runs in brackets). Logs: \`$LOGS
 | memory | $MEM_TOTAL |
 | date | $START_DATE, $ELAPSED s for the whole bench |
 | cliff commit | $COMMIT$( [ -n "$DIRTY" ] && echo ", plus uncommitted changes in the working tree the binaries were built from: $DIRTY") |
-| compiler | $CC_V, \`-O2\` (the Makefile's) |
+| compiler | $CC_V, flags \`$(cut -d' ' -f2- "$BUILD/flags.txt" 2>/dev/null | sed 's/ -I.*//')\` |
 | OpenBLAS | $BLAS_V (Debian, pthread), running its ${BLAS_CORE:-unknown} kernels on this CPU |
 | PyTorch | $TORCH_V (Debian python3-torch) |
 | load average (1, 5, 15 min) | $START_LOAD at start, $END_LOAD at end |
