@@ -129,7 +129,9 @@ static int conv_reshape_common(CliffLayer *l, CliffTensor *const *bottom, int nb
         g->channels = p->channels;
         g->height = H;
         g->width = W;
-        if (cliff_conv_geom_output(g, err)) return -1;
+        if (cliff_conv_geom_output(g, err))
+            return cliff_error_prefix(err, "bottom '%s' (%s): ", cliff_bname(l, 0),
+                                      cliff_tensor_shape_str(b0, s, sizeof s));
         out_h = g->out_h;
         out_w = g->out_w;
     } else {
