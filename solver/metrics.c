@@ -1,5 +1,7 @@
 /* The metrics CSV (columns in solver.h). A fresh run truncates the file; a
- * resumed run (iter > 0) appends, writing the header only into an empty file. */
+ * resumed run (iter > 0) keeps the rows before its iteration, drops the rows
+ * the interrupted run wrote after its snapshot (they are about to be redone),
+ * and appends; the header is written only into an empty file. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,39 @@ static int make_parent_dirs(const char *path, CliffError *err)
     return rc;
 }
 
+/* Rewrites path keeping the header and the rows whose iteration (column 2) is
+ * below iter; the rewrite goes to a temporary file renamed over the original.
+ * A missing file is fine. */
+static int drop_rows_from(const char *path, int iter, CliffError *err)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) return 0;
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    FILE *out = tmp ? (snprintf(tmp, n, "%s.tmp", path), fopen(tmp, "w")) : NULL;
+    if (!out) {
+        fclose(in);
+        free(tmp);
+        return cliff_error_set(err, "cannot rewrite metrics file '%s'", path);
+    }
+    char line[4096];
+    int first = 1, ok = 1;
+    while (fgets(line, sizeof line, in)) {
+        const char *comma = strchr(line, ',');
+        int keep = first || !comma || atoi(comma + 1) < iter;
+        first = 0;
+        if (keep && fputs(line, out) < 0) ok = 0;
+    }
+    fclose(in);
+    if (fclose(out) || !ok || rename(tmp, path)) {
+        remove(tmp);
+        free(tmp);
+        return cliff_error_set(err, "cannot rewrite metrics file '%s'", path);
+    }
+    free(tmp);
+    return 0;
+}
+
 int cliff_metrics_open(CliffSolver *s, CliffError *err)
 {
     if (s->metrics) return 0;
@@ -47,6 +82,9 @@ int cliff_metrics_open(CliffSolver *s, CliffError *err)
     }
     if (!s->metrics_path) return cliff_error_set(err, "out of memory");
     if (make_parent_dirs(s->metrics_path, err)) return -1;
+    if (s->iter > 0 && strcmp(s->metrics_path, "/dev/null") &&
+        drop_rows_from(s->metrics_path, s->iter, err))
+        return -1;
     s->metrics = fopen(s->metrics_path, s->iter > 0 ? "a" : "w");
     if (!s->metrics)
         return cliff_error_set(err, "cannot open metrics file '%s' for writing",

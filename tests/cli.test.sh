@@ -243,6 +243,17 @@ for obj in /iter /current_step /history /cliff; do
 done
 check resume_same_solver_state "$same_state" test "$same_state" = yes
 
+# Resume in place (same prefix, after the run went on to 60): the metrics file
+# keeps its rows before 30 and the rows from 30 on are those of the resumed
+# run, each train iteration exactly once.
+cp -r "$tmp/a" "$tmp/c"
+lenet --set "snapshot_prefix=$tmp/c/lenet" --resume "$tmp/c/lenet_iter_30.solverstate.h5" > "$tmp/c.log" 2>&1
+rows=$(grep -c '^train,' "$tmp/c/lenet_metrics.csv")
+dups=$(grep '^train,' "$tmp/c/lenet_metrics.csv" | cut -d, -f2 | sort | uniq -d | head -n 3 | tr '\n' ' ')
+check resume_metrics_rows_once "$rows train rows, duplicated iterations: '$dups'" \
+    sh -c 'test "$1" -eq 60 && test -z "$2" && head -n 1 "$3" | grep -q "^kind,iter,"' \
+    _ "$rows" "$dups" "$tmp/c/lenet_metrics.csv"
+
 # SIGINT: stop after the current iteration with a snapshot, exit 0; the
 # snapshot resumes.
 # shellcheck disable=SC2086
