@@ -110,32 +110,18 @@ static int ig_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
                       int nt, CliffError *err)
 {
     InfogainState *s = l->priv;
-    char a[128], b[128];
-    if (cliff_loss_reshape(bottom, top, err)) return -1;
     const Cliff__InfogainLossParameter *p = l->param->infogain_loss_param;
-    int axis = cliff_tensor_axis(bottom[0], p ? p->axis : 1, err);
-    if (axis < 0) return cliff_error_prefix(err, "infogain_loss_param.axis: ");
-    s->outer = cliff_tensor_count_range(bottom[0], 0, axis);
-    s->inner = cliff_tensor_count_range(bottom[0], axis + 1, bottom[0]->num_axes);
-    s->C = (size_t)bottom[0]->shape[axis];
+    CliffClassLayout c;
+    if (cliff_loss_class_reshape(bottom, top, nt, p ? p->axis : 1, "infogain_loss_param.axis",
+                                 &c, &s->prob, &s->scratch, err))
+        return -1;
+    s->outer = c.outer;
+    s->inner = c.inner;
+    s->C = c.C;
     const CliffTensor *H = nb >= 3 ? bottom[2] : &s->H;
     if (H->count != s->C * s->C)
         return cliff_error_set(err, "the infogain matrix has %zu elements; %zu classes need "
                                "%zu x %zu", H->count, s->C, s->C, s->C);
-    if (s->outer * s->inner != bottom[1]->count)
-        return cliff_error_set(err, "number of labels must match number of predictions: "
-                               "scores %s with axis %d need %zu labels, label bottom %s has %zu",
-                               cliff_tensor_shape_str(bottom[0], a, sizeof a), axis,
-                               s->outer * s->inner,
-                               cliff_tensor_shape_str(bottom[1], b, sizeof b), bottom[1]->count);
-    if (s->C == 0 && bottom[1]->count > 0)
-        return cliff_error_set(err, "scores %s have no classes along axis %d",
-                               cliff_tensor_shape_str(bottom[0], a, sizeof a), axis);
-    int inner_shape[1] = {(int)s->inner};
-    if (cliff_tensor_reshape_like(&s->prob, bottom[0], err) ||
-        cliff_tensor_reshape(&s->scratch, 1, inner_shape, err))
-        return -1;
-    if (nt >= 2 && cliff_tensor_reshape_like(top[1], bottom[0], err)) return -1;
     return 0;
 }
 

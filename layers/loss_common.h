@@ -47,4 +47,17 @@ void cliff_loss_zero_diffs(CliffTensor *const *bottom, int nb, const int *propag
  * alias x. */
 void cliff_softmax_block(const float *x, float *p, size_t C, size_t inner, float *scratch);
 
+/* The class layout of a softmax-style loss: scores (bottom[0]) split at the
+ * class axis into outer x C x inner, one label (bottom[1]) per outer x inner
+ * position. Resolves the axis (axis_field names it in errors), checks the
+ * label count, and sizes prob like the scores, scratch to inner floats and the
+ * optional probability top (nt >= 2). */
+typedef struct CliffClassLayout {
+    int axis;
+    size_t outer, C, inner;
+} CliffClassLayout;
+int cliff_loss_class_reshape(CliffTensor *const *bottom, CliffTensor *const *top, int nt,
+                             int axis_param, const char *axis_field, CliffClassLayout *out,
+                             CliffTensor *prob, CliffTensor *scratch, CliffError *err);
+
 #endif
