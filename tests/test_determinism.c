@@ -2,12 +2,8 @@
  * the parallel kernels must not let the order in which threads pick up work
  * change a sum (same seed -> same run, and exact resume, at any thread count). */
 #include <cblas.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "check.h"
-#include "net.h"
-#include "textformat.h"
+#include "net_fixture.h"
 
 static const char *net_text =
     "layer { name: 'in' type: 'Input' top: 'data' top: 'label' "
@@ -24,19 +20,12 @@ static const char *net_text =
 
 static void two_threads_repeat_bit_for_bit(void)
 {
-    CliffError err;
-    Cliff__NetParameter *np = (Cliff__NetParameter *)cliff_text_parse(
-        &cliff__net_parameter__descriptor, "net", net_text, strlen(net_text), NULL, &err);
-    CHECK(np != NULL);
-    if (!np) return;
-    CliffRng rng;
-    cliff_rng_seed(&rng, 5);
-    CliffNet *net = cliff_net_build(np, CLIFF__PHASE__TRAIN, NULL, &rng, NULL, &err);
-    CHECK(net != NULL);
-    if (net) {
-        CliffTensor *data = net->blobs[cliff_net_blob_index(net, "data")];
-        CliffTensor *label = net->blobs[cliff_net_blob_index(net, "label")];
-        for (size_t i = 0; i < data->count; i++) data->data[i] = cliff_rng_uniform01(&rng);
+    NetFx fx;
+    CliffNet *net = nfx_build_ok(&fx, net_text, CLIFF__PHASE__TRAIN, NULL);
+    CliffTensor *data = net ? nfx_blob(net, "data") : NULL;
+    CliffTensor *label = net ? nfx_blob(net, "label") : NULL;
+    if (data && label) {
+        for (size_t i = 0; i < data->count; i++) data->data[i] = cliff_rng_uniform01(&fx.rng);
         for (size_t i = 0; i < label->count; i++) label->data[i] = (float)(i % 10);
         float *first = malloc(net->param_count * sizeof(float));
         for (int rep = 0; rep < 30; rep++) {
@@ -54,9 +43,8 @@ static void two_threads_repeat_bit_for_bit(void)
             }
         }
         free(first);
-        cliff_net_free(net);
     }
-    protobuf_c_message_free_unpacked(&np->base, NULL);
+    nfx_free(&fx);
 }
 
 int main(void)

@@ -1,10 +1,6 @@
 /* Layers whose top shapes depend on bottom values (Filter) are reshaped before
  * every forward, and so is everything after them. */
-#include <string.h>
-
-#include "check.h"
-#include "net.h"
-#include "textformat.h"
+#include "net_fixture.h"
 
 static const char *net_text =
     "layer { name: 'in' type: 'Input' top: 'x' top: 'sel' "
@@ -14,19 +10,11 @@ static const char *net_text =
 
 static void filter_reshapes_every_forward(void)
 {
-    CliffError err;
-    Cliff__NetParameter *np = (Cliff__NetParameter *)cliff_text_parse(
-        &cliff__net_parameter__descriptor, "net", net_text, strlen(net_text), NULL, &err);
-    CHECK(np != NULL);
-    if (!np) return;
-    CliffRng rng;
-    cliff_rng_seed(&rng, 1);
-    CliffNet *net = cliff_net_build(np, CLIFF__PHASE__TRAIN, NULL, &rng, NULL, &err);
-    CHECK(net != NULL);
-    if (net) {
-        CliffTensor *x = net->blobs[cliff_net_blob_index(net, "x")];
-        CliffTensor *sel = net->blobs[cliff_net_blob_index(net, "sel")];
-        CliffTensor *z = net->blobs[cliff_net_blob_index(net, "z")];
+    NetFx fx;
+    CliffNet *net = nfx_build_ok(&fx, net_text, CLIFF__PHASE__TRAIN, NULL);
+    CliffTensor *x = net ? nfx_blob(net, "x") : NULL, *sel = net ? nfx_blob(net, "sel") : NULL;
+    CliffTensor *z = net ? nfx_blob(net, "z") : NULL;
+    if (x && sel && z) {
         for (int i = 0; i < 8; i++) x->data[i] = (float)i;
         const float pick1[4] = {1, 0, 1, 0}, pick2[4] = {0, 1, 1, 1};
         memcpy(sel->data, pick1, sizeof pick1);
@@ -38,9 +26,8 @@ static void filter_reshapes_every_forward(void)
         cliff_net_forward(net);
         CHECK(z->shape[0] == 3 && z->count == 6);
         CHECK(z->data[0] == 4 && z->data[5] == 14);
-        cliff_net_free(net);
     }
-    protobuf_c_message_free_unpacked(&np->base, NULL);
+    nfx_free(&fx);
 }
 
 int main(void)
