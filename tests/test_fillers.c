@@ -1,0 +1,190 @@
+/* Fillers against their definitions: exact values where the filler is
+ * deterministic (constant, bilinear), bounds and moments over many draws for
+ * the random ones (tolerances several standard errors wide, fixed seed). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "filler.h"
+#include "textformat.h"
+
+static Cliff__FillerParameter *parse(const char *text)
+{
+    CliffError err;
+    Cliff__FillerParameter *f = (Cliff__FillerParameter *)cliff_text_parse(
+        &cliff__filler_parameter__descriptor, "filler", text, strlen(text), NULL, &err);
+    if (!f) CHECK_FAILF("%s", err.msg);
+    return f;
+}
+
+/* Fills shape from text; returns a malloc'd array (count in *n). */
+static float *fill(const char *text, int num_axes, const int *shape, size_t *n)
+{
+    Cliff__FillerParameter *f = parse(text);
+    if (!f) return NULL;
+    *n = 1;
+    for (int i = 0; i < num_axes; i++) *n *= (size_t)shape[i];
+    float *x = malloc(*n * sizeof *x);
+    CliffRng rng;
+    cliff_rng_seed(&rng, 42);
+    CliffError err;
+    if (cliff_filler_fill(f, 0, x, num_axes, shape, &rng, &err)) {
+        CHECK_FAILF("%s", err.msg);
+        free(x);
+        x = NULL;
+    }
+    protobuf_c_message_free_unpacked(&f->base, NULL);
+    return x;
+}
+
+static void moments(const float *x, size_t n, double *mean, double *sd, float *lo, float *hi)
+{
+    double s = 0, ss = 0;
+    *lo = *hi = x[0];
+    for (size_t i = 0; i < n; i++) {
+        s += x[i];
+        ss += (double)x[i] * x[i];
+        if (x[i] < *lo) *lo = x[i];
+        if (x[i] > *hi) *hi = x[i];
+    }
+    *mean = s / n;
+    *sd = sqrt(ss / n - *mean * *mean);
+}
+
+static void test_constant_and_uniform(void)
+{
+    int shape[2] = {10, 20};
+    size_t n;
+    float *x = fill("type: 'constant' value: 2.5", 2, shape, &n);
+    for (size_t i = 0; x && i < n; i++) CHECK(x[i] == 2.5f);
+    free(x);
+    int big[2] = {200, 100};
+    x = fill("type: 'uniform' min: -2 max: 3", 2, big, &n);
+    double mean, sd;
+    float lo, hi;
+    if (x) {
+        moments(x, n, &mean, &sd, &lo, &hi);
+        CHECK(lo >= -2 && hi < 3);
+        CHECK_NEAR(mean, 0.5, 0.03);          /* 5 / sqrt(12 n) ~ 0.01 */
+        CHECK_NEAR(sd, 5 / sqrt(12.0), 0.02);
+    }
+    free(x);
+}
+
+static void test_gaussian_and_sparse(void)
+{
+    int shape[2] = {200, 100};
+    size_t n;
+    double mean, sd;
+    float lo, hi;
+    float *x = fill("type: 'gaussian' mean: 1 std: 2", 2, shape, &n);
+    if (x) {
+        moments(x, n, &mean, &sd, &lo, &hi);
+        CHECK_NEAR(mean, 1.0, 0.05); /* 2 / sqrt(20000) ~ 0.014 */
+        CHECK_NEAR(sd, 2.0, 0.05);
+    }
+    free(x);
+    /* sparse 20 of shape[0] = 200 outputs: each weight kept with p = 0.1 */
+    x = fill("type: 'gaussian' std: 1 sparse: 20", 2, shape, &n);
+    size_t nonzero = 0;
+    for (size_t i = 0; x && i < n; i++) nonzero += x[i] != 0;
+    CHECK_NEAR((double)nonzero / n, 0.1, 0.01); /* sd of the share ~ 0.002 */
+    free(x);
+}
+
+static void test_xavier_and_msra(void)
+{
+    /* 64 x 32 x 3 x 3: fan_in = 288, fan_out = 576 */
+    int shape[4] = {64, 32, 3, 3};
+    size_t n;
+    double mean, sd;
+    float lo, hi;
+    float *x = fill("type: 'xavier'", 4, shape, &n);
+    if (x) {
+        moments(x, n, &mean, &sd, &lo, &hi);
+        double a = sqrt(3.0 / 288);
+        CHECK(lo >= -a && hi <= a);
+        CHECK(hi > 0.95 * a && lo < -0.95 * a);
+        CHECK_NEAR(sd, a / sqrt(3.0), 0.002);
+    }
+    free(x);
+    x = fill("type: 'xavier' variance_norm: AVERAGE", 4, shape, &n);
+    if (x) {
+        moments(x, n, &mean, &sd, &lo, &hi);
+        double a = sqrt(3.0 / 432);
+        CHECK(lo >= -a && hi <= a && hi > 0.95 * a);
+    }
+    free(x);
+    x = fill("type: 'msra' variance_norm: FAN_OUT", 4, shape, &n);
+    if (x) {
+        moments(x, n, &mean, &sd, &lo, &hi);
+        CHECK_NEAR(mean, 0.0, 0.002);
+        CHECK_NEAR(sd, sqrt(2.0 / 576), 0.002);
+    }
+    free(x);
+}
+
+static void test_positive_unitball(void)
+{
+    int shape[2] = {7, 13};
+    size_t n;
+    float *x = fill("type: 'positive_unitball'", 2, shape, &n);
+    for (int r = 0; x && r < 7; r++) {
+        double s = 0;
+        for (int j = 0; j < 13; j++) {
+            CHECK(x[r * 13 + j] >= 0);
+            s += x[r * 13 + j];
+        }
+        CHECK_NEAR(s, 1.0, 1e-6);
+    }
+    free(x);
+}
+
+static void test_bilinear(void)
+{
+    /* K = 4: f = 2, c = 3/4; 1-D weights (1 - |x/2 - 3/4|) = 0.25, 0.75, 0.75, 0.25 */
+    int shape[4] = {1, 1, 4, 4};
+    size_t n;
+    float *x = fill("type: 'bilinear'", 4, shape, &n);
+    const double w[4] = {0.25, 0.75, 0.75, 0.25};
+    for (int i = 0; x && i < 4; i++)
+        for (int j = 0; j < 4; j++) CHECK_NEAR(x[i * 4 + j], w[i] * w[j], 1e-7);
+    free(x);
+    /* K = 3 (Caffe's formula, f = ceil(K/2) = 2, c = 3/4): 0.25, 0.75, 0.75 */
+    int s3[4] = {2, 1, 3, 3};
+    x = fill("type: 'bilinear'", 4, s3, &n);
+    if (x) {
+        CHECK_NEAR(x[4], 0.5625, 1e-7);
+        CHECK_NEAR(x[0], 0.0625, 1e-7);
+        CHECK_NEAR(x[9 + 1], 0.1875, 1e-7); /* second output channel, same kernel */
+    }
+    free(x);
+}
+
+static void test_errors(void)
+{
+    CliffError err;
+    int shape[2] = {3, 3};
+    Cliff__FillerParameter *f = parse("type: 'xavierr'");
+    CHECK(f && cliff_filler_validate(f, 2, shape, &err) == -1 &&
+          strstr(err.msg, "unknown filler type 'xavierr'"));
+    if (f) protobuf_c_message_free_unpacked(&f->base, NULL);
+    f = parse("type: 'bilinear'");
+    CHECK(f && cliff_filler_validate(f, 2, shape, &err) == -1 && strstr(err.msg, "4 axes"));
+    if (f) protobuf_c_message_free_unpacked(&f->base, NULL);
+    f = parse("type: 'uniform' min: 2 max: 1");
+    CHECK(f && cliff_filler_validate(f, 2, shape, &err) == -1 && strstr(err.msg, "min"));
+    if (f) protobuf_c_message_free_unpacked(&f->base, NULL);
+}
+
+int main(void)
+{
+    RUN(test_constant_and_uniform);
+    RUN(test_gaussian_and_sparse);
+    RUN(test_xavier_and_msra);
+    RUN(test_positive_unitball);
+    RUN(test_bilinear);
+    RUN(test_errors);
+    return test_main_end();
+}
