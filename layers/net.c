@@ -130,15 +130,30 @@ static int find_producer(const Producer *prod, int n, const char *name)
     return -1;
 }
 
+/* 0 when n lies in [min, max] (max CLIFF_ANY: no bound); else -1 with
+ * "needs exactly 2 bottom blobs, got 1" and the like. */
+static int count_error(CliffError *err, const char *what, int n, int min, int max)
+{
+    if (n >= min && (max == CLIFF_ANY || n <= max)) return 0;
+    if (min == max)
+        return cliff_error_set(err, "needs exactly %d %s blob%s, got %d", min, what,
+                               min == 1 ? "" : "s", n);
+    if (max == CLIFF_ANY)
+        return cliff_error_set(err, "needs at least %d %s blobs, got %d", min, what, n);
+    return cliff_error_set(err, "needs %d to %d %s blobs, got %d", min, max, what, n);
+}
+
 /* Pass 1: the plan. */
 static int make_plan(Plan *plan, const Cliff__NetParameter *param, const Cliff__NetState *state,
                      const CliffSrcMap *map, CliffError *err)
 {
     int nl = (int)param->n_layer;
-    /* consumers[k]: bottoms reading producer k; producers in order of creation. */
-    Producer *prod = calloc((size_t)1 + 64 * (size_t)(nl + 1), sizeof *prod);
-    int nprod = 0, prod_cap = 64 * (nl + 1);
-    int *consumers = calloc((size_t)prod_cap + 1, sizeof *consumers);
+    /* One producer per top of any layer; consumers[k]: bottoms reading producer k. */
+    size_t ntops = 0;
+    for (int i = 0; i < nl; i++) ntops += param->layer[i]->n_top;
+    Producer *prod = calloc(ntops + 1, sizeof *prod);
+    int nprod = 0;
+    int *consumers = calloc(ntops + 1, sizeof *consumers);
     /* For every included layer's bottom j: the producer it reads. */
     int **reads = calloc((size_t)nl + 1, sizeof *reads);
     int *first_prod = calloc((size_t)nl + 1, sizeof *first_prod);
@@ -172,28 +187,8 @@ static int make_plan(Plan *plan, const Cliff__NetParameter *param, const Cliff__
             goto out;
         }
         int nb = (int)lp->n_bottom, nt = (int)lp->n_top;
-        if (nb < ops->min_bottoms || (ops->max_bottoms != CLIFF_ANY && nb > ops->max_bottoms)) {
-            if (ops->min_bottoms == ops->max_bottoms)
-                cliff_error_set(err, "needs exactly %d bottom blob%s, got %d", ops->min_bottoms,
-                                ops->min_bottoms == 1 ? "" : "s", nb);
-            else if (ops->max_bottoms == CLIFF_ANY)
-                cliff_error_set(err, "needs at least %d bottom blobs, got %d", ops->min_bottoms,
-                                nb);
-            else
-                cliff_error_set(err, "needs %d to %d bottom blobs, got %d", ops->min_bottoms,
-                                ops->max_bottoms, nb);
-            layer_error(err, map, lp);
-            goto out;
-        }
-        if (nt < ops->min_tops || (ops->max_tops != CLIFF_ANY && nt > ops->max_tops)) {
-            if (ops->min_tops == ops->max_tops)
-                cliff_error_set(err, "needs exactly %d top blob%s, got %d", ops->min_tops,
-                                ops->min_tops == 1 ? "" : "s", nt);
-            else if (ops->max_tops == CLIFF_ANY)
-                cliff_error_set(err, "needs at least %d top blobs, got %d", ops->min_tops, nt);
-            else
-                cliff_error_set(err, "needs %d to %d top blobs, got %d", ops->min_tops,
-                                ops->max_tops, nt);
+        if (count_error(err, "bottom", nb, ops->min_bottoms, ops->max_bottoms) ||
+            count_error(err, "top", nt, ops->min_tops, ops->max_tops)) {
             layer_error(err, map, lp);
             goto out;
         }
@@ -259,11 +254,6 @@ static int make_plan(Plan *plan, const Cliff__NetParameter *param, const Cliff__
             if (in_place && !ops->allow_in_place) {
                 cliff_error_set(err, "cannot compute in place (top '%s' is its bottom)",
                                 lp->top[j]);
-                layer_error(err, map, lp);
-                goto out;
-            }
-            if (nprod == prod_cap) {
-                cliff_error_set(err, "too many blobs");
                 layer_error(err, map, lp);
                 goto out;
             }
