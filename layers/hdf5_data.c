@@ -19,19 +19,19 @@
 
 #include "layer.h"
 
+#define HDF5_MAX_TOPS 8
+
 typedef struct Hdf5Data {
     int ntops;
-    float *rows[8];     /* per top: nrows x row_size */
-    size_t row_size[8]; /* floats per row, per top */
-    int row_axes[8], row_dims[8][CLIFF_MAX_AXES];
+    float *rows[HDF5_MAX_TOPS];     /* per top: nrows x row_size */
+    size_t row_size[HDF5_MAX_TOPS]; /* floats per row, per top */
+    int row_axes[HDF5_MAX_TOPS], row_dims[HDF5_MAX_TOPS][CLIFF_MAX_AXES];
     size_t nrows;
     size_t cursor;  /* next row (position in order) */
     int64_t epoch;
     size_t *order;  /* permutation when shuffling, else NULL */
     int batch;
 } Hdf5Data;
-
-#define HDF5_MAX_TOPS 8
 
 static void shuffle_order(Hdf5Data *d, CliffRng *rng)
 {
