@@ -18,6 +18,11 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -fopenmp $(SAN) \
 LDLIBS   += $(PKG_LIBS) -lz -lm -fopenmp $(SAN)
 DEPFLAGS  = -MMD -MP
 
+# cliff.proto imports protobuf-c/protobuf-c.proto (libprotobuf-c-dev), which imports
+# google/protobuf/descriptor.proto (libprotobuf-dev). Both folders are passed
+# explicitly: protoc adds /usr/include on its own only when it happens to hold
+# descriptor.proto, which hid a missing package on machines that had it.
+PROTO_INCLUDES = $(sort $(foreach p,libprotobuf-c protobuf,--proto_path=$(shell pkg-config --variable=includedir $(p))))
 GEN_C    := $(BUILD)/gen/cliff.pb-c.c
 GEN_H    := $(BUILD)/gen/cliff.pb-c.h
 LAYER_TABLE := $(BUILD)/gen/layer_table.inc
@@ -43,7 +48,7 @@ deps:
 
 $(GEN_C) $(GEN_H): proto/cliff.proto
 	@mkdir -p $(BUILD)/gen
-	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/cliff.proto
+	protoc-c --proto_path=proto $(PROTO_INCLUDES) --c_out=$(BUILD)/gen proto/cliff.proto
 
 # One X(Type) line per `const CliffLayerOps cliff_ops_Type =` in layers/.
 $(LAYER_TABLE): $(wildcard layers/*.c)

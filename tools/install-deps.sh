@@ -2,7 +2,7 @@
 # Installs the Debian packages cliff needs, only those that are missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -e
-PKGS="build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libopenblas-dev
+PKGS="build-essential pkg-config libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler libopenblas-dev
 libhdf5-dev hdf5-tools libyaml-dev zlib1g-dev dataset-fashion-mnist clang
 libclang-rt-14-dev gnuplot-nox python3-numpy python3-h5py $CLIFF_EXTRA_PKGS"
 missing=""
