@@ -14,7 +14,7 @@ PKGS     := libprotobuf-c openblas hdf5 yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -fopenmp $(SAN) \
-            -I$(BUILD)/gen -Iproto -Ilayers -Isolver $(PKG_CFLAGS)
+            -I$(BUILD)/gen -I. $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lz -lm -fopenmp $(SAN)
 DEPFLAGS  = -MMD -MP
 
@@ -26,11 +26,16 @@ PROTO_INCLUDES = $(sort $(foreach p,libprotobuf-c protobuf,--proto_path=$(shell 
 GEN_C    := $(BUILD)/gen/cliff.pb-c.c
 GEN_H    := $(BUILD)/gen/cliff.pb-c.h
 LAYER_TABLE := $(BUILD)/gen/layer_table.inc
-LIB_SRC  := $(wildcard proto/*.c layers/*.c solver/*.c)
+# Sources by folder (see README "Layout"): proto/, layers/ (layer types),
+# layers/net/ (the net engine), layers/kernels/ (math), solver/, solver/formats/.
+LIB_SRC  := $(wildcard proto/*.c layers/*.c layers/net/*.c layers/kernels/*.c \
+                       solver/*.c solver/formats/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/cliff.pb-c.o
 LIB      := $(BUILD)/libcliff.a
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
+# Command-line reports (net summary, per-layer timing), linked into the tools.
+TOOL_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/report/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
@@ -77,8 +82,8 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
-	$(CC) $< $(LIB) $(LDLIBS) -o $@
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
+	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -126,7 +131,7 @@ fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -Wno-pass-failed" build/fuzz/libcliff.a
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
-	  -Ibuild/fuzz/gen -Iproto -Ilayers $(PKG_CFLAGS) tests/fuzz_text.c build/fuzz/libcliff.a \
+	  -Ibuild/fuzz/gen -I. $(PKG_CFLAGS) tests/fuzz_text.c build/fuzz/libcliff.a \
 	  $(PKG_LIBS) -lz -lm -fopenmp -o build/fuzz/fuzz_text
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "conv_fast.h"
+#include "layers/kernels/conv_fast.h"
 
 static double now(void)
 {

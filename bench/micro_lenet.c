@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "net.h"
+#include "proto/config.h"
+#include "layers/net/net.h"
 
 static double now(void)
 {

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "solver.h"
-#include "timing.h"
+#include "proto/config.h"
+#include "solver/solver.h"
+#include "tools/report/timing.h"
 
 static double seconds(void)
 {

@@ -3,7 +3,7 @@
 #define CLIFF_BLOB_SHAPE_H
 
 #include "cliff.pb-c.h"
-#include "tensor.h"
+#include "layers/kernels/tensor.h"
 
 /* Copies s->dim into dims (CLIFF_MAX_AXES entries); returns the number of axes,
  * or -1 with err when there are too many axes or a dimension is negative or

@@ -26,9 +26,9 @@
  */
 #include <string.h>
 
-#include "blas.h"
-#include "conv_fast.h"
-#include "im2col.h"
+#include "layers/kernels/blas.h"
+#include "layers/kernels/conv_fast.h"
+#include "layers/kernels/im2col.h"
 #include "vision_util.h"
 
 typedef struct Conv {

@@ -5,8 +5,8 @@
 #define CLIFF_FILLER_H
 
 #include "cliff.pb-c.h"
-#include "rng.h"
-#include "tensor.h"
+#include "layers/kernels/rng.h"
+#include "layers/kernels/tensor.h"
 
 /* Checks that fp names a known filler and that its fields make sense for the
  * shape (e.g. bilinear needs 4 axes and a square kernel). fp may be NULL. */

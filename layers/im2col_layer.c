@@ -2,7 +2,7 @@
  * bottom (outer...) x C x H x W with the channel axis at convolution_param.axis;
  * top (outer...) x (C*kh*kw) x oh x ow, each image's [C*kh*kw] x [oh*ow] column
  * matrix (see im2col.h). backward is col2im. */
-#include "im2col.h"
+#include "layers/kernels/im2col.h"
 #include "vision_util.h"
 
 typedef struct Im2col {

@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "blas.h"
+#include "layers/kernels/blas.h"
 #include "vision_util.h"
 
 typedef struct Ip {

@@ -24,8 +24,8 @@
 #include <stdint.h>
 
 #include "cliff.pb-c.h"
-#include "rng.h"
-#include "tensor.h"
+#include "layers/kernels/rng.h"
+#include "layers/kernels/tensor.h"
 
 #define CLIFF_MAX_PARAMS 8
 #define CLIFF_ANY (-1) /* in bottom/top count bounds: no bound */

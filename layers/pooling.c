@@ -21,8 +21,8 @@
 #include <emmintrin.h>
 #endif
 
-#include "blas.h"
-#include "pool_fast.h"
+#include "layers/kernels/blas.h"
+#include "layers/kernels/pool_fast.h"
 #include "vision_util.h"
 
 typedef struct Pool {

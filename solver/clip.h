@@ -18,8 +18,8 @@
 
 #include <stddef.h>
 
-#include "error.h"
-#include "net.h"
+#include "proto/error.h"
+#include "layers/net/net.h"
 
 /* Sum of squares of x[0..n) in double. Infinite or NaN iff some x[i] is. */
 double cliff_sumsq(const float *x, size_t n);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "cliff.pb-c.h"
-#include "error.h"
+#include "proto/error.h"
 
 typedef struct CliffLrPolicy {
     const char *name;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "solver/formats/snapshot.h"
 #include "solver_impl.h"
 
 static char *path_printf(const char *fmt, const char *a, int n, const char *b)
@@ -92,8 +92,7 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     }
     cliff_log_event(s->fmt, s->log, s->iter, "snapshot", "Snapshotting to %s file %s",
                     s->snapshot_hdf5 ? "HDF5" : "binary proto", model);
-    if (s->snapshot_hdf5 ? cliff_weights_save_h5(net, model, s->sp->snapshot_diff, err)
-                         : cliff_weights_save_proto(net, model, s->sp->snapshot_diff, err))
+    if (cliff_weights_save(net, model, s->snapshot_hdf5, s->sp->snapshot_diff, err))
         goto out;
 
     /* The state record borrows the history arrays; only its tables are owned. */
@@ -136,8 +135,7 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     }
     cliff_log_event(s->fmt, s->log, s->iter, "snapshot", "Snapshotting solver state to %s",
                     state);
-    if (s->snapshot_hdf5 ? cliff_state_write_h5(&d, state, err)
-                         : cliff_state_write_proto(&d, state, err))
+    if (cliff_state_write(&d, state, s->snapshot_hdf5, err))
         goto out;
     snprintf(s->stats.last_snapshot, sizeof s->stats.last_snapshot, "%s", state);
     s->last_snapshot_iter = s->iter;

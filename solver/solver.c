@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "solver/formats/snapshot.h"
 #include "solver_impl.h"
 
 double cliff_solver_now(void)

@@ -31,8 +31,8 @@
 #include <stdio.h>
 
 #include "cliff.pb-c.h"
-#include "error.h"
-#include "net.h"
+#include "proto/error.h"
+#include "layers/net/net.h"
 
 typedef struct CliffSolver CliffSolver;
 

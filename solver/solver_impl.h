@@ -68,6 +68,10 @@ void cliff_solver_smooth_loss(CliffSolver *s, double loss);
  * solver's position is known. */
 int cliff_solver_config_error(const CliffSolver *s, CliffError *err);
 
+/* Removes <prefix>_iter_*.tmp files left by a run killed while snapshotting
+ * (snapshot.c). */
+void cliff_snapshot_remove_stale(CliffSolver *s);
+
 /* Metrics CSV (metrics.c). */
 int cliff_metrics_open(CliffSolver *s, CliffError *err);
 void cliff_metrics_train(CliffSolver *s, double seconds);

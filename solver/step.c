@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
+#include "solver/formats/snapshot.h"
 #include "solver_impl.h"
 
 void cliff_solver_smooth_loss(CliffSolver *s, double loss)

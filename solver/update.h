@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "cliff.pb-c.h"
-#include "error.h"
+#include "proto/error.h"
 
 #define CLIFF_MAX_HISTORY 2
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "textformat.h"
+#include "proto/textformat.h"
 
 static const ProtobufCEnumValue color_values[] = {
     {"BLUE", "ALL_BLUE", -2}, {"RED", "ALL_RED", 0}, {"GREEN", "ALL_GREEN", 1}};

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cliff.pb-c.h"
-#include "desc_walk.h"
-#include "textformat.h"
-#include "yaml_reader.h"
+#include "proto/desc_walk.h"
+#include "proto/textformat.h"
+#include "proto/yaml_reader.h"
 
 static void check_error(const CliffError *err)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filler.h"
-#include "textformat.h"
+#include "layers/filler.h"
+#include "proto/textformat.h"
 
 typedef struct Harness {
     Cliff__LayerParameter *param;

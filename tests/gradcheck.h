@@ -16,7 +16,7 @@
 #ifndef CLIFF_GRADCHECK_H
 #define CLIFF_GRADCHECK_H
 
-#include "layer.h"
+#include "layers/layer.h"
 
 #define GRAD_MAX_BOTTOMS 6
 

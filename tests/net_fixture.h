@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "net.h"
-#include "textformat.h"
+#include "layers/net/net.h"
+#include "proto/textformat.h"
 
 typedef struct NetFx {
     Cliff__NetParameter *param;

@@ -6,7 +6,7 @@
 #ifndef CLIFF_NEURON_CHECKS_H
 #define CLIFF_NEURON_CHECKS_H
 
-#include "layer.h"
+#include "layers/layer.h"
 
 #define NEURON_CHECK(name)                                                               \
     int name(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top, \

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "solver.h"
-#include "textformat.h"
+#include "solver/solver.h"
+#include "proto/textformat.h"
 
 /* A fresh folder under /tmp (removed by fx_rmdir). */
 static inline char *fx_tmpdir(void)

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "proto/config.h"
 
 static int ends_with(const char *s, const char *suffix)
 {

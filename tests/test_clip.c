@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "clip.h"
+#include "solver/clip.h"
 
 /* Two blobs: 3 + 4 floats. */
 static CliffNetParam params[2] = {

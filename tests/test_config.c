@@ -10,9 +10,9 @@
 
 #include "check.h"
 #include "cliff.pb-c.h"
-#include "config.h"
-#include "desc_walk.h"
-#include "textformat.h"
+#include "proto/config.h"
+#include "proto/desc_walk.h"
+#include "proto/textformat.h"
 
 static char tmpdir[64];
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "textformat.h"
+#include "proto/config.h"
+#include "proto/textformat.h"
 
 static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 

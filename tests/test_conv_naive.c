@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
+#include "layers/kernels/blas.h"
 #include "check.h"
-#include "conv_fast.h"
+#include "layers/kernels/conv_fast.h"
 #include "conv_naive.h"
-#include "layer.h"
-#include "textformat.h"
+#include "layers/layer.h"
+#include "proto/textformat.h"
 
 typedef struct Harness {
     Cliff__LayerParameter *param;

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "filler.h"
-#include "textformat.h"
+#include "layers/filler.h"
+#include "proto/textformat.h"
 
 static Cliff__FillerParameter *parse(const char *text)
 {

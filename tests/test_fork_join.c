@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "fork_join.h"
+#include "layers/kernels/fork_join.h"
 
 #define MAX_CHUNKS 100
 

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "net.h"
-#include "textformat.h"
+#include "layers/net/net.h"
+#include "proto/textformat.h"
 
 static char dir[256];
 

@@ -30,8 +30,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "net.h"
+#include "proto/config.h"
+#include "layers/net/net.h"
 
 #define GOLDEN_H5 "tests/golden/lenet_golden.h5"
 #define GOLDEN_NET "tests/nets/lenet_golden.prototxt"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "lr_policy.h"
+#include "solver/lr_policy.h"
 
 static float rate(const Cliff__SolverParameter *sp, int iter, int *cs)
 {

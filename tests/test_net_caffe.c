@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "proto/config.h"
 #include "net_fixture.h"
 
 /* Writes dir/<name>.h5 ("data" n x c x h x w in [0, 1), "label" n with values

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "filler.h"
-#include "layer.h"
-#include "textformat.h"
+#include "layers/filler.h"
+#include "layers/layer.h"
+#include "proto/textformat.h"
 
 #define MAXB 3
 

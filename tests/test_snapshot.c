@@ -5,7 +5,7 @@
  * written. */
 #include <sys/stat.h>
 
-#include "snapshot.h"
+#include "solver/formats/snapshot.h"
 #include "solver_fixture.h"
 
 static CliffSolver *tiny(const char *dir, const char *extra, Cliff__SolverParameter **out,

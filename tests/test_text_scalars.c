@@ -12,7 +12,7 @@
 
 #include "alltypes.h"
 #include "check.h"
-#include "textformat.h"
+#include "proto/textformat.h"
 
 #define FREE(a) protobuf_c_message_free_unpacked(&(a)->base, NULL)
 #define all_ok alltypes_ok

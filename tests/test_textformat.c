@@ -9,8 +9,8 @@
 #include "alltypes.h"
 #include "check.h"
 #include "cliff.pb-c.h"
-#include "desc_walk.h"
-#include "textformat.h"
+#include "proto/desc_walk.h"
+#include "proto/textformat.h"
 
 static ProtobufCMessage *parse(const ProtobufCMessageDescriptor *d, const char *src,
                                CliffSrcMap *map, CliffError *err)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "update.h"
+#include "solver/update.h"
 
 typedef struct Case {
     const char *rule;

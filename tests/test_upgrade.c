@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "textformat.h"
-#include "upgrade.h"
+#include "proto/textformat.h"
+#include "proto/upgrade.h"
 
 /* ---- builders (default allocator, as the readers produce) ---- */
 

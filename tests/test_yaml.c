@@ -9,10 +9,10 @@
 #include "alltypes.h"
 #include "check.h"
 #include "cliff.pb-c.h"
-#include "config.h"
-#include "desc_walk.h"
-#include "textformat.h"
-#include "yaml_reader.h"
+#include "proto/config.h"
+#include "proto/desc_walk.h"
+#include "proto/textformat.h"
+#include "proto/yaml_reader.h"
 
 static ProtobufCMessage *yparse(const ProtobufCMessageDescriptor *d, const char *src,
                                 CliffSrcMap *map, CliffError *err)

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "layer.h"
-#include "net_summary.h"
-#include "solver.h"
-#include "textformat.h"
-#include "timing.h"
+#include "proto/config.h"
+#include "layers/layer.h"
+#include "tools/report/net_summary.h"
+#include "solver/solver.h"
+#include "proto/textformat.h"
+#include "tools/report/timing.h"
 
 #define CLIFF_VERSION "0.1.0"
 

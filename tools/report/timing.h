@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "solver.h"
+#include "solver/solver.h"
 
 /* Sets the fields of sp that would make a timing run test, display, snapshot
  * or write metrics, so that only training iterations run. */

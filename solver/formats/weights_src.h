@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "error.h"
-#include "tensor.h"
+#include "proto/error.h"
+#include "layers/kernels/tensor.h"
 
 typedef struct CliffWeightsSrc {
     void *ctx;

@@ -24,16 +24,18 @@
 
 #include <stdint.h>
 
-#include "error.h"
-#include "net.h"
-#include "solver.h"
+#include "proto/error.h"
+#include "layers/net/net.h"
 
 /* 1 when path is an HDF5 file (by signature), 0 otherwise (also missing). */
 int cliff_file_is_hdf5(const char *path);
 /* fsync(path's file) then rename(tmp -> final) and fsync the directory. */
 int cliff_commit_file(const char *tmp, const char *final, CliffError *err);
 
-/* Writes the weights (and gradients when write_diff) of net, atomically. */
+/* Writes the weights (and gradients when write_diff) of net, atomically, as
+ * HDF5 (hdf5 != 0) or binary NetParameter. */
+int cliff_weights_save(const CliffNet *net, const char *path, int hdf5, int write_diff,
+                       CliffError *err);
 int cliff_weights_save_h5(const CliffNet *net, const char *path, int write_diff,
                           CliffError *err);
 int cliff_weights_save_proto(const CliffNet *net, const char *path, int write_diff,
@@ -81,17 +83,18 @@ typedef struct CliffStateData {
 } CliffStateData;
 
 void cliff_state_data_free(CliffStateData *d);
+/* Writes d atomically as HDF5 (hdf5 != 0) or binary SolverState. */
+int cliff_state_write(const CliffStateData *d, const char *path, int hdf5, CliffError *err);
 int cliff_state_write_h5(const CliffStateData *d, const char *path, CliffError *err);
 int cliff_state_write_proto(const CliffStateData *d, const char *path, CliffError *err);
 /* Reads either format (by content). History shapes are not kept: only counts. */
 int cliff_state_read(const char *path, CliffStateData *d, CliffError *err);
+int cliff_state_read_h5(const char *path, CliffStateData *d, CliffError *err);
+int cliff_state_read_proto(const char *path, CliffStateData *d, CliffError *err);
 
 /* Binary extras codec (unknown field 1000 of SolverState). */
 uint8_t *cliff_state_extras_encode(const CliffStateData *d, size_t *len);
 int cliff_state_extras_decode(const uint8_t *buf, size_t len, CliffStateData *d,
                               CliffError *err);
-
-/* Removes <prefix>_iter_*.tmp files left by a run killed while snapshotting. */
-void cliff_snapshot_remove_stale(CliffSolver *s);
 
 #endif

@@ -236,3 +236,27 @@ int cliff_state_extras_decode(const uint8_t *buf, size_t len, CliffStateData *d,
     d->has_cliff = 1;
     return 0;
 }
+
+/* Format dispatch: writers by the solver's choice, readers by file content. */
+int cliff_weights_save(const CliffNet *net, const char *path, int hdf5, int write_diff,
+                       CliffError *err)
+{
+    return hdf5 ? cliff_weights_save_h5(net, path, write_diff, err)
+                : cliff_weights_save_proto(net, path, write_diff, err);
+}
+
+int cliff_state_write(const CliffStateData *d, const char *path, int hdf5, CliffError *err)
+{
+    return hdf5 ? cliff_state_write_h5(d, path, err) : cliff_state_write_proto(d, path, err);
+}
+
+int cliff_state_read(const char *path, CliffStateData *d, CliffError *err)
+{
+    memset(d, 0, sizeof *d);
+    if (access(path, R_OK))
+        return cliff_error_set(err, "cannot read solver state '%s' (missing?)", path);
+    int rc = cliff_file_is_hdf5(path) ? cliff_state_read_h5(path, d, err)
+                                      : cliff_state_read_proto(path, d, err);
+    if (rc) cliff_state_data_free(d);
+    return rc;
+}

@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "cliff.pb-c.h"
-#include "../proto/error.h"
+#include "proto/error.h"
 
 typedef struct CliffConvGeom {
     int channels;         /* C of the image side */

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "net.h"
+#include "layers/net/net.h"
 
 void cliff_net_summary(FILE *out, const CliffNet *net, const char *title);
 

@@ -527,7 +527,7 @@ out:
     return rc;
 }
 
-static int read_state_h5(const char *path, CliffStateData *d, CliffError *err)
+int cliff_state_read_h5(const char *path, CliffStateData *d, CliffError *err)
 {
     quiet();
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -590,18 +590,5 @@ static int read_state_h5(const char *path, CliffStateData *d, CliffError *err)
 out:
     if (h >= 0) H5Gclose(h);
     H5Fclose(f);
-    return rc;
-}
-
-int cliff_state_read_proto(const char *path, CliffStateData *d, CliffError *err);
-
-int cliff_state_read(const char *path, CliffStateData *d, CliffError *err)
-{
-    memset(d, 0, sizeof *d);
-    if (access(path, R_OK))
-        return cliff_error_set(err, "cannot read solver state '%s' (missing?)", path);
-    int rc = cliff_file_is_hdf5(path) ? read_state_h5(path, d, err)
-                                      : cliff_state_read_proto(path, d, err);
-    if (rc) cliff_state_data_free(d);
     return rc;
 }

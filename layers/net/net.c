@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "desc_walk.h"
-#include "filler.h"
+#include "proto/desc_walk.h"
+#include "layers/filler.h"
 
 /* One layer of the plan: the LayerParameter plus the blob names it reads and
  * writes after split renaming. */

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "../proto/error.h"
+#include "proto/error.h"
 
 #define CLIFF_MAX_AXES 32 /* Caffe's kMaxBlobAxes */
 

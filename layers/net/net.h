@@ -15,7 +15,7 @@
 #ifndef CLIFF_NET_H
 #define CLIFF_NET_H
 
-#include "layer.h"
+#include "layers/layer.h"
 
 typedef struct CliffNetLayer {
     CliffLayer layer;
