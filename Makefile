@@ -4,6 +4,7 @@
 #   make check      the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer run of the text-format reader (FUZZ_SECONDS)
 #   make bench      speed and memory figures (see bench/)
+#   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 # Parallel work: BUILD=build-foo keeps a separate tree.
 
 BUILD    ?= build
@@ -41,7 +42,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data FORCE
+.PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data mutants FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -136,6 +137,11 @@ fuzz: deps
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 	  build/fuzz/corpus configs tests/bad
+
+# Every mutation in tests/mutants.txt applied to a scratch copy (build/mutants),
+# rebuilt, and run against the tests named for it; fails if any survives.
+mutants: deps
+	@tools/mutants.py
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30

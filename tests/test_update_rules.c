@@ -22,6 +22,11 @@ static const Case cases[] = {
      {1.80999994f, 1.90249991f}, {0, 0}},
     {"RMSProp", 0.1f, {0, 0, 1e-8f, 0.98f, 0}, {0.0922799557f, -0.906276107f},
      {0.021315705f, 0.0279578343f}, {0, 0}},
+    /* delta large enough to matter: it is added after the square root. */
+    {"AdaGrad", 0.1f, {0, 0, 0.5f, 0, 0}, {0.883365989f, -1.88220966f},
+     {1.87111115f, 1.93444443f}, {0, 0}},
+    {"RMSProp", 0.1f, {0, 0, 0.5f, 0.98f, 0}, {0.720687389f, -1.71072125f},
+     {0.0338499397f, 0.036603421f}, {0, 0}},
     {"AdaDelta", 1.0f, {0.95f, 0, 1e-6f, 0, 0}, {0.991008759f, -1.99100375f},
      {0.097053811f, 0.0972766653f}, {1.97112195e-06f, 1.97336431e-06f}},
     {"Adam", 0.1f, {0.9f, 0.999f, 1e-8f, 0, 0}, {0.800412297f, -1.80016661f},
@@ -152,7 +157,8 @@ int main(void)
 {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[64];
-        snprintf(name, sizeof name, "update_two_steps_%s", cases[i].rule);
+        snprintf(name, sizeof name, "update_two_steps_%s_delta_%g", cases[i].rule,
+                 (double)cases[i].hp.delta);
         check_run_named(name, run_case, (void *)&cases[i]);
     }
     RUN(test_in_place_history);
