@@ -121,9 +121,9 @@ bench:
 	@test -e $(DATA)/train.txt || $(MAKE) --no-print-directory data
 	bench/run.sh $(BUILD)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $< $(LIB) $(LDLIBS) -o $@
+	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
 
 # clang at -O1 reports the `omp simd` loops it leaves scalar (-Wpass-failed): an
 # optimization note of the fuzz build, not a defect, so it is silenced there.

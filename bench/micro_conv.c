@@ -7,16 +7,9 @@
  *   build-x/bench/micro_conv [reps] */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "layers/kernels/clock.h"
 #include "layers/kernels/conv_fast.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static float *randv(size_t n)
 {
@@ -46,15 +39,15 @@ static void run(const char *name, int num, int C, int H, int W, int M, int k, in
     const double flop = 2.0 * nw * g.out_h * g.out_w * num;
     double best[4] = {1e9, 1e9, 1e9, 1e9};
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = cliff_clock_seconds();
         cliff_conv_fast_forward(&pl, x, w, b, y);
-        double t1 = now();
+        double t1 = cliff_clock_seconds();
         cliff_conv_fast_backward(&pl, x, w, dy, dw, NULL, NULL);
-        double t2 = now();
+        double t2 = cliff_clock_seconds();
         cliff_conv_fast_backward(&pl, x, w, dy, NULL, NULL, dx);
-        double t3 = now();
+        double t3 = cliff_clock_seconds();
         cliff_conv_fast_backward(&pl, x, w, dy, NULL, db, NULL);
-        double t4 = now();
+        double t4 = cliff_clock_seconds();
         const double t[4] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3};
         for (int i = 0; i < 4; i++)
             if (t[i] < best[i]) best[i] = t[i];

@@ -14,17 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "layers/kernels/clock.h"
 #include "proto/config.h"
 #include "layers/net/net.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -54,13 +47,13 @@ int main(int argc, char **argv)
     double *tf = calloc((size_t)L * reps, sizeof *tf), *tb = calloc((size_t)L * reps, sizeof *tb);
     double *it = calloc((size_t)reps, sizeof *it);
     for (int r = -5; r < reps; r++) { /* 5 warm-up reps */
-        double t_iter = now();
+        double t_iter = cliff_clock_seconds();
         cliff_net_zero_grads(net);
         for (int i = 0; i < L; i++) {
             CliffNetLayer *nl = &net->layers[i];
-            double t0 = now();
+            double t0 = cliff_clock_seconds();
             nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
-            if (r >= 0) tf[(size_t)i * reps + r] = now() - t0;
+            if (r >= 0) tf[(size_t)i * reps + r] = cliff_clock_seconds() - t0;
         }
         for (int i = 0; i < L; i++) {
             CliffNetLayer *nl = &net->layers[i];
@@ -72,12 +65,12 @@ int main(int argc, char **argv)
         for (int i = L; i-- > 0;) {
             CliffNetLayer *nl = &net->layers[i];
             if (!nl->need_backward) continue;
-            double t0 = now();
+            double t0 = cliff_clock_seconds();
             nl->layer.ops->backward(&nl->layer, nl->top, nl->nt, nl->propagate_down, nl->bottom,
                                     nl->nb);
-            if (r >= 0) tb[(size_t)i * reps + r] = now() - t0;
+            if (r >= 0) tb[(size_t)i * reps + r] = cliff_clock_seconds() - t0;
         }
-        if (r >= 0) it[r] = now() - t_iter;
+        if (r >= 0) it[r] = cliff_clock_seconds() - t_iter;
     }
     printf("%-12s %-16s %9s %9s %9s %9s  (ms over %d reps)\n", "layer", "type", "fwd min",
            "fwd med", "bwd min", "bwd med", reps);

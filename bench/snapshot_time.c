@@ -14,18 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "layers/kernels/clock.h"
 #include "proto/config.h"
 #include "solver/solver.h"
 #include "tools/report/timing.h"
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -65,9 +58,9 @@ int main(int argc, char **argv)
     if (cliff_solver_step(s, 2, &err)) goto fail;
 
     for (int r = 0; r < reps; r++) {
-        double t0 = seconds();
+        double t0 = cliff_clock_seconds();
         if (cliff_solver_snapshot(s, &err)) goto fail;
-        ms[r] = 1e3 * (seconds() - t0);
+        ms[r] = 1e3 * (cliff_clock_seconds() - t0);
     }
     char state[sizeof cliff_solver_stats(s)->last_snapshot];
     snprintf(state, sizeof state, "%s", cliff_solver_stats(s)->last_snapshot);
@@ -75,9 +68,9 @@ int main(int argc, char **argv)
     report("write_ms", ms, reps);
 
     for (int r = 0; r < reps; r++) {
-        double t0 = seconds();
+        double t0 = cliff_clock_seconds();
         if (cliff_solver_restore(s, state, &err)) goto fail;
-        ms[r] = 1e3 * (seconds() - t0);
+        ms[r] = 1e3 * (cliff_clock_seconds() - t0);
     }
     report("read_ms", ms, reps);
     rc = 0;

@@ -1,6 +1,5 @@
 /* Gradient norms and the clip policy table (see clip.h). */
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,18 +22,6 @@ double cliff_sumsq(const float *x, size_t n)
     }
     for (; i < n; i++) a0 += (double)x[i] * x[i];
     return (a0 + a1) + (a2 + a3);
-}
-
-/* Exponent bits all ones <=> inf or NaN; an OR over integer compares vectorizes. */
-int cliff_all_finite(const float *x, size_t n)
-{
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t b;
-        memcpy(&b, &x[i], sizeof b);
-        bad |= (b & 0x7f800000u) == 0x7f800000u;
-    }
-    return !bad;
 }
 
 double cliff_slab_norms(const float *slab, const CliffNetParam *params, int nparams,

@@ -23,8 +23,6 @@
 
 /* Sum of squares of x[0..n) in double. Infinite or NaN iff some x[i] is. */
 double cliff_sumsq(const float *x, size_t n);
-/* 1 when no element of x is inf or NaN. */
-int cliff_all_finite(const float *x, size_t n);
 
 /* Per-blob norms of a slab laid out by params (offset/count), into
  * param_norms[nparams]; returns the global norm (sqrt of the summed squares).

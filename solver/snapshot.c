@@ -74,8 +74,8 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     CliffNet *net = s->net;
     /* Invariant: weights and history are finite (bad steps are never applied);
      * checked again so that nothing non-finite can reach the disk. */
-    if (!isfinite(cliff_sumsq(net->param_slab, net->param_count)) ||
-        !isfinite(cliff_sumsq(s->hist, (size_t)s->nhist * net->param_count)))
+    if (!cliff_all_finite(net->param_slab, net->param_count) ||
+        !cliff_all_finite(s->hist, (size_t)s->nhist * net->param_count))
         return cliff_error_set(err, "iteration %d: refusing to snapshot non-finite weights or "
                                "history", s->iter);
     const char *ext_m = s->snapshot_hdf5 ? ".caffemodel.h5" : ".caffemodel";
@@ -209,7 +209,7 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
                             p->name, p->count);
             goto out;
         }
-        if (!isfinite(cliff_sumsq(d.hist[j], d.hist_count[j]))) {
+        if (!cliff_all_finite(d.hist[j], d.hist_count[j])) {
             cliff_error_set(err, "'%s': history blob %zu holds NaN or inf", state_path, j);
             goto out;
         }
@@ -236,7 +236,7 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
     }
     memcpy(slab, net->param_slab, net->param_count * sizeof *slab);
     if (cliff_weights_read(net, weights, 1, slab, NULL, err)) goto out;
-    if (!isfinite(cliff_sumsq(slab, net->param_count))) {
+    if (!cliff_all_finite(slab, net->param_count)) {
         cliff_error_set(err, "'%s' holds NaN or inf weights", weights);
         goto out;
     }

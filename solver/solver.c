@@ -8,13 +8,6 @@
 #include "solver/formats/snapshot.h"
 #include "solver_impl.h"
 
-double cliff_solver_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cliff_solver_config_error(const CliffSolver *s, CliffError *err)
 {
     CliffSrcPos pos;

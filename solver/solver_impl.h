@@ -5,6 +5,9 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "layers/kernels/clock.h"
+#include "layers/kernels/finite.h"
+
 #include "clip.h"
 #include "log.h"
 #include "lr_policy.h"
@@ -61,7 +64,6 @@ struct CliffSolver {
     int nmissing;
 };
 
-double cliff_solver_now(void);
 /* Smoothed-loss window update (finite losses only). */
 void cliff_solver_smooth_loss(CliffSolver *s, double loss);
 /* The solver's error prefix for config problems: "file: error: " when the

@@ -1,9 +1,7 @@
 /* The iteration loop (Caffe's Solver::Step / Solve and SGDSolver::ApplyUpdate,
  * in cliff's order: normalize, measure, guard, clip, decay, update). */
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "solver/formats/snapshot.h"
 #include "solver_impl.h"
@@ -24,20 +22,6 @@ void cliff_solver_smooth_loss(CliffSolver *s, double loss)
 /* Elements per chunk of the fused decay/update/check pass: the chunk's weights,
  * gradient and history stay in L1 between the three steps. */
 #define STEP_CHUNK 2048
-
-/* 1 when some w[i] - g[i] is inf or NaN. */
-static int chunk_step_nonfinite(const float *w, const float *g, size_t n)
-{
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        float next = w[i] - g[i];
-        uint32_t b;
-        memcpy(&b, &next, sizeof b);
-        bad |= (b & 0x7f800000u) == 0x7f800000u;
-    }
-    return bad != 0;
-}
-
 
 /* Clip factor, decay and update rule over every parameter blob, one L1-sized
  * chunk at a time: g becomes the step and scratch history the new history.
@@ -73,7 +57,7 @@ static int compute_steps(CliffSolver *s, float rate, int *bad_param)
                 hout[h] = s->hist_scratch + (size_t)h * net->param_count + off;
             }
             s->rule->update(n, local_rate, &hp, g, hin, hout);
-            int bad = chunk_step_nonfinite(w, g, n);
+            int bad = !cliff_all_finite_diff(w, g, n);
             for (int h = 0; h < s->nhist && !bad; h++) bad = !cliff_all_finite(hout[h], n);
             if (bad) {
                 *bad_param = i;
@@ -99,7 +83,7 @@ static void display(CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
     if (!s->log) return;
-    double now = cliff_solver_now();
+    double now = cliff_clock_seconds();
     double dt = now - s->win_start;
     CliffIterRecord r = {0};
     r.iter = s->iter;
@@ -199,7 +183,7 @@ static int iteration(CliffSolver *s)
     s->stats.skipped = s->skipped_total;
     s->stats.consecutive_bad = s->consecutive_bad;
     s->stats.smoothed_loss = s->smoothed_loss;
-    cliff_metrics_train(s, cliff_solver_now() - s->t0);
+    cliff_metrics_train(s, cliff_clock_seconds() - s->t0);
     if (sp->display && s->iter % sp->display == 0) display(s);
     return why != NULL;
 }
@@ -228,7 +212,7 @@ int cliff_solver_test_all(CliffSolver *s, CliffError *err)
         if (sp->test_compute_loss)
             cliff_log_event(s->fmt, s->log, s->iter, "test", "Test loss: %.6g", loss / n);
         size_t k = 0;
-        double secs = cliff_solver_now() - s->t0;
+        double secs = cliff_clock_seconds() - s->t0;
         for (int o = 0; o < net->noutputs; o++) {
             const CliffTensor *b = net->blobs[net->output_ids[o]];
             const char *name = net->blob_names[net->output_ids[o]];
@@ -256,11 +240,11 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
 {
     const Cliff__SolverParameter *sp = s->sp;
     if (!s->t0) {
-        s->t0 = cliff_solver_now();
+        s->t0 = cliff_clock_seconds();
         cliff_snapshot_remove_stale(s);
     }
     if (cliff_metrics_open(s, err)) return -1;
-    s->win_start = cliff_solver_now();
+    s->win_start = cliff_clock_seconds();
     int stop_iter = s->iter + iters;
     while (s->iter < stop_iter) {
         if (due_test(s) && cliff_solver_test_all(s, err)) return -1;

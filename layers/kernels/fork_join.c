@@ -5,8 +5,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 /* How long an idle helper polls for the next job before it sleeps: long
  * enough to bridge the short layers between two kernels of one iteration,
@@ -37,13 +38,6 @@ static struct {
         .busy = ATOMIC_FLAG_INIT};
 
 static _Thread_local int fj_inside; /* this thread is running a chunk */
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e6 * (double)ts.tv_sec + 1e-3 * (double)ts.tv_nsec;
-}
 
 static inline void cpu_relax(void)
 {
@@ -87,13 +81,13 @@ static void *helper(void *p)
     fj_inside = 1;
     for (;;) {
         unsigned seq;
-        const double t0 = now_us();
+        const double t0 = cliff_clock_seconds();
         for (unsigned spins = 1;; spins++) {
             seq = job_seq();
             if (seq != seen) break;
             cpu_relax();
             if (spins % 64 == 0) {
-                const double t = now_us() - t0;
+                const double t = 1e6 * (cliff_clock_seconds() - t0); /* us */
                 if (t > FJ_SPIN_US) {
                     pthread_mutex_lock(&fj.mu);
                     while ((seq = job_seq()) == seen) pthread_cond_wait(&fj.cv, &fj.mu);
@@ -163,11 +157,11 @@ void cliff_fj_for(int nchunks, void (*fn)(void *arg, int chunk, int thread), voi
     work(seq, fn, arg, nchunks, 0);
     fj_inside = 0;
     /* only chunks a helper has taken can still be running */
-    const double t0 = now_us();
+    const double t0 = cliff_clock_seconds();
     for (unsigned spins = 1; atomic_load_explicit(&fj.done, memory_order_acquire) < nchunks;
          spins++) {
         cpu_relax();
-        if (spins % 64 == 0 && now_us() - t0 > FJ_YIELD_US) sched_yield();
+        if (spins % 64 == 0 && 1e6 * (cliff_clock_seconds() - t0) > FJ_YIELD_US) sched_yield();
     }
     atomic_flag_clear(&fj.busy);
 }

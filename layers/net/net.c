@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "proto/desc_walk.h"
 #include "layers/filler.h"
+#include "layers/kernels/clock.h"
 
 /* One layer of the plan: the LayerParameter plus the blob names it reads and
  * writes after split renaming. */
@@ -725,13 +725,6 @@ void cliff_net_free(CliffNet *net)
     free(net);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 double cliff_net_forward(CliffNet *net)
 {
     double loss = 0;
@@ -744,9 +737,9 @@ double cliff_net_forward(CliffNet *net)
                                nl->layer.ops->type);
             return NAN;
         }
-        double t0 = net->timing ? now_seconds() : 0;
+        double t0 = net->timing ? cliff_clock_seconds() : 0;
         nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
-        if (net->timing) nl->fwd_seconds += now_seconds() - t0;
+        if (net->timing) nl->fwd_seconds += cliff_clock_seconds() - t0;
         for (int j = 0; j < nl->nt; j++) {
             if (nl->loss_weight[j] == 0) continue;
             const CliffTensor *t = nl->top[j];
@@ -771,10 +764,10 @@ void cliff_net_backward(CliffNet *net)
     for (int i = net->nlayers; i-- > 0;) {
         CliffNetLayer *nl = &net->layers[i];
         if (!nl->need_backward) continue;
-        double t0 = net->timing ? now_seconds() : 0;
+        double t0 = net->timing ? cliff_clock_seconds() : 0;
         nl->layer.ops->backward(&nl->layer, nl->top, nl->nt, nl->propagate_down, nl->bottom,
                                 nl->nb);
-        if (net->timing) nl->bwd_seconds += now_seconds() - t0;
+        if (net->timing) nl->bwd_seconds += cliff_clock_seconds() - t0;
     }
 }
 

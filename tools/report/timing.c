@@ -2,7 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "layers/kernels/clock.h"
 
 #define WARMUP 3
 
@@ -18,13 +19,6 @@ void cliff_time_configure(Cliff__SolverParameter *sp, int iters)
     sp->metrics_file = strdup("/dev/null");
 }
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int is_data_layer(const CliffNetLayer *nl) { return nl->nb == 0; }
 
 int cliff_time_solver(CliffSolver *s, int iters, FILE *out, CliffError *err)
@@ -33,9 +27,9 @@ int cliff_time_solver(CliffSolver *s, int iters, FILE *out, CliffError *err)
     if (cliff_solver_step(s, WARMUP, err)) return -1;
     for (int i = 0; i < net->nlayers; i++) net->layers[i].fwd_seconds = net->layers[i].bwd_seconds = 0;
     net->timing = 1;
-    double t0 = seconds();
+    double t0 = cliff_clock_seconds();
     int rc = cliff_solver_step(s, iters, err);
-    double total = seconds() - t0;
+    double total = cliff_clock_seconds() - t0;
     net->timing = 0;
     if (rc) return -1;
 
