@@ -1,7 +1,7 @@
 /* The layer interface: one const ops table per layer type, one small instance
  * struct per layer in a net, with an opaque private part.
  *
- * Life cycle (driven by layers/net.c):
+ * Life cycle (driven by layers/net/, see net_impl.h):
  *   setup    read l->param, check bottom shapes, declare learnable parameters
  *            with cliff_layer_declare_param(), allocate private state;
  *   (net allocates the parameter and gradient slabs, points l->params[i] into

@@ -1,4 +1,4 @@
-/* Net construction (layers/net.c), each behaviour asserted on a small net:
+/* Net construction (layers/net/), each behaviour asserted on a small net:
  * in-place tops, automatic splits (gradient = sum of
  * the consumers', checked against a double-precision hand computation),
  * loss_weight on a non-loss top and 0 on a loss, propagate_down: false,

@@ -1,8 +1,9 @@
 /* Caffe's NetState / NetStateRule logic: which layers a net of a given phase,
  * level and stages includes. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "net_impl.h"
 
 static int has_stage(const Cliff__NetState *state, const char *stage)
 {
@@ -33,4 +34,25 @@ int cliff_net_layer_included(const Cliff__NetState *state, const Cliff__LayerPar
     for (size_t i = 0; i < lp->n_include; i++)
         if (cliff_net_state_meets_rule(state, lp->include[i])) included = 1;
     return included;
+}
+
+int cliff_net_state_merge(CliffMergedState *s, int phase, const Cliff__NetState *own,
+                          const Cliff__NetState *extra)
+{
+    cliff__net_state__init(&s->st);
+    s->st.phase = phase;
+    s->st.has_phase = 1;
+    size_t n = (own ? own->n_stage : 0) + (extra ? extra->n_stage : 0);
+    s->stages = calloc(n + 1, sizeof *s->stages);
+    if (!s->stages) return -1;
+    const Cliff__NetState *srcs[2] = {own, extra};
+    for (int k = 0; k < 2; k++) {
+        const Cliff__NetState *src = srcs[k];
+        if (!src) continue;
+        if (src->has_phase) s->st.phase = src->phase;
+        if (src->has_level) s->st.level = src->level;
+        for (size_t i = 0; i < src->n_stage; i++) s->stages[s->st.n_stage++] = src->stage[i];
+    }
+    s->st.stage = s->stages;
+    return 0;
 }
