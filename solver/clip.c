@@ -6,9 +6,8 @@
 #include "clip.h"
 
 /* Four independent double accumulators: the sum vectorizes and does not wait
- * on one long chain of dependent additions. A double holds the square of any
- * finite float (< 1.2e77) and sums of up to 2^200 of them, so the result is
- * finite whenever every x[i] is. */
+ * on one long chain of dependent additions. Why it is finite exactly when
+ * every x[i] is: clip.h. */
 double cliff_sumsq(const float *x, size_t n)
 {
     double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
@@ -38,40 +37,24 @@ double cliff_slab_norms(const float *slab, const CliffNetParam *params, int npar
     return sqrt(total);
 }
 
-void cliff_scale_floats(float *x, size_t n, double scale)
-{
-    for (size_t i = 0; i < n; i++) x[i] = (float)((double)x[i] * scale);
-}
-
 static double clip_global(const double *param_norms, int nparams, double global_norm,
-                          double threshold, double *param_scale)
+                          double threshold, double *clip_factor)
 {
     (void)param_norms;
-    double scale = global_norm > threshold ? threshold / global_norm : 1.0;
-    for (int i = 0; i < nparams; i++) param_scale[i] = scale;
-    return scale;
+    double factor = global_norm > threshold ? threshold / global_norm : 1.0;
+    for (int i = 0; i < nparams; i++) clip_factor[i] = factor;
+    return factor;
 }
 
 static double clip_per_param(const double *param_norms, int nparams, double global_norm,
-                             double threshold, double *param_scale)
+                             double threshold, double *clip_factor)
 {
     (void)global_norm;
     double smallest = 1.0;
     for (int i = 0; i < nparams; i++) {
-        param_scale[i] = param_norms[i] > threshold ? threshold / param_norms[i] : 1.0;
-        if (param_scale[i] < smallest) smallest = param_scale[i];
+        clip_factor[i] = param_norms[i] > threshold ? threshold / param_norms[i] : 1.0;
+        if (clip_factor[i] < smallest) smallest = clip_factor[i];
     }
-    return smallest;
-}
-
-double cliff_clip_apply(const CliffClipPolicy *c, float *grad, const CliffNetParam *params,
-                        int nparams, const double *param_norms, double global_norm,
-                        double threshold, double *param_scale)
-{
-    double smallest = c->scales(param_norms, nparams, global_norm, threshold, param_scale);
-    for (int i = 0; i < nparams; i++)
-        if (param_scale[i] != 1.0)
-            cliff_scale_floats(grad + params[i].offset, params[i].count, param_scale[i]);
     return smallest;
 }
 

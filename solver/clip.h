@@ -1,18 +1,26 @@
 /* Gradient norms and clip policies (one table row each).
  *
- * Norms accumulate squares in double. A finite float is below 3.5e38, its
- * square below 1.2e77, so a double sum over any slab that fits in memory
- * (< 2^64 terms, < 2.2e96) cannot overflow and tiny values cannot underflow
- * to a wrong zero: the norm is finite exactly when every element is finite.
+ * Norms accumulate squares in double, and the sum cannot overflow: a finite
+ * float is at most FLT_MAX < 3.41e38, its square below 1.16e77, and a double
+ * holds up to DBL_MAX > 1.79e308, so a sum of n such squares stays finite for
+ * any n below 1.5e231 (about 2^767); a slab that fits in memory (n < 2^64)
+ * sums to below 2.2e96. Nor does a small value vanish: a float's square
+ * (48 significant bits) is exact in double, and the smallest float denormal
+ * squared (~2e-90) is far above double's smallest normal (~2.2e-308). So the
+ * norm is finite exactly when every element is finite (inf squares to inf,
+ * NaN stays NaN, and a sum of non-negative terms never forms inf - inf).
  *
- * Clip policies (threshold C = clip_gradients; C < 0 means off and the solver
- * never calls them):
+ * Clip policies (threshold C = clip_gradients, read once at load into the
+ * solver's clip_threshold; C < 0 means off and the solver never calls them)
+ * decide a clip factor per parameter blob:
  *   global_norm     Caffe's clip_gradients: when the global L2 norm exceeds C,
- *                   every gradient is scaled by C / norm.
- *   per_param_norm  each parameter blob whose L2 norm exceeds C is scaled by
- *                   C / its norm.
- * Below the threshold gradients are left untouched (bit-identical). Scaling is
- * done in double so a tiny factor (huge norm) does not lose precision. */
+ *                   every blob's factor is C / norm.
+ *   per_param_norm  each parameter blob whose L2 norm exceeds C gets the
+ *                   factor C / its norm.
+ * At or below the threshold the factor is exactly 1.0. The policies only
+ * decide; the solver applies the factors in its scale-and-decay pass
+ * (cliff_scale_and_decay, update.h), where a factor of 1 leaves the gradient
+ * bit-identical and a tiny factor is applied in double. */
 #ifndef CLIFF_CLIP_H
 #define CLIFF_CLIP_H
 
@@ -31,26 +39,15 @@ double cliff_sumsq(const float *x, size_t n);
 double cliff_slab_norms(const float *slab, const CliffNetParam *params, int nparams,
                         double *param_norms, int *first_bad);
 
-/* x[0..n) *= scale, computed as (float)((double)x * scale). */
-void cliff_scale_floats(float *x, size_t n, double scale);
-
 typedef struct CliffClipPolicy {
     const char *name;
-    /* Decides the factor of every parameter blob from the norms just computed,
-     * without touching the gradients: param_scale[i] (1.0 = untouched) for
-     * threshold >= 0. Returns the smallest factor, 1.0 when nothing is scaled.
-     * The solver applies the factors inside its fused decay/update pass. */
-    double (*scales)(const double *param_norms, int nparams, double global_norm,
-                     double threshold, double *param_scale);
+    /* Decides the clip factor of every parameter blob from the norms just
+     * computed, without touching the gradients: clip_factor[i] in (0, 1], 1.0
+     * = untouched, for threshold >= 0. Returns the smallest factor, 1.0 when
+     * nothing is clipped. */
+    double (*factors)(const double *param_norms, int nparams, double global_norm,
+                      double threshold, double *clip_factor);
 } CliffClipPolicy;
-
-/* Decides and applies a policy on its own: every blob is scaled by its factor
- * with cliff_scale_floats, and blobs with factor 1.0 are not touched at all
- * (bit-identical). param_scale: nparams doubles of scratch. Returns the
- * smallest factor. */
-double cliff_clip_apply(const CliffClipPolicy *c, float *grad, const CliffNetParam *params,
-                        int nparams, const double *param_norms, double global_norm,
-                        double threshold, double *param_scale);
 
 /* NULL name means "global_norm". NULL when unknown (see cliff_clip_policy_names). */
 const CliffClipPolicy *cliff_clip_policy_find(const char *name);

@@ -32,7 +32,8 @@ static int check_config(CliffSolver *s, CliffError *err)
     if (!clip)
         return cliff_error_set(err, "unknown clip_policy '%s' (known: %s)", sp->clip_policy,
                                cliff_clip_policy_names(names, sizeof names));
-    s->clip = sp->clip_gradients >= 0 ? clip : NULL;
+    s->clip_threshold = sp->clip_gradients;
+    s->clip_policy = s->clip_threshold >= 0 ? clip : NULL;
     s->fmt = cliff_log_format_find(sp->log_format);
     if (!s->fmt)
         return cliff_error_set(err, "unknown log_format '%s' (known: %s)", sp->log_format,
@@ -131,9 +132,9 @@ static int build_state(CliffSolver *s, CliffError *err)
 {
     const CliffNet *net = s->net;
     s->param_norms = calloc((size_t)net->nparams + 1, sizeof *s->param_norms);
-    s->param_scale = calloc((size_t)net->nparams + 1, sizeof *s->param_scale);
-    if (!s->param_norms || !s->param_scale) return cliff_error_set(err, "out of memory");
-    for (int i = 0; i < net->nparams; i++) s->param_scale[i] = 1.0;
+    s->clip_factor = calloc((size_t)net->nparams + 1, sizeof *s->clip_factor);
+    if (!s->param_norms || !s->clip_factor) return cliff_error_set(err, "out of memory");
+    for (int i = 0; i < net->nparams; i++) s->clip_factor[i] = 1.0;
     s->nhist = s->rule->nhist;
     size_t n = (size_t)s->nhist * net->param_count + 1;
     s->hist = calloc(n, sizeof(float));
@@ -186,7 +187,7 @@ void cliff_solver_free(CliffSolver *s)
     cliff_net_free(s->net);
     free(s->hist);
     free(s->hist_scratch);
-    free(s->param_scale);
+    free(s->clip_factor);
     free(s->param_norms);
     free(s->losses);
     free(s->prefix);

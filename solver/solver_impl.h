@@ -21,7 +21,8 @@ struct CliffSolver {
     const CliffLogFormat *fmt;
     const CliffUpdateRule *rule;
     const CliffLrPolicy *lr_policy;
-    const CliffClipPolicy *clip; /* NULL when clip_gradients < 0 */
+    const CliffClipPolicy *clip_policy; /* NULL when clip_threshold < 0 (off) */
+    double clip_threshold;              /* clip_gradients, read once at load */
     CliffRegType reg;
     int snapshot_hdf5;
     char *prefix; /* snapshot_prefix */
@@ -38,7 +39,7 @@ struct CliffSolver {
     float *hist, *hist_scratch; /* nhist * param_count each; swapped after a good step */
     int iter, current_step;
     double *param_norms; /* nparams */
-    double *param_scale; /* nparams: clip factor of the current step (1.0 = none) */
+    double *clip_factor; /* nparams: clip factor of the current step (1.0 = none) */
 
     /* Smoothed loss over the last average_loss iterations (Caffe's UpdateSmoothedLoss). */
     double *losses;

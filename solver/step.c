@@ -23,12 +23,11 @@ void cliff_solver_smooth_loss(CliffSolver *s, double loss)
  * gradient and history stay in L1 between the three steps. */
 #define STEP_CHUNK 2048
 
-/* Clip factor, decay and update rule over every parameter blob, one L1-sized
- * chunk at a time: g becomes the step and scratch history the new history.
- * Blobs whose clip factor is 1.0 are not multiplied (bit-identical below the
- * threshold). Returns 1 when every new history value and every w - step is
- * finite; else 0 with *bad_param the first blob at fault (nothing has been
- * applied to the weights yet). */
+/* Scale-and-decay (the blob's clip factor and weight decay) and the update
+ * rule over every parameter blob, one L1-sized chunk at a time: g becomes the
+ * step and scratch history the new history. Returns 1 when every new history
+ * value and every w - step is finite; else 0 with *bad_param the first blob
+ * at fault (nothing has been applied to the weights yet). */
 static int compute_steps(CliffSolver *s, float rate, int *bad_param)
 {
     const Cliff__SolverParameter *sp = s->sp;
@@ -36,20 +35,13 @@ static int compute_steps(CliffSolver *s, float rate, int *bad_param)
     CliffUpdateHyper hp = {sp->momentum, sp->momentum2, sp->delta, sp->rms_decay, s->iter};
     for (int i = 0; i < net->nparams; i++) {
         const CliffNetParam *p = &net->params[i];
-        const double clip = s->param_scale[i];
+        const double clip_factor = s->clip_factor[i];
         const float decay = sp->weight_decay * p->decay_mult, local_rate = rate * p->lr_mult;
         for (size_t c = 0; c < p->count; c += STEP_CHUNK) {
             const size_t off = p->offset + c;
             const size_t n = p->count - c < STEP_CHUNK ? p->count - c : STEP_CHUNK;
             float *w = net->param_slab + off, *g = net->grad_slab + off;
-            /* The clip factor rides along with the decay pass; a factor too small
-             * for a normal float (norms above ~1e30) is applied in double first. */
-            float fclip = 1.0f;
-            if (clip != 1.0 && clip < 1e-30)
-                cliff_scale_floats(g, n, clip);
-            else
-                fclip = (float)clip;
-            cliff_regularize(s->reg, n, fclip, decay, w, g);
+            cliff_scale_and_decay(s->reg, n, clip_factor, decay, w, g);
             const float *hin[CLIFF_MAX_HISTORY];
             float *hout[CLIFF_MAX_HISTORY];
             for (int h = 0; h < s->nhist; h++) {
@@ -140,16 +132,16 @@ static int iteration(CliffSolver *s)
     double norm = cliff_slab_norms(net->grad_slab, net->params, net->nparams, s->param_norms,
                                    &bad_param);
     float rate = s->lr_policy->rate(sp, s->iter, &s->current_step);
-    double scale = 1.0;
+    double smallest_factor = 1.0;
     const char *why = NULL;
     if (!isfinite(loss))
         why = "non-finite loss";
     else if (bad_param >= 0)
         why = "non-finite gradient";
     if (!why) {
-        if (s->clip)
-            scale = s->clip->scales(s->param_norms, net->nparams, norm, sp->clip_gradients,
-                                    s->param_scale);
+        if (s->clip_policy)
+            smallest_factor = s->clip_policy->factors(s->param_norms, net->nparams, norm,
+                                                      s->clip_threshold, s->clip_factor);
         if (compute_steps(s, rate, &bad_param))
             apply_steps(s);
         else
@@ -159,7 +151,7 @@ static int iteration(CliffSolver *s)
     s->stats.loss = loss;
     s->stats.lr = rate;
     s->stats.grad_norm = norm;
-    s->stats.clip_scale = scale;
+    s->stats.clip_scale = smallest_factor;
     s->stats.last_skipped = why != NULL;
     s->win_iters++;
     if (isfinite(loss)) cliff_solver_smooth_loss(s, loss);
@@ -174,7 +166,7 @@ static int iteration(CliffSolver *s)
                         s->consecutive_bad, (int)sp->max_bad_steps);
     } else {
         s->consecutive_bad = 0;
-        if (scale < 1.0) {
+        if (smallest_factor < 1.0) {
             s->clipped_total++;
             s->win_clipped++;
         }
@@ -283,8 +275,8 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err)
                     "Solving %s: type %s, lr_policy %s, base_lr %g, iter_size %d, "
                     "clip_gradients %g%s%s, random_seed %llu, %zu parameters in %d blobs",
                     net->name && net->name[0] ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
-                    (double)sp->base_lr, (int)sp->iter_size, (double)sp->clip_gradients,
-                    s->clip ? " " : " (off)", s->clip ? s->clip->name : "",
+                    (double)sp->base_lr, (int)sp->iter_size, s->clip_threshold,
+                    s->clip_policy ? " " : " (off)", s->clip_policy ? s->clip_policy->name : "",
                     (unsigned long long)s->seed, net->param_count, net->nparams);
     if (cliff_solver_step(s, sp->max_iter - s->iter, err)) return -1;
     if (s->stats.stopped_early) {

@@ -1,16 +1,17 @@
-/* Update rules (Caffe's SGD-family solvers) behind one ops table, and weight
- * decay.
+/* Update rules (Caffe's SGD-family solvers) behind one ops table, and the
+ * scale-and-decay pass that prepares their input.
  *
- * Every rule works on flat float ranges: the solver calls it once per run of
- * consecutive parameter blobs that share lr_mult (so once for the whole slab
- * in the common case). Its history is nhist slabs of the parameter slab's
- * size; history k of the parameter at slab offset o lives at k*count + o, so
- * the snapshot order /history/<k*nparams + i> is "all first moments, then all
- * second moments", as Caffe's Adam and AdaDelta lay it out.
+ * Every rule works on flat float ranges: the solver calls it once per chunk
+ * (a few thousand elements) of each parameter blob, blob by blob, so that the
+ * chunk's weights, gradient and history stay in L1 through scale-and-decay,
+ * update and the finiteness check (step.c). Its history is nhist slabs of the
+ * parameter slab's size; history k of the parameter at slab offset o lives at
+ * k*count + o, so the snapshot order /history/<k*nparams + i> is "all first
+ * moments, then all second moments", as Caffe's Adam and AdaDelta lay it out.
  *
  * Contract of update(): g holds the regularized gradient (after iter_size
- * normalization, clipping and decay); on return g holds the step that the
- * solver subtracts from the weights (Caffe's diff after ComputeUpdateValue),
+ * normalization and scale-and-decay, below); on return g holds the step that
+ * the solver subtracts from the weights (Caffe's diff after ComputeUpdateValue),
  * hout[k] the new history k. hin[k] and hout[k] may be the same array or
  * different ones (the solver writes into scratch so that a non-finite result
  * can be discarded). Formulas are Caffe's, evaluated in float in Caffe's order.
@@ -52,13 +53,19 @@ const CliffUpdateRule *cliff_update_rule_at(size_t i);
 /* Comma-separated names, for "unknown type" errors. */
 const char *cliff_update_rule_names(char *buf, size_t len);
 
-/* The clip factor and weight decay, in one pass before the update rule:
- * L2: g = clip * g + decay * w;  L1: g = clip * g + decay * sign(w).
- * With clip 1 the gradient's own bits are kept (1 * g == g exactly). */
 typedef enum { CLIFF_REG_L2 = 0, CLIFF_REG_L1 = 1 } CliffRegType;
 /* "L2" / "L1" -> type; -1 with err for anything else. */
 int cliff_reg_type_parse(const char *name, CliffError *err);
-void cliff_regularize(CliffRegType type, size_t n, float clip, float decay, const float *w,
-                      float *g);
+
+/* Scale-and-decay (scale_decay.c): the only place the clip factor is applied,
+ * fused with weight decay in one pass over g[0..n) before the update rule:
+ *   L2: g = f * g + decay * w;   L1: g = f * g + decay * sign(w),
+ * with f = (float)clip_factor, the clip policy's factor in (0, 1] (clip.h).
+ * A factor below 1e-30 (a norm above ~1e30) would lose precision as a float:
+ * it is applied first, in double (g = (float)((double)g * clip_factor)), and
+ * f is 1. With decay 0 and f 1, g is not written (bit-identical); with
+ * decay != 0, 1 * g == g exactly. w is read only when decay != 0. */
+void cliff_scale_and_decay(CliffRegType type, size_t n, double clip_factor, float decay,
+                           const float *w, float *g);
 
 #endif

@@ -1,4 +1,4 @@
-/* The table of update rules and weight decay (see update.h). */
+/* The table of update rules and the regularization types (see update.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,21 +37,4 @@ int cliff_reg_type_parse(const char *name, CliffError *err)
     if (!name || strcmp(name, "L2") == 0) return CLIFF_REG_L2;
     if (strcmp(name, "L1") == 0) return CLIFF_REG_L1;
     return cliff_error_set(err, "unknown regularization_type '%s' (known: L2, L1)", name);
-}
-
-void cliff_regularize(CliffRegType type, size_t n, float clip, float decay, const float *w,
-                      float *g)
-{
-    if (decay == 0.0f) { /* Caffe skips the decay pass when local_decay is 0 */
-        if (clip != 1.0f)
-            for (size_t i = 0; i < n; i++) g[i] *= clip;
-        return;
-    }
-    if (type == CLIFF_REG_L2) {
-        for (size_t i = 0; i < n; i++) g[i] = clip * g[i] + decay * w[i];
-    } else {
-        /* caffe_cpu_sign: (0 < x) - (x < 0) */
-        for (size_t i = 0; i < n; i++)
-            g[i] = clip * g[i] + decay * (float)((0.0f < w[i]) - (w[i] < 0.0f));
-    }
 }

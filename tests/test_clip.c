@@ -1,5 +1,6 @@
 /* Gradient norms and clip policies on flat slabs laid out by hand-made
- * CliffNetParam tables. */
+ * CliffNetParam tables, clipped the way the solver's step does it: the policy
+ * decides the factors, scale-and-decay applies them. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -7,12 +8,28 @@
 
 #include "check.h"
 #include "solver/clip.h"
+#include "solver/update.h"
 
 /* Two blobs: 3 + 4 floats. */
 static CliffNetParam params[2] = {
     {.name = "a/0", .offset = 0, .count = 3, .lr_mult = 1, .decay_mult = 1},
     {.name = "a/1", .offset = 3, .count = 4, .lr_mult = 1, .decay_mult = 1},
 };
+
+/* The solver's clip path (step.c) with no weight decay: the policy's factors,
+ * then cliff_scale_and_decay over every blob, factor 1 included. Returns the
+ * smallest factor. */
+static double clip(const CliffClipPolicy *c, float *g, const double *param_norms,
+                   double global_norm, double threshold)
+{
+    double factor[2];
+    const float w[7] = {0}; /* not read: decay is 0 */
+    double smallest = c->factors(param_norms, 2, global_norm, threshold, factor);
+    for (int i = 0; i < 2; i++)
+        cliff_scale_and_decay(CLIFF_REG_L2, params[i].count, factor[i], 0.0f,
+                              w + params[i].offset, g + params[i].offset);
+    return smallest;
+}
 
 static void test_norms(void)
 {
@@ -68,12 +85,12 @@ static void test_norm_nonfinite(void)
 static void test_global_above(void)
 {
     float g[7] = {3, 4, 0, 1, 2, 2, 0};
-    double pn[2], ps[2];
+    double pn[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
     CHECK(c != NULL);
-    double scale = cliff_clip_apply(c, g, params, 2, pn, n, 1.0, ps);
-    CHECK_NEAR(scale, 1.0 / sqrt(34.0), 1e-12);
+    double factor = clip(c, g, pn, n, 1.0);
+    CHECK_NEAR(factor, 1.0 / sqrt(34.0), 1e-12);
     double after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 1.0) <= 1e-6);
     /* direction kept */
@@ -85,14 +102,14 @@ static void test_global_below_bit_identical(void)
     float g[7] = {0.1f, -0.2f, 0.3f, 1e-8f, 0.123456789f, -0.5f, 0.0f};
     float copy[7];
     memcpy(copy, g, sizeof g);
-    double pn[2], ps[2];
+    double pn[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find(NULL); /* default: global_norm */
     CHECK(c && strcmp(c->name, "global_norm") == 0);
-    CHECK(cliff_clip_apply(c, g, params, 2, pn, n, 10.0, ps) == 1.0);
+    CHECK(clip(c, g, pn, n, 10.0) == 1.0);
     CHECK(memcmp(g, copy, sizeof g) == 0);
     /* exactly at the threshold: not clipped either (Caffe: norm > C) */
-    CHECK(cliff_clip_apply(c, g, params, 2, pn, n, n, ps) == 1.0);
+    CHECK(clip(c, g, pn, n, n) == 1.0);
     CHECK(memcmp(g, copy, sizeof g) == 0);
 }
 
@@ -100,19 +117,19 @@ static void test_global_huge_clips_finite(void)
 {
     float g[7];
     for (int i = 0; i < 7; i++) g[i] = 1e30f;
-    double pn[2], ps[2];
+    double pn[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
-    double scale = cliff_clip_apply(c, g, params, 2, pn, n, 1.0, ps);
-    CHECK(scale > 0 && scale < 1);
+    double factor = clip(c, g, pn, n, 1.0);
+    CHECK(factor > 0 && factor < 1);
     for (int i = 0; i < 7; i++) CHECK(isfinite(g[i]));
     double after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 1.0) <= 1e-6);
-    /* FLT_MAX everywhere: the scale (~1e-39) is a float denormal; scaling in
+    /* FLT_MAX everywhere: the factor (~5e-40) is a float denormal; applying it in
      * double keeps full precision. */
     for (int i = 0; i < 7; i++) g[i] = FLT_MAX;
     n = cliff_slab_norms(g, params, 2, pn, NULL);
-    cliff_clip_apply(c, g, params, 2, pn, n, 0.5, ps);
+    clip(c, g, pn, n, 0.5);
     after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 0.5) <= 0.5e-6);
 }
@@ -120,14 +137,14 @@ static void test_global_huge_clips_finite(void)
 static void test_per_param(void)
 {
     float g[7] = {3, 4, 0, 1, 2, 2, 0}; /* norms 5 and 3 */
-    double pn[2], ps[2];
+    double pn[2];
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find("per_param_norm");
     CHECK(c != NULL);
     float blob1[4];
     memcpy(blob1, g + 3, sizeof blob1);
-    double scale = cliff_clip_apply(c, g, params, 2, pn, n, 4.0, ps);
-    CHECK_NEAR(scale, 0.8, 1e-12);
+    double factor = clip(c, g, pn, n, 4.0);
+    CHECK_NEAR(factor, 0.8, 1e-12);
     cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(pn[0] - 4.0) <= 4e-6);
     CHECK(memcmp(g + 3, blob1, sizeof blob1) == 0); /* below: untouched */

@@ -121,31 +121,31 @@ static void test_weight_decay(void)
 {
     float w[4] = {2.0f, -3.0f, 0.0f, 0.5f};
     float g[4] = {1.0f, 1.0f, 1.0f, 1.0f};
-    cliff_regularize(CLIFF_REG_L2, 4, 1.0f, 0.1f, w, g);
+    cliff_scale_and_decay(CLIFF_REG_L2, 4, 1.0f, 0.1f, w, g);
     CHECK_NEAR(g[0], 1.2, 1e-7);
     CHECK_NEAR(g[1], 0.7, 1e-7);
     CHECK(g[2] == 1.0f);
     CHECK_NEAR(g[3], 1.05, 1e-7);
     float h[4] = {1.0f, 1.0f, 1.0f, 1.0f};
-    cliff_regularize(CLIFF_REG_L1, 4, 1.0f, 0.1f, w, h);
+    cliff_scale_and_decay(CLIFF_REG_L1, 4, 1.0f, 0.1f, w, h);
     CHECK_NEAR(h[0], 1.1, 1e-7);
     CHECK_NEAR(h[1], 0.9, 1e-7);
     CHECK(h[2] == 1.0f); /* sign(0) = 0 */
     CHECK_NEAR(h[3], 1.1, 1e-7);
     /* with a clip factor: g = 0.5 g + decay w (L2), g = 0.5 g (no decay) */
     float c[4] = {1.0f, 2.0f, 4.0f, -8.0f};
-    cliff_regularize(CLIFF_REG_L2, 4, 0.5f, 0.1f, w, c);
+    cliff_scale_and_decay(CLIFF_REG_L2, 4, 0.5f, 0.1f, w, c);
     CHECK_NEAR(c[0], 0.7, 1e-7);
     CHECK_NEAR(c[1], 0.7, 1e-7);
     CHECK(c[2] == 2.0f);
     CHECK_NEAR(c[3], -3.95, 1e-7);
-    cliff_regularize(CLIFF_REG_L1, 4, 0.5f, 0.0f, w, c);
+    cliff_scale_and_decay(CLIFF_REG_L1, 4, 0.5f, 0.0f, w, c);
     CHECK_NEAR(c[0], 0.35, 1e-7);
     CHECK(c[2] == 1.0f);
     /* clip 1 and no decay: untouched, bit for bit */
     float keep[4] = {0.1f, -0.3f, 1e-20f, 7.0f}, copy[4];
     memcpy(copy, keep, sizeof keep);
-    cliff_regularize(CLIFF_REG_L2, 4, 1.0f, 0.0f, w, keep);
+    cliff_scale_and_decay(CLIFF_REG_L2, 4, 1.0f, 0.0f, w, keep);
     CHECK(memcmp(keep, copy, sizeof keep) == 0);
     CliffError err;
     CHECK(cliff_reg_type_parse("L1", &err) == CLIFF_REG_L1);
