@@ -1,6 +1,7 @@
 /* HDF5Data: mini-batches from HDF5 files, Caffe's layout.
  *
- * hdf5_data_param.source is a text file listing .h5 paths, one per line. Each
+ * hdf5_data_param.source is a text file listing .h5 paths, one per line (any
+ * length; each must name a regular file, checked before HDF5 opens it). Each
  * top reads the dataset named like the top (e.g. "data", "label"); dataset
  * dimension 0 is the row (example) index, the rest is the example shape, so a
  * top is batch_size x dims[1..]. float32, float64 and integer datasets are
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "layer.h"
 
@@ -44,7 +46,34 @@ static void shuffle_order(Hdf5Data *d, CliffRng *rng)
     }
 }
 
-/* Reads the list file: one path per line, blank lines ignored. */
+/* Appends a copy of path to *paths; 0 or -1 (out of memory). */
+static int push_path(char ***paths, int *n, const char *path)
+{
+    char **grown = realloc(*paths, (size_t)(*n + 1) * sizeof **paths);
+    if (!grown) return -1;
+    *paths = grown;
+    if (!(grown[*n] = strdup(path))) return -1;
+    (*n)++;
+    return 0;
+}
+
+/* Checks one listed path before HDF5 sees it: it must name a regular file
+ * (HDF5 would read /dev/zero or a FIFO forever). */
+static int check_listed(const char *source, long line, const char *path, CliffError *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cliff_error_set(err, "hdf5_data_param.source '%s' line %ld: cannot open HDF5 file "
+                               "'%s': %s", source, line, path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cliff_error_set(err, "hdf5_data_param.source '%s' line %ld: '%s' is not a "
+                               "regular file", source, line, path);
+    return 0;
+}
+
+/* Reads the list file: one path per line (any length), surrounding blanks
+ * and blank lines ignored. A NUL byte inside a line, or a path that is not
+ * a regular file, is an error naming the list file and the line. */
 static char **read_list(const char *source, int *n, CliffError *err)
 {
     FILE *f = fopen(source, "r");
@@ -53,29 +82,38 @@ static char **read_list(const char *source, int *n, CliffError *err)
                         strerror(errno));
         return NULL;
     }
-    char **paths = NULL, line[4096];
+    char **paths = NULL, *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int rc = 0;
     *n = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *s = line, *e;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (memchr(line, 0, (size_t)len)) {
+            rc = cliff_error_set(err, "hdf5_data_param.source '%s' line %ld: the line holds a "
+                                 "NUL byte", source, lineno);
+            break;
+        }
+        char *s = line, *e = line + len;
         while (*s == ' ' || *s == '\t') s++;
-        e = s + strlen(s);
         while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) e--;
         *e = 0;
         if (!*s) continue;
-        char **grown = realloc(paths, (size_t)(*n + 1) * sizeof *paths);
-        if (!grown || !(grown[*n] = strdup(s))) {
-            free(grown ? grown : paths);
-            fclose(f);
-            cliff_error_set(err, "out of memory");
-            return NULL;
-        }
-        paths = grown;
-        (*n)++;
+        if (check_listed(source, lineno, s, err)) rc = -1;
+        else if (push_path(&paths, n, s)) rc = cliff_error_set(err, "out of memory");
     }
+    if (rc == 0 && ferror(f))
+        rc = cliff_error_set(err, "cannot read hdf5_data_param.source '%s': %s", source,
+                             strerror(errno));
+    free(line);
     fclose(f);
-    if (*n == 0) {
+    if (rc == 0 && *n == 0)
+        rc = cliff_error_set(err, "hdf5_data_param.source '%s' lists no files", source);
+    if (rc) {
+        for (int i = 0; i < *n; i++) free(paths[i]);
         free(paths);
-        cliff_error_set(err, "hdf5_data_param.source '%s' lists no files", source);
+        *n = 0;
         return NULL;
     }
     return paths;

@@ -175,6 +175,68 @@ static void bad_sources_name_file_and_dataset(void)
     extra_layer_text = "";
 }
 
+/* Writes list `name` holding exactly the n bytes of text (NULs included). */
+static void write_raw_list(const char *name, const char *text, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    fwrite(text, 1, n, f);
+    fclose(f);
+}
+
+/* The list file is read as written: a device is refused before HDF5 reads it
+ * (the issue saw /dev/zero hang), a NUL inside a line is an error rather than
+ * the end of the path, and a line longer than 4095 bytes is one path. */
+static void list_refuses_devices(void)
+{
+    char msg[700];
+    write_raw_list("dev.txt", "/dev/zero\n", 10);
+    snprintf(msg, sizeof msg, "hdf5_data_param.source '%s/dev.txt' line 1: '/dev/zero' is not a "
+             "regular file", dir);
+    expect_error("dev.txt", msg);
+}
+
+static void list_line_with_nul(void)
+{
+    char msg[700], nul[600];
+    int len = snprintf(nul, sizeof nul, "%s/a.h5\n%s/b.h5", dir, dir);
+    memcpy(nul + len, "\0x\n", 3); /* line 2: ".../b.h5<NUL>x" */
+    write_raw_list("nul.txt", nul, (size_t)len + 3);
+    snprintf(msg, sizeof msg, "hdf5_data_param.source '%s/nul.txt' line 2: the line holds a "
+             "NUL byte", dir);
+    expect_error("nul.txt", msg);
+}
+
+static void list_long_line(void)
+{
+    /* 300 blanks, then a path of about 3980 bytes ("/./" repeated) to a.h5:
+     * under PATH_MAX, but the line is longer than the old 4095-byte buffer. */
+    size_t cap = 4600;
+    char *longline = malloc(cap);
+    size_t k = 0;
+    for (int i = 0; i < 300; i++) longline[k++] = ' ';
+    k += (size_t)snprintf(longline + k, cap - k, "%s", dir);
+    while (k < 4280) k += (size_t)snprintf(longline + k, cap - k, "/.");
+    k += (size_t)snprintf(longline + k, cap - k, "/a.h5\n");
+    CHECK(k > 4096 && k - 300 < 4096);
+    write_raw_list("long.txt", longline, k);
+    free(longline);
+    CliffRng rng;
+    cliff_rng_seed(&rng, 1);
+    Cliff__NetParameter *np = NULL;
+    CliffError err = {{0}};
+    CliffNet *net = build("long.txt", 5, 0, &rng, &np, &err);
+    if (!net) CHECK_FAILF("a %zu-byte list line: %s", k, err.msg);
+    if (net) {
+        cliff_net_forward(net);
+        const CliffTensor *label = net->blobs[cliff_net_blob_index(net, "label")];
+        for (int i = 0; i < 5; i++) CHECK(label->data[i] == (float)i);
+    }
+    cliff_net_free(net);
+    if (np) protobuf_c_message_free_unpacked(&np->base, NULL);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/cliff-test-hdf5-%d", (int)getpid());
@@ -193,6 +255,9 @@ int main(void)
     RUN(wraps_across_files_and_epochs);
     RUN(shuffle_visits_every_row_once_and_resumes);
     RUN(bad_sources_name_file_and_dataset);
+    RUN(list_refuses_devices);
+    RUN(list_line_with_nul);
+    RUN(list_long_line);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd)) return 1;
