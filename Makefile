@@ -113,11 +113,11 @@ check: deps
 	  test-run
 
 # Speed and memory figures on this machine, written to bench/results.md (see
-# bench/run.sh; BENCH_ITERS, BENCH_RUNS, BENCH_SNAPSHOT_REPS scale it). PyTorch is
-# installed for the reference column only.
+# bench/run.sh; BENCH_ITERS, BENCH_RUNS, BENCH_SNAPSHOT_REPS scale it; bench/fma_peak
+# measures the core's FMA peak). PyTorch is installed for the reference column only.
 bench:
 	@CLIFF_EXTRA_PKGS="python3-torch time" tools/install-deps.sh
-	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time
+	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time $(BUILD)/bench/fma_peak
 	@test -e $(DATA)/train.txt || $(MAKE) --no-print-directory data
 	bench/run.sh $(BUILD)
 
