@@ -24,7 +24,10 @@ static int solve(CliffSolver *s)
 
 /* ---- iter_size ---- */
 
-static void test_iter_size_equivalence(void)
+/* iter_size 2 over batches of 4 == iter_size 1 over batches of 8, with the
+ * gradient clipped (clip >= 0, checked active) or not (clip < 0: the 1/iter_size
+ * normalization is not hidden behind the clip factor). */
+static void check_iter_size_equivalence(double clip)
 {
     char *dir = fx_tmpdir();
     const char *list = fx_h5data(dir, "d", 24, 4, fx_value, fx_label);
@@ -34,9 +37,9 @@ static void test_iter_size_equivalence(void)
         char *net = fx_net(list, k == 0 ? 4 : 8, 0, 0);
         Cliff__SolverParameter *sp = fx_sp(
             "%s base_lr: 0.5 momentum: 0.9 weight_decay: 0.01 lr_policy: \"fixed\" "
-            "max_iter: 3 iter_size: %d random_seed: 7 clip_gradients: 0.05 "
+            "max_iter: 3 iter_size: %d random_seed: 7 clip_gradients: %g "
             "snapshot_after_train: false snapshot_prefix: \"%s/s%d\"",
-            net, k == 0 ? 2 : 1, dir, k);
+            net, k == 0 ? 2 : 1, clip, dir, k);
         free(net);
         CliffSolver *s = make(sp, NULL);
         if (!s) return;
@@ -45,8 +48,8 @@ static void test_iter_size_equivalence(void)
         count = n->param_count;
         w[k] = malloc(count * sizeof(float));
         memcpy(w[k], n->param_slab, count * sizeof(float));
-        /* clipping must have been active for the comparison to cover it */
-        CHECK(cliff_solver_stats(s)->clipped > 0);
+        /* clipping must have been active (or not) for the comparison to cover it */
+        CHECK(clip < 0 ? cliff_solver_stats(s)->clipped == 0 : cliff_solver_stats(s)->clipped > 0);
         cliff_solver_free(s);
         fx_free_sp(sp);
     }
@@ -59,6 +62,9 @@ static void test_iter_size_equivalence(void)
     free(w[1]);
     fx_rmdir(dir);
 }
+
+static void test_iter_size_equivalence(void) { check_iter_size_equivalence(0.05); }
+static void test_iter_size_equivalence_unclipped(void) { check_iter_size_equivalence(-1); }
 
 /* ---- non-finite guard ---- */
 
@@ -401,6 +407,7 @@ int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN(test_iter_size_equivalence);
+    RUN(test_iter_size_equivalence_unclipped);
     RUN(test_nan_batch_skipped);
     RUN(test_max_bad_steps_stops_with_finite_snapshot);
     RUN(test_overflowing_update_is_bad_step);
