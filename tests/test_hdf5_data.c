@@ -95,6 +95,37 @@ static void wraps_across_files_and_epochs(void)
     protobuf_c_message_free_unpacked(&np->base, NULL);
 }
 
+/* Each epoch draws a new permutation: the second epoch's row order differs
+ * from the first's (seed 11) and holds the same rows (the two files of
+ * two.txt hold equal rows, so rows are compared as a multiset). */
+static void shuffle_redraws_every_epoch(void)
+{
+    CliffRng rng;
+    cliff_rng_seed(&rng, 11);
+    Cliff__NetParameter *np;
+    CliffError err;
+    CliffNet *net = build("two.txt", 2, 1, &rng, &np, &err);
+    CHECK(net != NULL);
+    if (!net) return;
+    const CliffTensor *data = net->blobs[0];
+    /* a row is known by its first two columns */
+    double seq[2][8];
+    for (int e = 0; e < 2; e++)
+        for (int b = 0; b < 4; b++) {
+            cliff_net_forward(net);
+            for (int i = 0; i < 2; i++)
+                seq[e][2 * b + i] = 1000.0 * data->data[3 * i] + data->data[3 * i + 1];
+        }
+    CHECK(memcmp(seq[0], seq[1], sizeof seq[0]) != 0);
+    for (int i = 0; i < 8; i++) {
+        int in0 = 0, in1 = 0;
+        for (int j = 0; j < 8; j++) in0 += seq[0][j] == seq[0][i], in1 += seq[1][j] == seq[0][i];
+        CHECK(in0 == in1);
+    }
+    cliff_net_free(net);
+    protobuf_c_message_free_unpacked(&np->base, NULL);
+}
+
 static void shuffle_visits_every_row_once_and_resumes(void)
 {
     CliffRng rng;
@@ -254,6 +285,7 @@ int main(void)
     write_list("wrongname.txt", "other.h5", NULL);
     RUN(wraps_across_files_and_epochs);
     RUN(shuffle_visits_every_row_once_and_resumes);
+    RUN(shuffle_redraws_every_epoch);
     RUN(bad_sources_name_file_and_dataset);
     RUN(list_refuses_devices);
     RUN(list_line_with_nul);

@@ -4,7 +4,9 @@
  * and a state written in Caffe's exact HDF5 layout (no /cliff) resumes. */
 #include "solver_fixture.h"
 
-#define N 5
+/* 4 iterations of batch 4 over 10 rows: the snapshot falls mid-epoch, so the
+ * saved permutation (not a fresh draw) decides the rows read after resume. */
+#define N 4
 
 static Cliff__SolverParameter *config(const char *dir, const char *list, int max_iter,
                                       const char *format)
@@ -64,7 +66,7 @@ static void resume_case(const char *format, const char *state_ext)
     cliff_solver_free(s);
     fx_free_sp(sp);
 
-    sp = config(dir, list, N, format); /* snapshot_after_train: writes run_iter_5 */
+    sp = config(dir, list, N, format); /* snapshot_after_train: writes run_iter_N */
     s = cliff_solver_create(sp, NULL, NULL, &err);
     CHECK(cliff_solver_solve(s, &err) == 0);
     cliff_solver_free(s);
