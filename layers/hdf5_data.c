@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "h5_read.h"
 #include "layer.h"
 
 #define HDF5_MAX_TOPS 8
@@ -119,28 +120,23 @@ static char **read_list(const char *source, int *n, CliffError *err)
     return paths;
 }
 
-/* Shape of dataset `name` in file: rows and per-row dims. */
+/* Shape of dataset `name` in file: rows and per-row dims, each per-row dim
+ * within int (tensor dims). Reads go through layers/h5_read.h. */
 static int dataset_shape(hid_t file, const char *path, const char *name, hsize_t *dims, int *rank,
                          CliffError *err)
 {
+    CliffH5Shape sh;
     if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
         return cliff_error_set(err, "file '%s' has no dataset '%s'", path, name);
-    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
-    if (ds < 0) return cliff_error_set(err, "file '%s': '%s' is not a dataset", path, name);
-    hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
-    H5T_class_t cls = H5Tget_class(type);
-    *rank = H5Sget_simple_extent_ndims(space);
-    int rc = 0;
-    if (cls != H5T_FLOAT && cls != H5T_INTEGER)
-        rc = cliff_error_set(err, "file '%s': dataset '%s' is not numeric", path, name);
-    else if (*rank < 1 || *rank > CLIFF_MAX_AXES)
-        rc = cliff_error_set(err, "file '%s': dataset '%s' has rank %d", path, name, *rank);
-    else
-        H5Sget_simple_extent_dims(space, dims, NULL);
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Dclose(ds);
-    return rc;
+    if (cliff_h5_shape(file, name, CLIFF_H5_NUMERIC, 1, CLIFF_MAX_AXES, sizeof(float), &sh, err))
+        return cliff_error_prefix(err, "file '%s': ", path);
+    for (int a = 1; a < sh.rank; a++)
+        if (sh.dims[a] == 0 || sh.dims[a] > INT32_MAX)
+            return cliff_error_set(err, "file '%s': dataset '%s' axis %d has size %llu (must be "
+                                   "1 to 2^31-1)", path, name, a, (unsigned long long)sh.dims[a]);
+    *rank = sh.rank;
+    memcpy(dims, sh.dims, (size_t)sh.rank * sizeof *dims);
+    return 0;
 }
 
 static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, int npaths,
@@ -180,7 +176,8 @@ static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, 
                         d->row_size[t] = 1;
                         for (int a = 1; a < rank; a++) {
                             d->row_dims[t][a - 1] = (int)dims[a];
-                            d->row_size[t] *= dims[a];
+                            /* dataset_shape checked the whole product */
+                            d->row_size[t] *= (size_t)dims[a];
                         }
                     } else {
                         int same = rank - 1 == d->row_axes[t];
@@ -194,19 +191,22 @@ static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, 
                         }
                     }
                 } else if (file_rows[f]) {
-                    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
-                    herr_t r = H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                       d->rows[t] + row0 * d->row_size[t]);
-                    H5Dclose(ds);
-                    if (r < 0) {
-                        cliff_error_set(err, "file '%s': cannot read dataset '%s'", paths[f],
-                                        name);
+                    /* in bounds: row0 + file_rows[f] <= nrows, sized in pass 0 */
+                    if (cliff_h5_read_exact(file, name, H5T_NATIVE_FLOAT, 1, CLIFF_MAX_AXES,
+                                            d->rows[t] + row0 * d->row_size[t],
+                                            file_rows[f] * d->row_size[t], err)) {
+                        cliff_error_prefix(err, "file '%s': ", paths[f]);
                         H5Fclose(file);
                         goto out;
                     }
                 }
             }
             H5Fclose(file);
+            if (row0 + file_rows[f] < row0) {
+                cliff_error_set(err, "the files of '%s' hold more rows than memory can address",
+                                lp->hdf5_data_param->source);
+                goto out;
+            }
             row0 += file_rows[f];
         }
         if (pass == 0) {
@@ -216,7 +216,14 @@ static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, 
                 goto out;
             }
             for (int t = 0; t < d->ntops; t++) {
-                d->rows[t] = malloc(d->nrows * d->row_size[t] * sizeof(float) + 1);
+                size_t count, bytes;
+                if (cliff_size_mul(d->nrows, d->row_size[t], &count) ||
+                    cliff_size_mul(count, sizeof(float), &bytes) || bytes == SIZE_MAX) {
+                    cliff_error_set(err, "top '%s': %zu rows of %zu values do not fit in memory",
+                                    lp->top[t], d->nrows, d->row_size[t]);
+                    goto out;
+                }
+                d->rows[t] = malloc(bytes + 1);
                 if (!d->rows[t]) {
                     cliff_error_set(err, "out of memory loading %zu rows", d->nrows);
                     goto out;

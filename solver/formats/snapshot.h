@@ -14,6 +14,12 @@
  * layer_state/<net>/<layer> int64 words from each layer's state_save
  * (<net> = "train" or "test<i>"). Binary state carries the same extras in
  * unknown field 1000 of SolverState (ignored by Caffe).
+ * Every non-empty array dataset cliff writes is chunked (whole blob, split
+ * along leading axes past 4 MiB) with the Fletcher-32 checksum filter, so
+ * corruption fails the read; scalars (learned_net, /cliff/type) and empty
+ * arrays cannot be chunked and are stored plainly. A layer name with '/'
+ * ("conv1/bn") is a nested group path, as Caffe's writer makes it: a layer's
+ * blobs are its group's number-named links, other links are nested layers.
  *
  * Every file is written to "<final>.tmp", flushed and fsync'ed, then renamed:
  * a crash leaves earlier snapshots intact and never a partial final file.
