@@ -290,6 +290,13 @@ for delay in 0.25 0.4 0.55 0.7 0.85; do
     $LENET --set max_iter=100000 --set snapshot=1 --set "snapshot_prefix=$tmp/k9/lenet" \
         > /dev/null 2>&1 &
     pid=$!
+    # the delays count from the first snapshot on disk (start-up time varies
+    # with the machine's load); at most 30 s of waiting for it
+    waited=0
+    while [ $waited -lt 300 ] && ! ls "$tmp"/k9/*.h5 > /dev/null 2>&1; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
     sleep $delay
     kill -9 $pid
     wait $pid 2>/dev/null
