@@ -6,10 +6,10 @@
 
 int cliff_net_find_outputs(CliffNet *net, CliffError *err)
 {
-    int *consumed = calloc((size_t)net->nblobs + 1, sizeof *consumed);
-    net->output_ids = calloc((size_t)net->nblobs + 1, sizeof(int));
-    net->output_loss_weight = calloc((size_t)net->nblobs + 1, sizeof(float));
-    net->blob_loss_weighted = calloc((size_t)net->nblobs + 1, sizeof(int));
+    int *consumed = cliff_net_calloc((size_t)net->nblobs + 1, sizeof *consumed);
+    net->output_ids = cliff_net_calloc((size_t)net->nblobs + 1, sizeof(int));
+    net->output_loss_weight = cliff_net_calloc((size_t)net->nblobs + 1, sizeof(float));
+    net->blob_loss_weighted = cliff_net_calloc((size_t)net->nblobs + 1, sizeof(int));
     if (!consumed || !net->output_ids || !net->output_loss_weight || !net->blob_loss_weighted) {
         free(consumed);
         return cliff_error_set(err, "out of memory");
@@ -37,12 +37,16 @@ int cliff_net_find_outputs(CliffNet *net, CliffError *err)
 }
 
 /* Caffe's Net::Init logic. */
-void cliff_net_decide_backward(CliffNet *net, const Cliff__NetParameter *param)
+int cliff_net_decide_backward(CliffNet *net, const Cliff__NetParameter *param, CliffError *err)
 {
-    int *blob_need = calloc((size_t)net->nblobs + 1, sizeof *blob_need);
-    int *under_loss = calloc((size_t)net->nblobs + 1, sizeof *under_loss);
-    int *skip = calloc((size_t)net->nblobs + 1, sizeof *skip);
-    if (!blob_need || !under_loss || !skip) goto out;
+    int rc = -1;
+    int *blob_need = cliff_net_calloc((size_t)net->nblobs + 1, sizeof *blob_need);
+    int *under_loss = cliff_net_calloc((size_t)net->nblobs + 1, sizeof *under_loss);
+    int *skip = cliff_net_calloc((size_t)net->nblobs + 1, sizeof *skip);
+    if (!blob_need || !under_loss || !skip) {
+        cliff_error_set(err, "out of memory");
+        goto out;
+    }
     for (int i = 0; i < net->nlayers; i++) {
         CliffNetLayer *nl = &net->layers[i];
         const Cliff__LayerParameter *lp = nl->layer.param;
@@ -87,8 +91,10 @@ void cliff_net_decide_backward(CliffNet *net, const Cliff__NetParameter *param)
                 /* Never to labels (Caffe's AllowForceBackward). */
                 if (!(nl->layer.ops->label_bottoms & (1u << j))) nl->propagate_down[j] = 1;
         }
+    rc = 0;
 out:
     free(blob_need);
     free(under_loss);
     free(skip);
+    return rc;
 }

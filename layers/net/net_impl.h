@@ -1,19 +1,22 @@
 /* Internals shared by the files of layers/net/ (not part of the public API).
  *
  * cliff_net_build (net_build.c) runs these steps in order:
- *   plan    net_plan.c: resolve types, bottoms and tops by name (in-place,
- *           dangling bottoms, multiple producers), count the consumers of every
- *           top and insert Split layers where a top feeds several bottoms;
+ *   plan    net_plan.c: check the included layers, connect bottoms to tops by
+ *           name (in place, dangling bottoms, multiple producers), count the
+ *           readers of every top and insert Split layers where a top has several;
  *   setup   net_build.c: create blobs, set up and reshape each layer;
  *   params  net_params.c: allocate the parameter and gradient slabs, point views
  *           into them (shared parameters into their owner's region), run fillers;
  *   flow    net_flow.c: the net's outputs and loss-weighted blobs, then which
  *           layers and bottoms need backward.
- * net_run.c runs a built net; net_rules.c holds Caffe's NetState logic. */
+ * net_run.c runs a built net; net_rules.c holds Caffe's NetState logic.
+ * Every step allocates through net_alloc.h and reports running out of memory
+ * as an error; cliff_net_free frees a net left half-built by a failed step. */
 #ifndef CLIFF_NET_IMPL_H
 #define CLIFF_NET_IMPL_H
 
 #include "net.h"
+#include "net_alloc.h"
 
 /* One layer of the plan: the LayerParameter plus the blob names it reads and
  * writes after split renaming. */
@@ -44,7 +47,8 @@ int cliff_net_setup_params(CliffNet *net, const CliffSrcMap *map, CliffError *er
 /* Pass 3b (net_flow.c): the net outputs and blob_loss_weighted, then which layers
  * and bottoms need backward (Caffe's Net::Init logic). */
 int cliff_net_find_outputs(CliffNet *net, CliffError *err);
-void cliff_net_decide_backward(CliffNet *net, const Cliff__NetParameter *param);
+int cliff_net_decide_backward(CliffNet *net, const Cliff__NetParameter *param,
+                              CliffError *err);
 
 /* Merged NetState: phase, then the net's own state, then extra (net_rules.c).
  * stages is owned (free it); st.stage points into it. */
@@ -59,9 +63,5 @@ int cliff_net_state_merge(CliffMergedState *s, int phase, const Cliff__NetState 
  * "net.prototxt:12:1: error: layer 'conv1' (Convolution): ". Returns -1. */
 int cliff_net_layer_error(CliffError *err, const CliffSrcMap *map,
                           const Cliff__LayerParameter *lp);
-
-/* strdup (NULL reads as "") and asprintf; NULL when out of memory (net_alloc.c). */
-char *cliff_net_strdup(const char *s);
-char *cliff_net_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -21,9 +21,9 @@ int cliff_net_setup_params(CliffNet *net, const CliffSrcMap *map, CliffError *er
 {
     int total = 0;
     for (int i = 0; i < net->nlayers; i++) total += net->layers[i].layer.nparams;
-    net->params = calloc((size_t)total + 1, sizeof *net->params);
+    net->params = cliff_net_calloc((size_t)total + 1, sizeof *net->params);
     /* owner[i][p]: index into net->params of layer i's parameter p. */
-    int *owner = calloc((size_t)total + 1, sizeof *owner);
+    int *owner = cliff_net_calloc((size_t)total + 1, sizeof *owner);
     if (!net->params || !owner) {
         free(owner);
         return cliff_error_set(err, "out of memory");
@@ -82,6 +82,11 @@ int cliff_net_setup_params(CliffNet *net, const CliffSrcMap *map, CliffError *er
             }
             CliffNetParam *np = &net->params[net->nparams];
             np->name = pname ? cliff_net_strdup(pname) : cliff_net_printf("%s/%d", l->name, p);
+            if (!np->name) {
+                cliff_error_set(err, "out of memory");
+                cliff_net_layer_error(err, map, lp);
+                goto out;
+            }
             np->layer = i;
             np->index = p;
             np->lr_mult = lr;
@@ -97,8 +102,8 @@ int cliff_net_setup_params(CliffNet *net, const CliffSrcMap *map, CliffError *er
             }
         }
     }
-    net->param_slab = calloc(net->param_count + 1, sizeof(float));
-    net->grad_slab = calloc(net->param_count + 1, sizeof(float));
+    net->param_slab = cliff_net_calloc(net->param_count + 1, sizeof(float));
+    net->grad_slab = cliff_net_calloc(net->param_count + 1, sizeof(float));
     if (!net->param_slab || !net->grad_slab) {
         cliff_error_set(err, "out of memory for %zu parameters", net->param_count);
         goto out;

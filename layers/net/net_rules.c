@@ -43,7 +43,7 @@ int cliff_net_state_merge(CliffMergedState *s, int phase, const Cliff__NetState 
     s->st.phase = phase;
     s->st.has_phase = 1;
     size_t n = (own ? own->n_stage : 0) + (extra ? extra->n_stage : 0);
-    s->stages = calloc(n + 1, sizeof *s->stages);
+    s->stages = cliff_net_calloc(n + 1, sizeof *s->stages);
     if (!s->stages) return -1;
     const Cliff__NetState *srcs[2] = {own, extra};
     for (int k = 0; k < 2; k++) {
