@@ -75,8 +75,8 @@ def parse(path):
 
 
 def scratch_copy():
-    """A copy of the tracked files (the committed tree plus local edits)."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
+    """A copy of the files git tracks or would track (the tree as it stands)."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, check=True,
                            capture_output=True).stdout.decode().split("\0")
     tracked = set(filter(None, files))
     # Files that left the repository must leave the copy too (the Makefile's
