@@ -111,9 +111,10 @@ static void display(CliffSolver *s)
     s->win_start = now;
 }
 
-/* One training iteration at s->iter (not advanced here). Returns 1 for a bad
- * step, 0 for a good one. */
-static int iteration(CliffSolver *s)
+/* One training iteration at s->iter (not advanced here). A bad step (skipped
+ * update) is recorded in s->stats.last_skipped and counted in
+ * s->consecutive_bad, which the caller checks against max_bad_steps. */
+static void iteration(CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffNet *net = s->net;
@@ -177,12 +178,10 @@ static int iteration(CliffSolver *s)
     s->stats.smoothed_loss = s->smoothed_loss;
     cliff_metrics_train(s, cliff_clock_seconds() - s->t0);
     if (sp->display && s->iter % sp->display == 0) display(s);
-    return why != NULL;
 }
 
 int cliff_solver_test_all(CliffSolver *s, CliffError *err)
 {
-    (void)err;
     const Cliff__SolverParameter *sp = s->sp;
     for (int t = 0; t < s->ntest; t++) {
         CliffNet *net = s->test_nets[t];

@@ -93,8 +93,6 @@ int cliff_net_share_params_from(CliffNet *net, const CliffNet *from, CliffError 
 /* Finds a layer / blob by name; -1 when absent. */
 int cliff_net_layer_index(const CliffNet *net, const char *name);
 int cliff_net_blob_index(const CliffNet *net, const char *name);
-/* Bytes of activations (data + diff of every blob). */
-size_t cliff_net_activation_bytes(const CliffNet *net);
 
 /* Caffe's StateMeetsRule / layer inclusion. */
 int cliff_net_state_meets_rule(const Cliff__NetState *state, const Cliff__NetStateRule *rule);

@@ -69,10 +69,3 @@ int cliff_net_blob_index(const CliffNet *net, const char *name)
         if (strcmp(net->blob_names[i], name) == 0) return i;
     return -1;
 }
-
-size_t cliff_net_activation_bytes(const CliffNet *net)
-{
-    size_t bytes = 0;
-    for (int b = 0; b < net->nblobs; b++) bytes += 2 * net->blobs[b]->capacity * sizeof(float);
-    return bytes;
-}
