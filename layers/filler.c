@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "proto/names.h"
+
 typedef struct FillShape {
     int num_axes;
     const int *shape;
@@ -88,7 +90,7 @@ static void fill_bilinear(const Cliff__FillerParameter *fp, float *data, FillSha
     }
 }
 
-static const struct {
+static const struct FillerRow {
     const char *name;
     FillFn fill;
     int needs_axes; /* minimum number of axes */
@@ -101,19 +103,13 @@ static const struct {
     {"msra", fill_msra, 1},
     {"bilinear", fill_bilinear, 4},
 };
-#define NFILLERS (sizeof fillers / sizeof fillers[0])
-
-const char *cliff_filler_names(void)
-{
-    return "constant, uniform, gaussian, positive_unitball, xavier, msra, bilinear";
-}
+static const CliffNameTable filler_table = CLIFF_NAME_TABLE(fillers, struct FillerRow, name);
 
 static int find_filler(const Cliff__FillerParameter *fp)
 {
-    const char *type = fp->type ? fp->type : "constant";
-    for (size_t i = 0; i < NFILLERS; i++)
-        if (strcmp(fillers[i].name, type) == 0) return (int)i;
-    return -1;
+    const struct FillerRow *row =
+        cliff_names_find(&filler_table, fp->type ? fp->type : "constant");
+    return row ? (int)(row - fillers) : -1;
 }
 
 int cliff_filler_validate(const Cliff__FillerParameter *fp, int num_axes, const int *shape,
@@ -122,8 +118,7 @@ int cliff_filler_validate(const Cliff__FillerParameter *fp, int num_axes, const 
     if (!fp) return 0;
     int i = find_filler(fp);
     if (i < 0)
-        return cliff_error_set(err, "unknown filler type '%s' (known: %s)", fp->type,
-                               cliff_filler_names());
+        return cliff_error_unknown_name(err, "filler type", fp->type, &filler_table);
     if (num_axes < fillers[i].needs_axes)
         return cliff_error_set(err, "filler '%s' needs a blob with at least %d axes, got %d",
                                fp->type, fillers[i].needs_axes, num_axes);

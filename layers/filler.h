@@ -16,7 +16,5 @@ int cliff_filler_validate(const Cliff__FillerParameter *fp, int num_axes, const 
  * default_value everywhere. Draws from rng. Validate first. */
 int cliff_filler_fill(const Cliff__FillerParameter *fp, float default_value, float *data,
                       int num_axes, const int *shape, CliffRng *rng, CliffError *err);
-/* Comma-separated names of the known fillers. */
-const char *cliff_filler_names(void);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "cliff.pb-c.h"
+#include "proto/names.h"
 #include "layers/kernels/rng.h"
 #include "layers/kernels/tensor.h"
 
@@ -91,11 +92,11 @@ int cliff_layer_declare_param(CliffLayer *l, int num_axes, const int *shape,
                               const Cliff__FillerParameter *filler, float default_value,
                               int learnable, CliffError *err);
 
-/* The registry: every layer type, in a static table. */
+/* The registry: every layer type, in a static table (rows: CliffLayerOps,
+ * named by type; "unknown layer type" errors use it, see proto/names.h). */
+extern const CliffNameTable cliff_layer_table;
 const CliffLayerOps *cliff_layer_find(const char *type);
 size_t cliff_layer_count(void);
 const CliffLayerOps *cliff_layer_at(size_t i);
-/* Comma-separated list of known types into buf (for "unknown type" errors). */
-const char *cliff_layer_list(char *buf, size_t len);
 
 #endif

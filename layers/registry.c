@@ -2,9 +2,6 @@
  * every `const CliffLayerOps cliff_ops_<Type> =` definition in layers/, so a
  * new layer file is registered by existing; the gradient-check test fails for
  * any registered type that has no case. */
-#include <stdio.h>
-#include <string.h>
-
 #include "layer.h"
 
 #define X(name) extern const CliffLayerOps cliff_ops_##name;
@@ -17,28 +14,13 @@ static const CliffLayerOps *const layer_table[] = {
 #undef X
 };
 
-size_t cliff_layer_count(void) { return sizeof layer_table / sizeof layer_table[0]; }
+const CliffNameTable cliff_layer_table = CLIFF_NAME_TABLE_PTRS(layer_table, CliffLayerOps, type);
 
-const CliffLayerOps *cliff_layer_at(size_t i)
-{
-    return i < cliff_layer_count() ? layer_table[i] : NULL;
-}
-
+size_t cliff_layer_count(void) { return cliff_layer_table.n; }
+const CliffLayerOps *cliff_layer_at(size_t i) { return cliff_names_row(&cliff_layer_table, i); }
 const CliffLayerOps *cliff_layer_find(const char *type)
 {
-    for (size_t i = 0; i < cliff_layer_count(); i++)
-        if (strcmp(layer_table[i]->type, type) == 0) return layer_table[i];
-    return NULL;
-}
-
-const char *cliff_layer_list(char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = 0;
-    for (size_t i = 0; i < cliff_layer_count() && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                                 layer_table[i]->type);
-    return buf;
+    return cliff_names_find(&cliff_layer_table, type);
 }
 
 int cliff_layer_declare_param(CliffLayer *l, int num_axes, const int *shape,

@@ -13,6 +13,7 @@
 
 #include "desc_walk.h"
 #include "desc_walk_internal.h"
+#include "names.h"
 
 /* ---- scalar rules ----------------------------------------------------- */
 

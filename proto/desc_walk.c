@@ -3,8 +3,8 @@
  * input checks. The scalar rules are in desc_scalar.c. */
 #include "desc_walk.h"
 #include "desc_walk_internal.h"
+#include "names.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,44 +120,6 @@ const ProtobufCFieldDescriptor *cliff_field_by_name(const ProtobufCMessageDescri
         if (strlen(d->fields[i].name) == len && memcmp(d->fields[i].name, name, len) == 0)
             return &d->fields[i];
     return NULL;
-}
-
-/* Levenshtein distance on lower-cased bytes, capped: strings longer than 64
- * bytes are never suggested for. */
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    size_t row[65];
-    if (la > 64 || lb > 64) return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            size_t best = diag + !same;
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-const char *cliff_did_you_mean(const char *word, size_t len, const char *const *names, size_t n)
-{
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(word, len, names[i], strlen(names[i]));
-        if (d < bestd) bestd = d, best = names[i];
-    }
-    /* A typo changes at most a third of the word (at least one edit allowed). */
-    size_t longest = len;
-    if (best && strlen(best) > longest) longest = strlen(best);
-    if (!best || bestd > 1 + longest / 4 || bestd >= longest) return NULL;
-    return best;
 }
 
 /* Prints name[0..len) into buf for an error message, shortened when long. */

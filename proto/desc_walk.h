@@ -76,10 +76,6 @@ const ProtobufCFieldDescriptor *cliff_field_by_name(const ProtobufCMessageDescri
 int cliff_err_unknown_field(CliffError *err, const ProtobufCMessageDescriptor *d,
                             const char *name, size_t len);
 
-/* The closest of n candidate names to word (edit distance, ignoring case), or
- * NULL when none is close enough to be a plausible typo. */
-const char *cliff_did_you_mean(const char *word, size_t len, const char *const *names, size_t n);
-
 /* Human name of a field's type: "int32", "string", "enum Engine",
  * "message LayerParameter". */
 const char *cliff_field_type_name(const ProtobufCFieldDescriptor *f, char *buf, size_t n);

@@ -63,27 +63,9 @@ static const CliffClipPolicy policies[] = {
     {"per_param_norm", clip_per_param},
 };
 
-size_t cliff_clip_policy_count(void) { return sizeof policies / sizeof policies[0]; }
-
-const CliffClipPolicy *cliff_clip_policy_at(size_t i)
-{
-    return i < cliff_clip_policy_count() ? &policies[i] : NULL;
-}
+const CliffNameTable cliff_clip_policy_table = CLIFF_NAME_TABLE(policies, CliffClipPolicy, name);
 
 const CliffClipPolicy *cliff_clip_policy_find(const char *name)
 {
-    if (!name) name = "global_norm";
-    for (size_t i = 0; i < cliff_clip_policy_count(); i++)
-        if (strcmp(policies[i].name, name) == 0) return &policies[i];
-    return NULL;
-}
-
-const char *cliff_clip_policy_names(char *buf, size_t len)
-{
-    size_t used = 0;
-    if (len) buf[0] = 0;
-    for (size_t i = 0; i < cliff_clip_policy_count() && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                                 policies[i].name);
-    return buf;
+    return cliff_names_find(&cliff_clip_policy_table, name ? name : "global_norm");
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "proto/error.h"
+#include "proto/names.h"
 #include "layers/net/net.h"
 
 /* Sum of squares of x[0..n) in double. Infinite or NaN iff some x[i] is. */
@@ -49,10 +50,9 @@ typedef struct CliffClipPolicy {
                       double threshold, double *clip_factor);
 } CliffClipPolicy;
 
-/* NULL name means "global_norm". NULL when unknown (see cliff_clip_policy_names). */
+/* The policies by name (proto/names.h). find: NULL name means "global_norm";
+ * NULL when unknown. */
+extern const CliffNameTable cliff_clip_policy_table;
 const CliffClipPolicy *cliff_clip_policy_find(const char *name);
-size_t cliff_clip_policy_count(void);
-const CliffClipPolicy *cliff_clip_policy_at(size_t i);
-const char *cliff_clip_policy_names(char *buf, size_t len);
 
 #endif

@@ -181,21 +181,11 @@ static const CliffLogFormat formats[] = {
     {"json", json_iteration, json_output, json_event},
 };
 
+const CliffNameTable cliff_log_format_table = CLIFF_NAME_TABLE(formats, CliffLogFormat, name);
+
 const CliffLogFormat *cliff_log_format_find(const char *name)
 {
-    if (!name) name = "human";
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-        if (strcmp(formats[i].name, name) == 0) return &formats[i];
-    return NULL;
-}
-
-const char *cliff_log_format_names(char *buf, size_t len)
-{
-    size_t used = 0;
-    if (len) buf[0] = 0;
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0] && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", formats[i].name);
-    return buf;
+    return cliff_names_find(&cliff_log_format_table, name ? name : "human");
 }
 
 void cliff_log_event(const CliffLogFormat *fmt, FILE *f, int iter, const char *kind,

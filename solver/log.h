@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "proto/names.h"
+
 /* What one display line reports. */
 typedef struct CliffIterRecord {
     int iter, max_iter;     /* the iteration just applied (0-based, as Caffe prints it) */
@@ -39,9 +41,10 @@ typedef struct CliffLogFormat {
     void (*event)(FILE *f, int iter, const char *kind, const char *text);
 } CliffLogFormat;
 
-/* NULL name means "human". NULL when unknown. */
+/* The formats by name (proto/names.h). find: NULL name means "human"; NULL
+ * when unknown. */
+extern const CliffNameTable cliff_log_format_table;
 const CliffLogFormat *cliff_log_format_find(const char *name);
-const char *cliff_log_format_names(char *buf, size_t len);
 
 /* printf-style helper over format->event. */
 void cliff_log_event(const CliffLogFormat *fmt, FILE *f, int iter, const char *kind,

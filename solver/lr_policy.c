@@ -132,38 +132,18 @@ static const CliffLrPolicy policies[] = {
     {"sigmoid", sigmoid_check, sigmoid_rate},
 };
 
-size_t cliff_lr_policy_count(void) { return sizeof policies / sizeof policies[0]; }
-
-const CliffLrPolicy *cliff_lr_policy_at(size_t i)
-{
-    return i < cliff_lr_policy_count() ? &policies[i] : NULL;
-}
+const CliffNameTable cliff_lr_policy_table = CLIFF_NAME_TABLE(policies, CliffLrPolicy, name);
 
 const CliffLrPolicy *cliff_lr_policy_find(const char *name)
 {
-    if (!name) name = "fixed";
-    for (size_t i = 0; i < cliff_lr_policy_count(); i++)
-        if (strcmp(policies[i].name, name) == 0) return &policies[i];
-    return NULL;
-}
-
-const char *cliff_lr_policy_names(char *buf, size_t len)
-{
-    size_t used = 0;
-    if (len) buf[0] = 0;
-    for (size_t i = 0; i < cliff_lr_policy_count() && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                                 policies[i].name);
-    return buf;
+    return cliff_names_find(&cliff_lr_policy_table, name ? name : "fixed");
 }
 
 const CliffLrPolicy *cliff_lr_policy_load(const Cliff__SolverParameter *sp, CliffError *err)
 {
     const CliffLrPolicy *p = cliff_lr_policy_find(sp->lr_policy);
     if (!p) {
-        char names[256];
-        cliff_error_set(err, "unknown lr_policy '%s' (known: %s)", sp->lr_policy,
-                        cliff_lr_policy_names(names, sizeof names));
+        cliff_error_unknown_name(err, "lr_policy", sp->lr_policy, &cliff_lr_policy_table);
         return NULL;
     }
     if (p->check(sp, err)) return NULL;

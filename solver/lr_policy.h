@@ -17,6 +17,7 @@
 
 #include "cliff.pb-c.h"
 #include "proto/error.h"
+#include "proto/names.h"
 
 typedef struct CliffLrPolicy {
     const char *name;
@@ -26,11 +27,10 @@ typedef struct CliffLrPolicy {
     float (*rate)(const Cliff__SolverParameter *sp, int iter, int *current_step);
 } CliffLrPolicy;
 
-/* By name; NULL name means "fixed". NULL when unknown. */
+/* The policies by name (proto/names.h). find: NULL name means "fixed"; NULL
+ * when unknown. */
+extern const CliffNameTable cliff_lr_policy_table;
 const CliffLrPolicy *cliff_lr_policy_find(const char *name);
-size_t cliff_lr_policy_count(void);
-const CliffLrPolicy *cliff_lr_policy_at(size_t i);
-const char *cliff_lr_policy_names(char *buf, size_t len);
 /* find + check, with the error naming the known policies. */
 const CliffLrPolicy *cliff_lr_policy_load(const Cliff__SolverParameter *sp, CliffError *err);
 

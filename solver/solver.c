@@ -19,25 +19,23 @@ int cliff_solver_config_error(const CliffSolver *s, CliffError *err)
 static int check_config(CliffSolver *s, CliffError *err)
 {
     const Cliff__SolverParameter *sp = s->sp;
-    char names[256];
-    s->rule = cliff_update_rule_find(sp->type ? sp->type : "SGD");
+    s->rule = cliff_update_rule_find(sp->type);
     if (!s->rule)
-        return cliff_error_set(err, "unknown solver type '%s' (known: %s)", sp->type,
-                               cliff_update_rule_names(names, sizeof names));
+        return cliff_error_unknown_name(err, "solver type", sp->type, &cliff_update_rule_table);
     if (s->rule->check && s->rule->check(sp, err)) return -1;
     s->lr_policy = cliff_lr_policy_load(sp, err);
     if (!s->lr_policy) return -1;
     if (!sp->has_base_lr) return cliff_error_set(err, "base_lr is not set");
     const CliffClipPolicy *clip = cliff_clip_policy_find(sp->clip_policy);
     if (!clip)
-        return cliff_error_set(err, "unknown clip_policy '%s' (known: %s)", sp->clip_policy,
-                               cliff_clip_policy_names(names, sizeof names));
+        return cliff_error_unknown_name(err, "clip_policy", sp->clip_policy,
+                                        &cliff_clip_policy_table);
     s->clip_threshold = sp->clip_gradients;
     s->clip_policy = s->clip_threshold >= 0 ? clip : NULL;
     s->fmt = cliff_log_format_find(sp->log_format);
     if (!s->fmt)
-        return cliff_error_set(err, "unknown log_format '%s' (known: %s)", sp->log_format,
-                               cliff_log_format_names(names, sizeof names));
+        return cliff_error_unknown_name(err, "log_format", sp->log_format,
+                                        &cliff_log_format_table);
     int reg = cliff_reg_type_parse(sp->regularization_type, err);
     if (reg < 0) return -1;
     s->reg = (CliffRegType)reg;

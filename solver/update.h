@@ -23,6 +23,7 @@
 
 #include "cliff.pb-c.h"
 #include "proto/error.h"
+#include "proto/names.h"
 
 #define CLIFF_MAX_HISTORY 2
 
@@ -46,12 +47,10 @@ typedef struct CliffUpdateRule {
 extern const CliffUpdateRule cliff_update_sgd, cliff_update_nesterov, cliff_update_adagrad,
     cliff_update_rmsprop, cliff_update_adadelta, cliff_update_adam;
 
-/* The table, by SolverParameter.type (exact, case-sensitive as in Caffe). */
+/* The table, by SolverParameter.type (exact, case-sensitive as in Caffe;
+ * proto/names.h). find: NULL name means "SGD"; NULL when unknown. */
+extern const CliffNameTable cliff_update_rule_table;
 const CliffUpdateRule *cliff_update_rule_find(const char *name);
-size_t cliff_update_rule_count(void);
-const CliffUpdateRule *cliff_update_rule_at(size_t i);
-/* Comma-separated names, for "unknown type" errors. */
-const char *cliff_update_rule_names(char *buf, size_t len);
 
 typedef enum { CLIFF_REG_L2 = 0, CLIFF_REG_L1 = 1 } CliffRegType;
 /* "L2" / "L1" -> type; -1 with err for anything else. */

@@ -54,7 +54,7 @@ grep -ho '^const CliffLayerOps cliff_ops_[A-Za-z0-9_]*' layers/*.c | sed 's/.*cl
 printf 'layer { name: "x" type: "NoSuchType" }\n' > "$tmp/unknown_net.prototxt"
 printf 'net: "%s"\nbase_lr: 0.1\nmax_iter: 1\n' "$tmp/unknown_net.prototxt" > "$tmp/unknown_solver.prototxt"
 "$TRAIN" --dry-run "$tmp/unknown_solver.prototxt" 2>&1 >/dev/null |
-    sed -n 's/.*(known types: \(.*\))$/\1/p' | tr -d ' ' | tr ',' '\n' | sort > "$tmp/known"
+    sed -n 's/.*known: \(.*\))$/\1/p' | tr -d ' ' | tr ',' '\n' | sort > "$tmp/known"
 check list_layers "rc $rc, count '$n', listed vs registry: $(diff "$tmp/listed" "$tmp/registry" | tr '\n' ' ')" \
     sh -c 'test $1 -eq 0 && test "$2" = "$(wc -l < "$3")" && test "$2" -ge 40 && cmp -s "$3" "$4"' \
     _ $rc "$n" "$tmp/listed" "$tmp/registry"

@@ -152,10 +152,11 @@ static void test_per_param(void)
 
 static void test_table(void)
 {
-    CHECK(cliff_clip_policy_count() == 2);
+    CHECK(cliff_clip_policy_table.n == 2);
     CHECK(cliff_clip_policy_find("global") == NULL);
     char buf[64];
-    CHECK(strcmp(cliff_clip_policy_names(buf, sizeof buf), "global_norm, per_param_norm") == 0);
+    CHECK(strcmp(cliff_names_list(&cliff_clip_policy_table, buf, sizeof buf),
+                 "global_norm, per_param_norm") == 0);
 }
 
 int main(void)

@@ -150,7 +150,7 @@ static void test_config_errors(void)
     sp = base("cosine");
     expect_error(&sp, "unknown lr_policy 'cosine' (known: fixed, step, exp, inv, multistep, "
                       "poly, sigmoid)");
-    CHECK(cliff_lr_policy_count() == 7);
+    CHECK(cliff_lr_policy_table.n == 7);
 }
 
 int main(void)

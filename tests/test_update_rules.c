@@ -66,8 +66,8 @@ static void run_case(void *arg)
  * element before writing it. */
 static void test_in_place_history(void)
 {
-    for (size_t k = 0; k < cliff_update_rule_count(); k++) {
-        const CliffUpdateRule *r = cliff_update_rule_at(k);
+    for (size_t k = 0; k < cliff_update_rule_table.n; k++) {
+        const CliffUpdateRule *r = cliff_names_row(&cliff_update_rule_table, k);
         float h1[2][3] = {{0.1f, 0.2f, 0.3f}, {0.01f, 0.02f, 0.03f}};
         float h2[2][3], o[2][3];
         memcpy(h2, h1, sizeof h1);
@@ -90,7 +90,7 @@ static void test_table(void)
 {
     const char *names[] = {"SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam"};
     const int nhist[] = {1, 1, 1, 1, 2, 2};
-    CHECK(cliff_update_rule_count() == 6);
+    CHECK(cliff_update_rule_table.n == 6);
     for (int i = 0; i < 6; i++) {
         const CliffUpdateRule *r = cliff_update_rule_find(names[i]);
         CHECK(r && r->nhist == nhist[i]);
@@ -98,7 +98,7 @@ static void test_table(void)
     CHECK(cliff_update_rule_find("sgd") == NULL);
     CHECK(cliff_update_rule_find("Adamax") == NULL);
     char buf[128];
-    CHECK(strstr(cliff_update_rule_names(buf, sizeof buf), "AdaDelta") != NULL);
+    CHECK(strstr(cliff_names_list(&cliff_update_rule_table, buf, sizeof buf), "AdaDelta") != NULL);
 }
 
 static void test_rule_checks(void)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/desc_walk.h"
+#include "proto/names.h"
 #include "net_impl.h"
 
 /* A top of an included layer: blob `name` as produced by (layer, top). */
@@ -85,20 +85,6 @@ static int out_of_memory(CliffError *err, const CliffSrcMap *map, const Cliff__L
     return cliff_net_layer_error(err, map, lp);
 }
 
-/* "unknown layer type 'Convolutoin' (did you mean 'Convolution'?) (known types: ...)" */
-static int unknown_type_error(CliffError *err, const char *type)
-{
-    char known[4096];
-    const char *names[256];
-    size_t nnames = 0;
-    for (size_t t = 0; t < cliff_layer_count() && nnames < 256; t++)
-        names[nnames++] = cliff_layer_at(t)->type;
-    const char *near = cliff_did_you_mean(type, strlen(type), names, nnames);
-    return cliff_error_set(err, "unknown layer type '%s'%s%s%s (known types: %s)", type,
-                           near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "",
-                           cliff_layer_list(known, sizeof known));
-}
-
 /* 0 when n lies in [min, max] (max CLIFF_ANY: no bound); else -1 with
  * "needs exactly 2 bottom blobs, got 1" and the like. */
 static int count_error(CliffError *err, const char *what, int n, int min, int max)
@@ -124,7 +110,7 @@ static int check_layer(Wiring *w, int i, CliffError *err)
     if (!cliff_net_layer_included(w->state, lp)) return 0;
     const CliffLayerOps *ops = cliff_layer_find(lp->type ? lp->type : "");
     if (!ops) {
-        unknown_type_error(err, lp->type ? lp->type : "");
+        cliff_error_unknown_name(err, "layer type", lp->type, &cliff_layer_table);
         return cliff_net_layer_error(err, w->map, lp);
     }
     int nb = (int)lp->n_bottom, nt = (int)lp->n_top;
