@@ -48,12 +48,20 @@ int main(int argc, char **argv)
     double *ms = calloc((size_t)reps, sizeof *ms);
     int rc = 1;
     cliff_srcmap_init(&map);
-    if (!ms) goto done;
-    if (cliff_solver_load(argv[1], NULL, (const char *const *)argv + 3, (size_t)(argc - 3), &sp,
-                          &map, &err))
-        goto fail;
-    /* No tests, display, periodic snapshots or metrics: only what is timed here. */
-    cliff_time_configure(sp, 2);
+    /* The command line's FIELD=VALUE, then no tests, display, periodic snapshots
+     * or metrics: only what is timed here. */
+    char timing[CLIFF_TIME_NOVERRIDES][64];
+    const char **sets = calloc((size_t)argc + CLIFF_TIME_NOVERRIDES, sizeof *sets);
+    size_t nsets = 0;
+    if (!ms || !sets) {
+        free(sets);
+        goto done;
+    }
+    for (int i = 3; i < argc; i++) sets[nsets++] = argv[i];
+    for (size_t i = 0, n = cliff_time_overrides(2, timing); i < n; i++) sets[nsets++] = timing[i];
+    int loaded = cliff_solver_load(argv[1], NULL, sets, nsets, &sp, &map, &err);
+    free(sets);
+    if (loaded) goto fail;
     if (!(s = cliff_solver_create(sp, &map, NULL, &err))) goto fail;
     if (cliff_solver_step(s, 2, &err)) goto fail;
 

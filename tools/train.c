@@ -95,7 +95,9 @@ static int parse_args(int argc, char **argv, Options *o)
 {
     memset(o, 0, sizeof *o);
     o->iterations = 50;
-    o->sets = calloc((size_t)argc + 1, sizeof *o->sets);
+    /* the user's --set options, then those of --log-format and --time */
+    o->sets = calloc((size_t)argc + 1 + 1 + CLIFF_TIME_NOVERRIDES, sizeof *o->sets);
+    if (!o->sets) return usage_error("%s", "out of memory");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) o->help = 1;
@@ -194,11 +196,6 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
 {
     CliffError err;
     int rc = 1;
-    if (o->log_format) {
-        free(sp->log_format);
-        sp->log_format = strdup(o->log_format);
-    }
-    if (o->time) cliff_time_configure(sp, (int)o->iterations);
     CliffSolver *s = cliff_solver_create(sp, map, stdout, &err);
     if (!s) {
         fprintf(stderr, "%s\n", err.msg);
@@ -270,6 +267,13 @@ int main(int argc, char **argv)
         free(o.sets);
         return usage_error("%s", "give either --snapshot/--resume or --weights, not both");
     }
+    /* Options that are config fields become overrides like --set, so that
+     * --print-config shows them and the config code checks them. */
+    char derived[1 + CLIFF_TIME_NOVERRIDES][64];
+    size_t nderived = 0;
+    if (o.log_format) snprintf(derived[nderived++], sizeof derived[0], "log_format=%s", o.log_format);
+    if (o.time) nderived += cliff_time_overrides((int)o.iterations, derived + nderived);
+    for (size_t i = 0; i < nderived; i++) o.sets[o.nsets++] = derived[i];
     CliffSrcMap map;
     CliffError err;
     Cliff__SolverParameter *sp = NULL;

@@ -1,22 +1,24 @@
 #include "timing.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "layers/kernels/clock.h"
 
 #define WARMUP 3
 
-void cliff_time_configure(Cliff__SolverParameter *sp, int iters)
+size_t cliff_time_overrides(int iters, char out[][64])
 {
-    sp->has_display = 1, sp->display = 0;
-    sp->has_snapshot = 1, sp->snapshot = 0;
-    sp->has_snapshot_after_train = 1, sp->snapshot_after_train = 0;
-    sp->has_test_initialization = 1, sp->test_initialization = 0;
-    sp->has_test_interval = 1, sp->test_interval = 2147483647; /* never */
-    sp->has_max_iter = 1, sp->max_iter = iters + WARMUP;
-    free(sp->metrics_file);
-    sp->metrics_file = strdup("/dev/null");
+    static const char *const fixed[] = {
+        "display=0", "snapshot=0", "snapshot_after_train=false", "test_initialization=false",
+        "test_interval=2147483647", /* never */
+        "metrics_file=/dev/null",
+    };
+    _Static_assert(sizeof fixed / sizeof fixed[0] + 1 == CLIFF_TIME_NOVERRIDES,
+                   "CLIFF_TIME_NOVERRIDES counts the overrides");
+    size_t n = 0;
+    for (; n < sizeof fixed / sizeof fixed[0]; n++) snprintf(out[n], 64, "%s", fixed[n]);
+    snprintf(out[n++], 64, "max_iter=%d", iters + WARMUP);
+    return n;
 }
 
 static int is_data_layer(const CliffNetLayer *nl) { return nl->nb == 0; }

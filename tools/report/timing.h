@@ -12,9 +12,13 @@
 
 #include "solver/solver.h"
 
-/* Sets the fields of sp that would make a timing run test, display, snapshot
- * or write metrics, so that only training iterations run. */
-void cliff_time_configure(Cliff__SolverParameter *sp, int iters);
+/* The --set overrides ("FIELD=VALUE") that keep a timing run of iters
+ * iterations (after the warm-up) from testing, displaying, snapshotting or
+ * writing metrics, so that only training iterations run. Fills out[0..n) and
+ * returns n (at most CLIFF_TIME_NOVERRIDES). iters <= CLIFF_TIME_MAX_ITERS. */
+#define CLIFF_TIME_NOVERRIDES 7
+#define CLIFF_TIME_MAX_ITERS 1000000000
+size_t cliff_time_overrides(int iters, char out[][64]);
 int cliff_time_solver(CliffSolver *s, int iters, FILE *out, CliffError *err);
 
 #endif
