@@ -1,6 +1,6 @@
 /* The solver's snapshot, restore and weight loading (file formats in
  * snapshot_h5.c and snapshot_proto.c). */
-#include <glob.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
@@ -52,21 +52,48 @@ static int collect_layer_states(CliffSolver *s, CliffStateData *d)
     return 0;
 }
 
+/* 1 when name is "<base>_iter_<digits>.<anything>.tmp", compared literally
+ * (a prefix may hold glob or regex characters: "run[12]" is not "run1"). */
+static int is_stale_name(const char *name, const char *base)
+{
+    size_t n = strlen(base), len = strlen(name);
+    if (strncmp(name, base, n) || strncmp(name + n, "_iter_", 6)) return 0;
+    const char *p = name + n + 6;
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9') p++;
+    return *p == '.' && len >= 4 && strcmp(name + len - 4, ".tmp") == 0 &&
+           (size_t)(p - name) < len - 4;
+}
+
 /* Snapshots are written to "<final>.tmp" and renamed; a run killed while
  * writing leaves that temporary behind. Removes this prefix's leftovers (never a
- * file under a final name). */
+ * file under a final name, never another prefix's). */
 void cliff_snapshot_remove_stale(CliffSolver *s)
 {
-    char pattern[4096];
-    snprintf(pattern, sizeof pattern, "%s_iter_*.tmp", s->prefix);
-    glob_t g;
-    if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0) return;
-    for (size_t i = 0; i < g.gl_pathc; i++)
-        if (unlink(g.gl_pathv[i]) == 0)
+    /* folder and file-name start of the prefix; "out/" names "out/_iter_N..." */
+    char *copy = strdup(s->prefix);
+    if (!copy) return;
+    char *slash = strrchr(copy, '/');
+    const char *dir = ".", *base = copy;
+    if (slash) {
+        *slash = 0;
+        dir = slash == copy ? "/" : copy;
+        base = slash + 1;
+    }
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!is_stale_name(e->d_name, base)) continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *path = malloc(n);
+        if (!path) break;
+        snprintf(path, n, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
             cliff_log_event(s->fmt, s->log, s->iter, "info",
-                            "removed %s, left by a run stopped while snapshotting",
-                            g.gl_pathv[i]);
-    globfree(&g);
+                            "removed %s, left by a run stopped while snapshotting", path);
+        free(path);
+    }
+    if (d) closedir(d);
+    free(copy);
 }
 
 int cliff_solver_snapshot(CliffSolver *s, CliffError *err)

@@ -362,6 +362,49 @@ static void test_solve_creates_snapshot_folder(void)
     fx_rmdir(dir);
 }
 
+static void touch(const char *dir, const char *name)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) fclose(f);
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return fx_exists(p);
+}
+
+/* The stale-.tmp cleanup matches names literally: the prefix "run[12]" is not
+ * a pattern for run1's in-progress files, and final names are never touched. */
+static void test_stale_cleanup_is_literal(void)
+{
+    char *dir = fx_tmpdir();
+    const char *list = fx_h5data(dir, "d", 12, 4, fx_value, fx_label);
+    char *net = fx_net(list, 4, 0, 0);
+    Cliff__SolverParameter *sp = fx_sp("%s base_lr: 0.1 max_iter: 1 snapshot_after_train: false "
+                                       "snapshot_prefix: \"%s/run[12]\"", net, dir);
+    free(net);
+    touch(dir, "run1_iter_3.caffemodel.h5.tmp");        /* another run's, in progress */
+    touch(dir, "run2_iter_3.solverstate.h5.tmp");       /* another run's */
+    touch(dir, "run[12]_iter_3.caffemodel.h5.tmp");     /* ours, left by a kill */
+    touch(dir, "run[12]_iter_3.caffemodel.h5");         /* ours, final */
+    touch(dir, "run[12]_iterx_3.caffemodel.h5.tmp");    /* not a snapshot name */
+    CliffError err;
+    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+    CHECK(s && cliff_solver_solve(s, &err) == 0);
+    CHECK(exists_in(dir, "run1_iter_3.caffemodel.h5.tmp"));
+    CHECK(exists_in(dir, "run2_iter_3.solverstate.h5.tmp"));
+    CHECK(!exists_in(dir, "run[12]_iter_3.caffemodel.h5.tmp"));
+    CHECK(exists_in(dir, "run[12]_iter_3.caffemodel.h5"));
+    CHECK(exists_in(dir, "run[12]_iterx_3.caffemodel.h5.tmp"));
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -371,5 +414,6 @@ int main(void)
     RUN(test_bad_snapshot_inputs);
     RUN(test_unwritable_prefix);
     RUN(test_solve_creates_snapshot_folder);
+    RUN(test_stale_cleanup_is_literal);
     return test_main_end();
 }
