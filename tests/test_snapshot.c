@@ -3,7 +3,9 @@
  * loading by layer name, and bad inputs (missing, truncated, corrupted, a
  * different net, a state without its weights) failing before anything is
  * written. */
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "solver/formats/snapshot.h"
 #include "solver_fixture.h"
@@ -405,6 +407,62 @@ static void test_stale_cleanup_is_literal(void)
     fx_rmdir(dir);
 }
 
+/* Loads /dev/zero as weights with the address space capped at 1 GiB (the old
+ * reader grew its buffer until memory ran out); exits 0 when refused by name. */
+static void load_dev_zero(CliffSolver *s)
+{
+#ifndef __SANITIZE_ADDRESS__ /* ASan reserves far more than 1 GiB up front */
+    struct rlimit lim = {1u << 30, 1u << 30};
+    setrlimit(RLIMIT_AS, &lim);
+#endif
+    CliffError err = {""};
+    int rc = cliff_solver_load_weights(s, "/dev/zero", &err);
+    printf("  /dev/zero: %s\n", rc ? err.msg : "accepted");
+    fflush(stdout);
+    _exit(rc == -1 && strstr(err.msg, "'/dev/zero'") && strstr(err.msg, "not a regular file")
+              ? 0 : 1);
+}
+
+/* --weights: NaN in a file is refused naming the file, layer and blob; a
+ * device is refused before anything is read. */
+static void test_weights_rejected(void)
+{
+    char *dir = fx_tmpdir();
+    Cliff__SolverParameter *sp;
+    CliffSolver *s = tiny(dir, "", &sp, 3);
+    if (!s) return;
+    CliffError err;
+    CHECK(cliff_solver_snapshot(s, &err) == 0);
+    char model[300];
+    snprintf(model, sizeof model, "%s/snap_iter_0.caffemodel.h5", dir);
+    float w[12];
+    memcpy(w, cliff_solver_train_net(s)->param_slab, sizeof w);
+    w[5] = NAN;
+    hid_t f = H5Fopen(model, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(f, "/data/ip/0", H5P_DEFAULT);
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w);
+    H5Dclose(ds);
+    H5Fclose(f);
+    float before[15];
+    memcpy(before, cliff_solver_train_net(s)->param_slab, sizeof before);
+    int rc = cliff_solver_load_weights(s, model, &err);
+    CHECK(rc == -1);
+    if (rc == -1 && (!strstr(err.msg, model) || !strstr(err.msg, "layer 'ip' parameter 0") ||
+                     !strstr(err.msg, "NaN")))
+        CHECK_FAILF("error '%s' names no file, layer or NaN", err.msg);
+    CHECK(memcmp(before, cliff_solver_train_net(s)->param_slab, sizeof before) == 0);
+
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) load_dev_zero(s);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st)) CHECK_FAILF("/dev/zero: child status %d", st);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -415,5 +473,6 @@ int main(void)
     RUN(test_unwritable_prefix);
     RUN(test_solve_creates_snapshot_folder);
     RUN(test_stale_cleanup_is_literal);
+    RUN(test_weights_rejected);
     return test_main_end();
 }

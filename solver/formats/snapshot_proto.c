@@ -1,9 +1,12 @@
 /* Binary protobuf snapshots (Caffe's BINARYPROTO): .caffemodel NetParameter
  * and .solverstate SolverState, via protobuf-c pack/unpack; cliff's extras
  * travel in SolverState's unknown field 1000, which Caffe ignores. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "snapshot.h"
@@ -40,33 +43,36 @@ static int write_bytes_atomic(const char *path, const uint8_t *buf, size_t len, 
     return rc;
 }
 
+/* The whole of a regular file, its size known before reading (a device such
+ * as /dev/zero, a FIFO or a folder is refused, so the read is bounded). */
 static uint8_t *read_all(const char *path, size_t *len, CliffError *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cliff_error_set(err, "cannot open '%s' (missing?)", path);
+        cliff_error_set(err, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        uint8_t *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        cliff_error_set(err, "'%s' is not a regular file", path);
+        return NULL;
     }
-    int bad = ferror(f);
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = (uint64_t)st.st_size < SIZE_MAX ? malloc(n + 1) : NULL;
+    if (!buf) {
+        fclose(f);
+        cliff_error_set(err, "'%s': out of memory for its %lld bytes", path,
+                        (long long)st.st_size);
+        return NULL;
+    }
+    size_t got = fread(buf, 1, n, f);
+    int e = ferror(f) ? errno : 0;
     fclose(f);
-    if (!buf || bad) {
+    if (got != n) {
         free(buf);
-        cliff_error_set(err, "cannot read '%s'", path);
+        cliff_error_set(err, "cannot read '%s': %s", path,
+                        e ? strerror(e) : "the file shrank while being read");
         return NULL;
     }
     *len = n;

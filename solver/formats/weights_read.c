@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layers/kernels/finite.h"
 #include "snapshot.h"
 #include "weights_src.h"
 
@@ -83,6 +84,11 @@ int cliff_weights_read(const CliffNet *net, const char *path, int strict, float 
             /* A sharer's stored copy lands in the owner's region, as in Caffe. */
             size_t off = (size_t)(L->params[p].data - net->param_slab);
             if (src.read(src.ctx, L->name, p, slab + off, L->params[p].count, err)) goto out;
+            if (!cliff_all_finite(slab + off, L->params[p].count)) {
+                cliff_error_set(err, "'%s': layer '%s' parameter %d holds NaN or inf", path,
+                                L->name, p);
+                goto out;
+            }
         }
         if (found) found[l] = 1;
     }
