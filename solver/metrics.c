@@ -67,6 +67,24 @@ static int drop_rows_from(const char *path, int iter, CliffError *err)
     return 0;
 }
 
+/* Flushes the row just printed (printf_rc: fprintf's result) and keeps the
+ * first failure's errno. */
+static void written(CliffSolver *s, int printf_rc)
+{
+    int e = printf_rc < 0 ? (errno ? errno : -1) : 0;
+    errno = 0;
+    if (!e && fflush(s->metrics) != 0) e = errno ? errno : -1;
+    if (!e && ferror(s->metrics)) e = -1;
+    if (e && !s->metrics_errno) s->metrics_errno = e;
+}
+
+int cliff_metrics_check(const CliffSolver *s, CliffError *err)
+{
+    if (!s->metrics_errno) return 0;
+    return cliff_error_set(err, "cannot write metrics file '%s': %s", s->metrics_path,
+                           s->metrics_errno > 0 ? strerror(s->metrics_errno) : "write error");
+}
+
 int cliff_metrics_open(CliffSolver *s, CliffError *err)
 {
     if (s->metrics) return 0;
@@ -90,26 +108,26 @@ int cliff_metrics_open(CliffSolver *s, CliffError *err)
         return cliff_error_set(err, "cannot open metrics file '%s' for writing",
                                s->metrics_path);
     if (ftell(s->metrics) == 0) fputs(METRICS_HEADER, s->metrics);
-    fflush(s->metrics);
-    return 0;
+    written(s, 0);
+    return cliff_metrics_check(s, err);
 }
 
 void cliff_metrics_train(CliffSolver *s, double seconds)
 {
     if (!s->metrics) return;
     const CliffSolverStats *st = &s->stats;
-    fprintf(s->metrics, "train,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%.6f,,\n", s->iter, st->loss,
-            s->smoothed_loss, st->lr, st->grad_norm, st->clip_scale, st->last_skipped, seconds);
-    fflush(s->metrics);
+    int rc = fprintf(s->metrics, "train,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%.6f,,\n", s->iter,
+                     st->loss, s->smoothed_loss, st->lr, st->grad_norm, st->clip_scale,
+                     st->last_skipped, seconds);
+    written(s, rc);
 }
 
 void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double value,
                         double seconds)
 {
     if (!s->metrics) return;
-    fprintf(s->metrics, "test,%d,,,,,,,%.6f,test%d/%s,%.9g\n", s->iter, seconds, net_id, name,
-            value);
-    fflush(s->metrics);
+    written(s, fprintf(s->metrics, "test,%d,,,,,,,%.6f,test%d/%s,%.9g\n", s->iter, seconds,
+                       net_id, name, value));
 }
 
 void cliff_metrics_close(CliffSolver *s)

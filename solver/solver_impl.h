@@ -59,6 +59,7 @@ struct CliffSolver {
 
     FILE *metrics;
     char *metrics_path;
+    int metrics_errno; /* first failed write's errno (-1 when errno said nothing), else 0 */
     double t0; /* solve start (monotonic seconds) */
 
     char **missing;
@@ -81,5 +82,8 @@ void cliff_metrics_train(CliffSolver *s, double seconds);
 void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double value,
                         double seconds);
 void cliff_metrics_close(CliffSolver *s);
+/* -1 with an error naming the file and the system's reason once a metrics
+ * write has failed (a full disk); the step loop stops the run on it. */
+int cliff_metrics_check(const CliffSolver *s, CliffError *err);
 
 #endif

@@ -240,6 +240,7 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
     while (s->iter < stop_iter) {
         if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
         iteration(s);
+        if (cliff_metrics_check(s, err)) return -1;
         s->iter++;
         s->stats.iter = s->iter;
         if (s->consecutive_bad >= sp->max_bad_steps) {

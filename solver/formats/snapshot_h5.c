@@ -238,10 +238,17 @@ static int write_blobs(H5W *w, hid_t f, const CliffNet *net, const char *group, 
             const CliffTensor *t = &L->params[p];
             hsize_t dims[CLIFF_MAX_AXES];
             for (int a = 0; a < t->num_axes; a++) dims[a] = (hsize_t)t->shape[a];
-            char name[16];
-            snprintf(name, sizeof name, "%d", p);
-            rc = write_dataset(w, lg, name, H5T_NATIVE_FLOAT, t->num_axes, dims,
+            /* "<layer>/<p>" under the group: errors name the layer */
+            size_t n = strlen(L->name) + 16;
+            char *name = malloc(n);
+            if (!name) {
+                rc = fail(w, "out of memory naming a blob of layer", L->name);
+                break;
+            }
+            snprintf(name, n, "%s/%d", L->name, p);
+            rc = write_dataset(w, g, name, H5T_NATIVE_FLOAT, t->num_axes, dims,
                                diff ? t->diff : t->data);
+            free(name);
         }
         H5Gclose(lg);
     }

@@ -24,17 +24,17 @@ static int write_bytes_atomic(const char *path, const uint8_t *buf, size_t len, 
     snprintf(tmp, n, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        cliff_error_set(err, "cannot create '%s' (does the folder exist and is it writable?)",
-                        tmp);
+        cliff_error_set(err, "cannot create '%s': %s", tmp, strerror(errno));
         free(tmp);
         return -1;
     }
-    int ok = fwrite(buf, 1, len, f) == len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
+    /* the first failure's errno: a full disk shows at fwrite, fflush or fclose */
+    int e = fwrite(buf, 1, len, f) == len ? 0 : errno;
+    if (fflush(f) != 0 && !e) e = errno;
+    if (fclose(f) != 0 && !e) e = errno;
+    if (e) {
         unlink(tmp);
-        cliff_error_set(err, "cannot write '%s' (disk full?)", tmp);
+        cliff_error_set(err, "cannot write '%s': %s", tmp, strerror(e));
         free(tmp);
         return -1;
     }
