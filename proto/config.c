@@ -259,7 +259,6 @@ out:
 int cliff_config_override(ProtobufCMessage *msg, const char *assignment, CliffSrcMap *map,
                           CliffError *err)
 {
-    (void)map; /* values from the command line have no file position */
     const char *eq = strchr(assignment, '=');
     Seg segs[MAX_SEGS];
     size_t nseg;
@@ -330,6 +329,17 @@ int cliff_config_override(ProtobufCMessage *msg, const char *assignment, CliffSr
     if (last->has_index) cliff_field_replace_elem(owner, tmp, f, last->index);
     else cliff_field_move(owner, tmp, f);
     protobuf_c_message_free_unpacked(tmp, NULL);
+    /* The value now comes from the command line: errors about it name the
+     * override (line 0: no position in a file) instead of the file's line. */
+    size_t first = last->has_index ? last->index : 0;
+    size_t end = last->has_index ? last->index + 1 : repeated ? cliff_field_count(owner, f) : 1;
+    char where[CLIFF_ERROR_MAX];
+    snprintf(where, sizeof where, "--set %s", assignment);
+    for (size_t i = first; f->type != PROTOBUF_C_TYPE_MESSAGE && i < end; i++) {
+        const void *key = cliff_field_key(owner, f, i);
+        if (key && cliff_srcmap_add(map, key, where, 0, 0))
+            return cliff_error_set(err, "--set %s: error: out of memory", assignment);
+    }
     return 0;
 }
 
@@ -390,6 +400,13 @@ static int load_net_ref(const char *solver_path, const Cliff__SolverParameter *s
         goto out;
     }
     rc = cliff_net_load(found, NULL, net, map, err);
+    size_t flen = strlen(found);
+    if (rc && err && !strncmp(err->msg, found, flen) && !strncmp(err->msg + flen, ": error: ", 9)) {
+        /* "found: error: cannot open: Is a directory" has no position in the
+         * net file: point at the solver line that named it */
+        snprintf(msg, sizeof msg, "net file '%s': %s", found, err->msg + flen + 9);
+        solver_error(map, s, solver_path, field, index, err, msg);
+    }
 out:
     free(dir);
     free(c1);

@@ -105,8 +105,8 @@ int cliff_metrics_open(CliffSolver *s, CliffError *err)
         return -1;
     s->metrics = fopen(s->metrics_path, s->iter > 0 ? "a" : "w");
     if (!s->metrics)
-        return cliff_error_set(err, "cannot open metrics file '%s' for writing",
-                               s->metrics_path);
+        return cliff_error_set(err, "cannot open metrics file '%s' for writing: %s",
+                               s->metrics_path, strerror(errno));
     if (ftell(s->metrics) == 0) fputs(METRICS_HEADER, s->metrics);
     written(s, 0);
     return cliff_metrics_check(s, err);

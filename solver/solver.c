@@ -5,58 +5,51 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/bounds.h"
 #include "solver/formats/snapshot.h"
 #include "solver_impl.h"
 
-int cliff_solver_config_error(const CliffSolver *s, CliffError *err)
-{
-    CliffSrcPos pos;
-    if (s && cliff_srcmap_find(s->map, s->sp, &pos) == 0 && pos.file)
-        return cliff_error_prefix(err, "%s: error: ", pos.file);
-    return cliff_error_prefix(err, "solver: error: ");
-}
-
-static int check_config(CliffSolver *s, CliffError *err)
+/* The solver's own fields: choices by name and bounds (proto/bounds.c). On
+ * failure *field names the field the error is about (NULL: the solver). */
+static int check_config(CliffSolver *s, const char **field, size_t *index, CliffError *err)
 {
     const Cliff__SolverParameter *sp = s->sp;
+    *field = "type";
+    *index = 0;
     s->rule = cliff_update_rule_find(sp->type);
     if (!s->rule)
         return cliff_error_unknown_name(err, "solver type", sp->type, &cliff_update_rule_table);
     if (s->rule->check && s->rule->check(sp, err)) return -1;
+    *field = "lr_policy";
     s->lr_policy = cliff_lr_policy_load(sp, err);
     if (!s->lr_policy) return -1;
+    *field = NULL;
     if (!sp->has_base_lr) return cliff_error_set(err, "base_lr is not set");
+    *field = "clip_policy";
     const CliffClipPolicy *clip = cliff_clip_policy_find(sp->clip_policy);
     if (!clip)
         return cliff_error_unknown_name(err, "clip_policy", sp->clip_policy,
                                         &cliff_clip_policy_table);
     s->clip_threshold = sp->clip_gradients;
     s->clip_policy = s->clip_threshold >= 0 ? clip : NULL;
+    *field = "log_format";
     s->fmt = cliff_log_format_find(sp->log_format);
     if (!s->fmt)
         return cliff_error_unknown_name(err, "log_format", sp->log_format,
                                         &cliff_log_format_table);
+    *field = "regularization_type";
     int reg = cliff_reg_type_parse(sp->regularization_type, err);
     if (reg < 0) return -1;
     s->reg = (CliffRegType)reg;
-    if (sp->iter_size < 1) return cliff_error_set(err, "iter_size must be >= 1 (got %d)",
-                                                  (int)sp->iter_size);
-    if (sp->average_loss < 1)
-        return cliff_error_set(err, "average_loss must be >= 1 (got %d)", (int)sp->average_loss);
-    if (sp->max_bad_steps < 1)
-        return cliff_error_set(err, "max_bad_steps must be >= 1 (got %d)",
-                               (int)sp->max_bad_steps);
-    if (sp->max_iter < 0) return cliff_error_set(err, "max_iter must be >= 0");
-    if (sp->display < 0) return cliff_error_set(err, "display must be >= 0");
-    if (sp->snapshot < 0) return cliff_error_set(err, "snapshot must be >= 0");
-    if (sp->test_interval < 0) return cliff_error_set(err, "test_interval must be >= 0");
-    for (size_t i = 0; i < sp->n_test_iter; i++)
-        if (sp->test_iter[i] < 0)
-            return cliff_error_set(err, "test_iter %zu must be >= 0", i);
+    if (cliff_bounds_check(&sp->base, cliff_solver_bounds, cliff_solver_nbounds, field, index,
+                           err))
+        return -1;
     s->snapshot_hdf5 = !sp->has_snapshot_format ||
                        sp->snapshot_format == CLIFF__SOLVER_PARAMETER__SNAPSHOT_FORMAT__HDF5;
+    *field = NULL;
     s->prefix = strdup(sp->snapshot_prefix ? sp->snapshot_prefix : "");
     if (!s->prefix) return cliff_error_set(err, "out of memory");
+    *field = "snapshot";
     if (sp->snapshot > 0 && !s->prefix[0])
         return cliff_error_set(err, "snapshot is %d but snapshot_prefix is not set",
                                (int)sp->snapshot);
@@ -98,8 +91,11 @@ static int build_nets(CliffSolver *s, CliffError *err)
     if (sp->n_test_state && (int)sp->n_test_state != ntest)
         return cliff_error_set(err, "test_state must be given once per test net (%d test "
                                "nets, %zu test_state)", ntest, sp->n_test_state);
-    if (ntest && sp->test_interval <= 0)
-        return cliff_error_set(err, "test_interval must be > 0 when there are test nets");
+    if (ntest && sp->test_interval <= 0) {
+        cliff_error_set(err, "test_interval must be > 0 when there are test nets (got %d)",
+                        (int)sp->test_interval);
+        return cliff_error_at_field(err, s->map, &sp->base, "test_interval", 0, "solver");
+    }
     s->test_nets = calloc((size_t)ntest + 1, sizeof *s->test_nets);
     s->test_iter = calloc((size_t)ntest + 1, sizeof *s->test_iter);
     if (!s->test_nets || !s->test_iter)
@@ -153,8 +149,10 @@ CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSr
     s->map = map;
     s->log = log;
     s->last_snapshot_iter = -1;
-    if (check_config(s, err)) {
-        cliff_solver_config_error(s, err);
+    const char *field;
+    size_t index;
+    if (check_config(s, &field, &index, err)) {
+        cliff_error_at_field(err, map, &sp->base, field, index, "solver");
         goto fail;
     }
     s->seed = sp->random_seed >= 0 ? (uint64_t)sp->random_seed

@@ -68,9 +68,6 @@ struct CliffSolver {
 
 /* Smoothed-loss window update (finite losses only). */
 void cliff_solver_smooth_loss(CliffSolver *s, double loss);
-/* The solver's error prefix for config problems: "file: error: " when the
- * solver's position is known. */
-int cliff_solver_config_error(const CliffSolver *s, CliffError *err);
 
 /* Removes <prefix>_iter_*.tmp files left by a run killed while snapshotting
  * (snapshot.c). */

@@ -61,3 +61,43 @@ rc=$?
 check time_runs_without_files "rc $rc, $(tail -n 2 "$tmp/out"), $(ls "$tmp/time" 2>&1)" \
     sh -c 'test $1 -eq 0 && grep -q "^Timing 2 iterations" "$2" && test -z "$(ls "$3")"' \
     _ $rc "$tmp/out" "$tmp/time"
+
+# ---- bounds of solver fields: errors positioned at the field ----------------------
+
+# input_error NAME EXPECTED-STDERR ARGS...: exit 1, one exact line on stderr
+# ($tmp written as T).
+input_error() {
+    name=$1 want=$2
+    shift 2
+    "$TRAIN" "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
+    got=$(sed "s|$tmp|T|g" "$tmp/err")
+    if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then ok "$name"
+    else fail "$name" "rc $rc, stderr '$got', want '$want'"; fi
+}
+solver "$tmp/clip_nan.prototxt" 'base_lr: 0.01' 'clip_gradients: nan'
+input_error clip_gradients_nan "T/clip_nan.prototxt:14:1: error: clip_gradients must be a number (got nan)" \
+    "$tmp/clip_nan.prototxt" --dry-run
+solver "$tmp/clip_off.prototxt" 'base_lr: 0.01' 'clip_gradients: -1'
+"$TRAIN" "$tmp/clip_off.prototxt" --dry-run > /dev/null 2> "$tmp/err"; rc=$?
+check clip_gradients_negative_is_off "rc $rc, $(cat "$tmp/err")" test $rc -eq 0
+for v in inf nan -0.5; do
+    solver "$tmp/lr.prototxt" "base_lr: $v"
+    input_error "base_lr_$v" "T/lr.prototxt:13:1: error: base_lr must be >= 0 and finite (got $v)" \
+        "$tmp/lr.prototxt" --dry-run
+done
+input_error base_lr_from_set "--set base_lr=-2: error: base_lr must be >= 0 and finite (got -2)" \
+    "$tmp/s.prototxt" --set base_lr=-2 --dry-run
+solver "$tmp/ti.prototxt" 'base_lr: 0.1' 'test_iter: 1' 'test_interval: 0'
+input_error test_interval_zero_with_test_nets \
+    "T/ti.prototxt:15:1: error: test_interval must be > 0 when there are test nets (got 0)" \
+    "$tmp/ti.prototxt" --dry-run
+solver "$tmp/titer.prototxt" 'base_lr: 0.1' 'test_iter: 2' 'test_iter: -2' 'test_interval: 5'
+input_error test_iter_negative "T/titer.prototxt:15:1: error: test_iter[1] must be >= 0 (got -2)" \
+    "$tmp/titer.prototxt" --dry-run
+mkdir "$tmp/netdir"
+printf 'base_lr: 0.1\nnet: "netdir"\n' > "$tmp/netdir.prototxt"
+input_error net_is_directory "T/netdir.prototxt:2:1: error: net file 'T/netdir': cannot open: Is a directory" \
+    "$tmp/netdir.prototxt" --dry-run
+solver "$tmp/mdir.prototxt" 'base_lr: 0.1' "metrics_file: \"$tmp\""
+input_error metrics_file_reason "error: cannot open metrics file 'T' for writing: Is a directory" \
+    "$tmp/mdir.prototxt"
