@@ -332,8 +332,13 @@ static int hdf5_state_load(CliffLayer *l, const int64_t *in, size_t n, CliffErro
     Hdf5Data *d = l->priv;
     if (n < 4 || in[2] != (int64_t)d->nrows || in[3] != (d->order != NULL) ||
         n != 4 + (d->order ? d->nrows : 0) || in[0] < 0 || in[0] > (int64_t)d->nrows)
-        return cliff_error_set(err, "saved data state does not match this data set "
-                               "(%zu rows%s)", d->nrows, d->order ? ", shuffled" : "");
+        return cliff_error_set(err, "the saved data state (%lld rows, %s, cursor %lld, %zu "
+                               "words) does not match this data set (%zu rows, %s): the "
+                               "source files or hdf5_data_param.shuffle changed",
+                               n >= 4 ? (long long)in[2] : -1LL,
+                               n >= 4 ? (in[3] ? "shuffled" : "in order") : "?",
+                               n >= 4 ? (long long)in[0] : -1LL, n, d->nrows,
+                               d->order ? "shuffled" : "in order");
     if (d->order)
         for (size_t i = 0; i < d->nrows; i++) {
             if (in[4 + i] < 0 || in[4 + i] >= (int64_t)d->nrows)

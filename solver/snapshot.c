@@ -241,10 +241,7 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
             goto out;
         }
     }
-    if (d.iter < 0) {
-        cliff_error_set(err, "'%s': negative iteration %d", state_path, d.iter);
-        goto out;
-    }
+    if (cliff_restore_check(s, &d, state_path, err)) goto out;
     if (!d.learned_net || !d.learned_net[0]) {
         cliff_error_set(err, "'%s' names no weights file (learned_net)", state_path);
         goto out;
@@ -276,7 +273,8 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
             CliffLayer *L = &n->layers[l].layer;
             if (!L->ops->state_load) continue;
             if (L->ops->state_load(L, d.layers[i].words, d.layers[i].n, err)) {
-                cliff_error_prefix(err, "'%s': layer '%s' state: ", state_path, L->name);
+                cliff_error_prefix(err, "'%s': %s net, layer '%s': ", state_path,
+                                   d.layers[i].net, L->name);
                 goto out;
             }
         }

@@ -73,6 +73,13 @@ void cliff_solver_smooth_loss(CliffSolver *s, double loss);
  * (snapshot.c). */
 void cliff_snapshot_remove_stale(CliffSolver *s);
 
+/* Checks a state read for resume against its meaning and this run (solver
+ * type, iteration and lr step, weights file, counters, RNG, loss window,
+ * second moments); restore_check.c. */
+struct CliffStateData;
+int cliff_restore_check(const CliffSolver *s, const struct CliffStateData *d, const char *path,
+                        CliffError *err);
+
 /* Metrics CSV (metrics.c). */
 int cliff_metrics_open(CliffSolver *s, CliffError *err);
 void cliff_metrics_train(CliffSolver *s, double seconds);

@@ -233,6 +233,156 @@ static void test_resume_from_caffe_layout(void)
     fx_rmdir(dir);
 }
 
+/* ---- restored fields checked against their meaning ---- */
+
+static Cliff__SolverParameter *small_config(const char *dir, const char *type, int rows)
+{
+    const char *list = fx_h5data(dir, "d", rows, 4, fx_value, fx_label);
+    char *net = fx_net(list, 4, 0, 0);
+    Cliff__SolverParameter *sp = fx_sp("%s type: \"%s\" base_lr: 0.1 momentum: %g max_iter: 2 "
+                                       "average_loss: 2 random_seed: 9 snapshot_prefix: "
+                                       "\"%s/snap\"", net, type,
+                                       strcmp(type, "SGD") ? 0.0 : 0.9, dir);
+    free(net);
+    return sp;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    if (system(cmd)) CHECK_FAILF("cannot copy %s", from);
+}
+
+static void put(const char *state, const char *name, hid_t type, const void *v)
+{
+    hid_t f = H5Fopen(state, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    if (ds < 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+        CHECK_FAILF("cannot tamper with %s", name);
+    H5Dclose(ds);
+    H5Fclose(f);
+}
+
+static void put_learned_net(const char *state, const char *value)
+{
+    hid_t f = H5Fopen(state, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(f, "learned_net", H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, strlen(value) + 1);
+    hid_t ds = H5Dcreate2(f, "learned_net", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, value);
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Fclose(f);
+}
+
+/* Restores path into s: must fail with every needle in the message and
+ * change nothing. */
+static void refused(CliffSolver *s, const char *path, const char *case_name, const char *n1,
+                    const char *n2)
+{
+    CliffError err = {""};
+    if (!s) {
+        CHECK_FAILF("%s: no solver", case_name);
+        return;
+    }
+    float before = cliff_solver_train_net(s)->param_slab[0];
+    if (cliff_solver_restore(s, path, &err) != -1) {
+        CHECK_FAILF("%s: restore accepted", case_name);
+        return;
+    }
+    if (!strstr(err.msg, n1) || (n2 && !strstr(err.msg, n2)))
+        CHECK_FAILF("%s: error '%s' lacks '%s' / '%s'", case_name, err.msg, n1, n2 ? n2 : "");
+    CHECK(cliff_solver_iter(s) == 0);
+    CHECK(cliff_solver_train_net(s)->param_slab[0] == before);
+}
+
+static CliffSolver *run_to_snapshot(Cliff__SolverParameter *sp)
+{
+    CliffError err;
+    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+    if (!s || cliff_solver_solve(s, &err)) CHECK_FAILF("setup: %s", err.msg);
+    fflush(stdout);
+    return s;
+}
+
+static void test_restore_validates_fields(void)
+{
+    char *dir = fx_tmpdir();
+    Cliff__SolverParameter *sp = small_config(dir, "AdaGrad", 12);
+    cliff_solver_free(run_to_snapshot(sp));
+    char state[300], keep[320], bad[320];
+    snprintf(state, sizeof state, "%s/snap_iter_2.solverstate.h5", dir);
+    snprintf(keep, sizeof keep, "%s.keep", state);
+    snprintf(bad, sizeof bad, "%s/bad.solverstate.h5", dir);
+    copy_file(state, keep);
+    CliffError err;
+    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+
+    int neg = -1;
+    copy_file(keep, bad);
+    put(bad, "current_step", H5T_NATIVE_INT, &neg);
+    refused(s, bad, "negative current_step", "negative lr step", NULL);
+
+    double nan = NAN;
+    copy_file(keep, bad);
+    put(bad, "cliff/smoothed_loss", H5T_NATIVE_DOUBLE, &nan);
+    refused(s, bad, "NaN smoothed loss", "smoothed loss is nan", NULL);
+
+    uint64_t zero[4] = {0, 0, 0, 0};
+    copy_file(keep, bad);
+    put(bad, "cliff/rng", H5T_NATIVE_UINT64, zero);
+    refused(s, bad, "zero RNG", "RNG state is all zero", NULL);
+
+    float sq[12] = {0.5f, -0.25f};
+    copy_file(keep, bad);
+    put(bad, "history/0", H5T_NATIVE_FLOAT, sq);
+    refused(s, bad, "negative AdaGrad square", "history blob 0", "never negative");
+
+    /* the weights file of another iteration (it exists: written at iteration 1) */
+    char other[300];
+    snprintf(other, sizeof other, "%s/snap_iter_1.caffemodel.h5", dir);
+    copy_file(keep, bad);
+    char model[300];
+    snprintf(model, sizeof model, "%s/snap_iter_2.caffemodel.h5", dir);
+    copy_file(model, other);
+    put_learned_net(bad, other);
+    refused(s, bad, "learned_net of iteration 1", "at iteration 2", "at iteration 1");
+
+    /* the intact state still resumes */
+    CHECK(cliff_solver_restore(s, keep, &err) == 0);
+    CHECK(cliff_solver_iter(s) == 2);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+
+    /* SGD (momentum) history reused as AdaGrad's squares: both keep one slab */
+    sp = small_config(dir, "SGD", 12);
+    cliff_solver_free(run_to_snapshot(sp));
+    fx_free_sp(sp);
+    sp = small_config(dir, "AdaGrad", 12);
+    s = cliff_solver_create(sp, NULL, NULL, &err);
+    refused(s, state, "SGD state into AdaGrad", "written by solver type SGD", "this run is AdaGrad");
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+
+    /* the data set changed under the snapshot: the message says which net,
+     * which layer and what changed */
+    sp = small_config(dir, "AdaGrad", 12);
+    cliff_solver_free(run_to_snapshot(sp));
+    fx_free_sp(sp);
+    sp = small_config(dir, "AdaGrad", 9);
+    s = cliff_solver_create(sp, NULL, NULL, &err);
+    refused(s, state, "data set of 9 rows", "train net, layer 'data'", "(12 rows");
+    CliffError e2 = {""};
+    cliff_solver_restore(s, state, &e2);
+    if (!strstr(e2.msg, "(9 rows")) CHECK_FAILF("'%s' lacks the new row count", e2.msg);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -240,5 +390,6 @@ int main(void)
     RUN(test_resume_exact_binaryproto);
     RUN(test_same_seed_same_run);
     RUN(test_resume_from_caffe_layout);
+    RUN(test_restore_validates_fields);
     return test_main_end();
 }
