@@ -5,6 +5,7 @@
 #   make fuzz       libFuzzer run of the text-format reader (FUZZ_SECONDS)
 #   make bench      speed and memory figures (see bench/)
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
+#   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
 # Parallel work: BUILD=build-foo keeps a separate tree.
 
 BUILD    ?= build
@@ -42,7 +43,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench clean example data mutants FORCE
+.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data mutants FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -145,6 +146,12 @@ mutants: deps
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
+# The README's "two commands" block, run as written in a clean clone of HEAD inside
+# a bare Debian 12 root (debootstrap minbase, cached in $(BUILD)/fresh). Needs root
+# and the Debian mirror, takes minutes: not part of make test.
+fresh-check:
+	@tools/fresh-check.sh $(BUILD)
 
 clean:
 	rm -rf build build-*
