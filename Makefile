@@ -53,9 +53,12 @@ all: $(LIB) $(TOOLS) $(TESTS)
 deps:
 	@tools/install-deps.sh
 
-$(GEN_C) $(GEN_H): proto/cliff.proto
+# One protoc-c run makes both files: a pattern rule with two targets says so to
+# make (an explicit rule with two targets would run it once per target, and the
+# second run, after the objects, made the next make rebuild them all).
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
-	protoc-c --proto_path=proto $(PROTO_INCLUDES) --c_out=$(BUILD)/gen proto/cliff.proto
+	protoc-c --proto_path=proto $(PROTO_INCLUDES) --c_out=$(BUILD)/gen $<
 
 # One X(Type) line per `const CliffLayerOps cliff_ops_Type =` in layers/.
 $(LAYER_TABLE): $(wildcard layers/*.c)
