@@ -218,10 +218,13 @@ for cmd in "${commands[@]}"; do
     echo
     echo "== \$ $cmd"
     start=$(date +%s)
-    rc=0
+    # In the background with `wait`, so that a signal to this script is handled at
+    # once (the trap then ends what runs inside the root) rather than after it.
     chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        /bin/sh -c "cd /root/cliff && $cmd" < /dev/null > "$log" 2>&1 || rc=$?
+        /bin/sh -c "cd /root/cliff && $cmd" < /dev/null > "$log" 2>&1 &
+    rc=0
+    wait $! || rc=$?
     tail -n "$TAIL" "$log" | sed 's/^/   | /'
     echo "-- exit $rc after $(( $(date +%s) - start )) s (full output: $log)"
     if [ $rc -ne 0 ]; then verdict=1; break; fi
