@@ -136,6 +136,7 @@ teardown() {
 cleanup() {
     local rc=$?
     set +e
+    case $rc in 130|143) echo "fresh-check: interrupted; removing $root" >&2 ;; esac
     teardown "$root" "$([ "${FRESH_KEEP:-}" = 1 ] && echo keep)" || rc=1
     teardown "$work/bootstrap" || rc=1
     exit $rc
@@ -225,7 +226,8 @@ for cmd in "${commands[@]}"; do
         /bin/sh -c "cd /root/cliff && $cmd" < /dev/null > "$log" 2>&1 &
     rc=0
     wait $! || rc=$?
-    tail -n "$TAIL" "$log" | sed 's/^/   | /'
+    # A progress line redrawn with \r shows as its last state.
+    sed 's/.*\r//' "$log" | tail -n "$TAIL" | sed 's/^/   | /'
     echo "-- exit $rc after $(( $(date +%s) - start )) s (full output: $log)"
     if [ $rc -ne 0 ]; then verdict=1; break; fi
 done
