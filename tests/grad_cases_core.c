@@ -1,15 +1,14 @@
 /* Gradient-check cases for the data and input layers (forward only: they have
  * no gradient), with hand-derived expected tops. */
-#include <hdf5.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #include "gradcheck.h"
+#include "h5_fixture.h"
 
 #define H5_DIR "/tmp/cliff-gradcheck-hdf5"
 
-/* 5 rows: data[i] = {10i, 10i+1} (float64 on disk), label[i] = i (uint8). */
+/* 5 rows: data[i] = {10i, 10i+1} (float64 on disk), label[i] = i (uint8); the
+ * list names the file twice around a blank line. */
 static void write_hdf5_fixture(void)
 {
     mkdir(H5_DIR, 0755);
@@ -20,29 +19,12 @@ static void write_hdf5_fixture(void)
         data[i][1] = 10 * i + 1;
         label[i] = (unsigned char)i;
     }
-    hid_t f = H5Fcreate(H5_DIR "/a.h5.tmp", H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fx w;
     hsize_t d2[2] = {5, 2}, d1[1] = {5};
-    hid_t s2 = H5Screate_simple(2, d2, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t ds = H5Dcreate2(f, "data", H5T_IEEE_F64LE, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    H5Dclose(ds);
-    ds = H5Dcreate2(f, "label", H5T_STD_U8LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, label);
-    H5Dclose(ds);
-    H5Sclose(s1);
-    H5Sclose(s2);
-    H5Fclose(f);
-    rename(H5_DIR "/a.h5.tmp", H5_DIR "/a.h5");
-    FILE *l = fopen(H5_DIR "/list.txt.tmp", "w");
-    fprintf(l, "%s\n\n%s\n", H5_DIR "/a.h5", H5_DIR "/a.h5");
-    fclose(l);
-    rename(H5_DIR "/list.txt.tmp", H5_DIR "/list.txt");
-}
-
-static int fail(char *why, size_t len, const char *msg)
-{
-    snprintf(why, len, "%s", msg);
-    return -1;
+    h5fx_create(&w, H5_DIR "/a.h5");
+    h5fx_write(&w, w.file, "data", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d2, data);
+    h5fx_write(&w, w.file, "label", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 1, d1, label);
+    if (h5fx_close(&w) == 0) h5fx_text(H5_DIR "/list.txt", "%s\n\n%s\n", w.path, w.path);
 }
 
 /* batch 3 of a 10-row list (the file twice): rows 0, 1, 2. */
@@ -52,11 +34,11 @@ static int check_hdf5(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     (void)l, (void)bottom, (void)nb;
     if (nt != 2 || top[0]->num_axes != 2 || top[0]->shape[0] != 3 || top[0]->shape[1] != 2 ||
         top[1]->num_axes != 1 || top[1]->shape[0] != 3)
-        return fail(why, len, "tops should be 3x2 and 3");
+        return grad_fail(why, len, "tops should be 3x2 and 3");
     for (int i = 0; i < 3; i++)
         if (top[0]->data[2 * i] != 10 * i || top[0]->data[2 * i + 1] != 10 * i + 1 ||
             top[1]->data[i] != i)
-            return fail(why, len, "first batch is not rows 0..2");
+            return grad_fail(why, len, "first batch is not rows 0..2");
     return 0;
 }
 
@@ -65,12 +47,12 @@ static int check_dummy(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffT
 {
     (void)l, (void)bottom, (void)nb;
     if (nt != 2 || top[0]->count != 6 || top[1]->count != 4)
-        return fail(why, len, "tops should be 2x3 and 4");
+        return grad_fail(why, len, "tops should be 2x3 and 4");
     for (int i = 0; i < 6; i++)
-        if (top[0]->data[i] != 7) return fail(why, len, "top 0 should be constant 7");
+        if (top[0]->data[i] != 7) return grad_fail(why, len, "top 0 should be constant 7");
     for (int i = 0; i < 4; i++)
         if (top[1]->data[i] < -1 || top[1]->data[i] >= 1)
-            return fail(why, len, "top 1 should be uniform in [-1, 1)");
+            return grad_fail(why, len, "top 1 should be uniform in [-1, 1)");
     return 0;
 }
 
@@ -80,7 +62,7 @@ static int check_input(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffT
     (void)l, (void)bottom, (void)nb;
     if (nt != 2 || top[0]->num_axes != 4 || top[0]->shape[3] != 5 || top[1]->num_axes != 1 ||
         top[1]->shape[0] != 2)
-        return fail(why, len, "tops should be 2x1x4x5 and 2");
+        return grad_fail(why, len, "tops should be 2x1x4x5 and 2");
     return 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ typedef struct Harness {
     int set_up;
 } Harness;
 
-static int failf(char *why, size_t len, const char *fmt, ...)
+int grad_fail(char *why, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -64,9 +65,9 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
     if (c->before) c->before();
     h->param = (Cliff__LayerParameter *)cliff_text_parse(
         &cliff__layer_parameter__descriptor, c->name, c->layer, strlen(c->layer), NULL, &err);
-    if (!h->param) return failf(why, len, "layer text: %s", err.msg);
+    if (!h->param) return grad_fail(why, len, "layer text: %s", err.msg);
     const CliffLayerOps *ops = cliff_layer_find(h->param->type ? h->param->type : "");
-    if (!ops) return failf(why, len, "unknown layer type '%s'", h->param->type);
+    if (!ops) return grad_fail(why, len, "unknown layer type '%s'", h->param->type);
     cliff_rng_seed(&h->rng, 1701);
     h->nb = c->nbottom;
     h->nt = c->ntop;
@@ -78,7 +79,7 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
     }
     for (int i = 0; i < h->nb; i++) {
         if (cliff_tensor_reshape(h->bottom[i], c->bottom[i].num_axes, c->bottom[i].shape, &err))
-            return failf(why, len, "bottom %d: %s", i, err.msg);
+            return grad_fail(why, len, "bottom %d: %s", i, err.msg);
         fill_bottom(h->bottom[i], &c->bottom[i], &h->rng);
     }
     CliffLayer *l = &h->layer;
@@ -88,7 +89,7 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
     l->phase = c->phase ? CLIFF__PHASE__TEST : CLIFF__PHASE__TRAIN;
     l->rng = &h->rng;
     if (ops->setup(l, h->bottom, h->nb, h->top, h->nt, &err))
-        return failf(why, len, "setup: %s", err.msg);
+        return grad_fail(why, len, "setup: %s", err.msg);
     h->set_up = 1;
     for (int i = 0; i < l->nparams; i++) {
         CliffParamDecl *d = &l->decl[i];
@@ -96,11 +97,11 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
         if (cliff_tensor_reshape(&l->params[i], d->num_axes, d->shape, &err) ||
             cliff_filler_fill(d->filler, d->default_value, l->params[i].data, d->num_axes,
                               d->shape, &h->rng, &err))
-            return failf(why, len, "param %d: %s", i, err.msg);
+            return grad_fail(why, len, "param %d: %s", i, err.msg);
         l->param_need_grad[i] = d->learnable;
     }
     if (ops->reshape && ops->reshape(l, h->bottom, h->nb, h->top, h->nt, &err))
-        return failf(why, len, "reshape: %s", err.msg);
+        return grad_fail(why, len, "reshape: %s", err.msg);
     for (int t = 0; t < h->nt; t++) {
         h->weights[t] = malloc((h->top[t]->count + 1) * sizeof(float));
         for (size_t j = 0; j < h->top[t]->count; j++)
@@ -189,13 +190,13 @@ static int check_blob(Harness *h, const char *what, float *data, const float *an
         }
         double a = analytic[j];
         if (!(fabs(a - num) <= tol * fmax(1.0, fmax(fabs(a), fabs(num)))))
-            return failf(why, len, "%s[%zu]: analytic %.7g, numeric %.7g (tol %g)", what, j, a,
+            return grad_fail(why, len, "%s[%zu]: analytic %.7g, numeric %.7g (tol %g)", what, j, a,
                          num, tol);
     }
     st->checked += checked - kinks;
     st->skipped += kinks;
     if (checked && kinks * 2 > checked)
-        return failf(why, len, "%s: %zu of %zu points at kinks; choose other inputs", what,
+        return grad_fail(why, len, "%s: %zu of %zu points at kinks; choose other inputs", what,
                      kinks, checked);
     return 0;
 }
@@ -206,7 +207,7 @@ int gradcheck_run(const GradCase *c, GradStats *stats, char *why, size_t len)
     GradStats *st = stats ? stats : &local;
     st->checked = st->skipped = 0;
     if (c->tol > GRAD_TOL && !(c->loose && c->loose[0]))
-        return failf(why, len, "tol %g is looser than %g without a reason (GradCase.loose)",
+        return grad_fail(why, len, "tol %g is looser than %g without a reason (GradCase.loose)",
                      c->tol, GRAD_TOL);
     Harness h;
     int rc = harness_build(&h, c, why, len);
@@ -220,7 +221,7 @@ int gradcheck_run(const GradCase *c, GradStats *stats, char *why, size_t len)
     }
     if (c->forward_only) goto done;
     if (!l->ops->backward) {
-        rc = failf(why, len, "layer has no backward; mark the case forward_only");
+        rc = grad_fail(why, len, "layer has no backward; mark the case forward_only");
         goto done;
     }
     /* Analytic gradients, and the contract: a second backward doubles parameter
@@ -241,7 +242,7 @@ int gradcheck_run(const GradCase *c, GradStats *stats, char *why, size_t len)
         if (c->bottom[i].no_propagate || c->bottom[i].fill == FILL_LABELS) continue;
         for (size_t j = 0; j < h.bottom[i]->count; j++)
             if (h.bottom[i]->diff[j] != grad_b[i][j]) {
-                rc = failf(why, len, "bottom %d diff[%zu] changed on a second backward "
+                rc = grad_fail(why, len, "bottom %d diff[%zu] changed on a second backward "
                            "(%.6g then %.6g): bottom gradients must overwrite", i, j,
                            grad_b[i][j], h.bottom[i]->diff[j]);
                 break;
@@ -252,7 +253,7 @@ int gradcheck_run(const GradCase *c, GradStats *stats, char *why, size_t len)
         for (size_t j = 0; j < l->params[p].count; j++)
             if (fabsf(l->params[p].diff[j] - 2 * grad_p[p][j]) >
                 1e-5f * fmaxf(1.0f, fabsf(grad_p[p][j]))) {
-                rc = failf(why, len, "param %d diff[%zu]: %.6g after two backwards, %.6g after "
+                rc = grad_fail(why, len, "param %d diff[%zu]: %.6g after two backwards, %.6g after "
                            "one: parameter gradients must accumulate", p, j,
                            l->params[p].diff[j], grad_p[p][j]);
                 break;

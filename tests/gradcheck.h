@@ -87,6 +87,10 @@ typedef struct GradStats {
     size_t checked, skipped;
 } GradStats;
 
+/* How a check says why it failed: writes the formatted reason into why[0..len)
+ * and returns -1 (for `return grad_fail(why, len, ...);`). */
+int grad_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Runs one case; returns 0 on pass, otherwise fills why. stats may be NULL. */
 int gradcheck_run(const GradCase *c, GradStats *stats, char *why, size_t whylen);
 

@@ -2,20 +2,10 @@
 #include "neuron_checks.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int nc_fail(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int nc_near(double a, double b, double tol)
 {
@@ -28,7 +18,7 @@ int nc_compare(const char *what, const float *got, const double *want, size_t n,
 {
     for (size_t i = 0; i < n; i++)
         if (!nc_near(got[i], want[i], tol))
-            return nc_fail(why, len, "%s[%zu] = %.7g, expected %.7g", what, i, got[i], want[i]);
+            return grad_fail(why, len, "%s[%zu] = %.7g, expected %.7g", what, i, got[i], want[i]);
     return 0;
 }
 
@@ -97,7 +87,7 @@ NEURON_CHECK(check_elementwise)
             y = v / (1 + exp(-beta * v));
         } else {
             free(want);
-            return nc_fail(why, len, "check_elementwise does not know type %s", type);
+            return grad_fail(why, len, "check_elementwise does not know type %s", type);
         }
         want[i] = y;
     }
@@ -144,7 +134,7 @@ static int sml_ref(CliffTensor *const *bottom, CliffTensor *const *top, int nt, 
                     double pc = exp(xi[c * inner] - m) / s;
                     float got = top[1]->data[i * C * inner + c * inner + j];
                     if (!nc_near(got, pc, 1e-5))
-                        return nc_fail(why, len, "probability (%zu, %zu, %zu) = %.7g, expected %.7g",
+                        return grad_fail(why, len, "probability (%zu, %zu, %zu) = %.7g, expected %.7g",
                                     i, c, j, got, pc);
                 }
         }
@@ -190,7 +180,7 @@ NEURON_CHECK(check_sml_bad_labels)
     const float bad[4] = {7.0f, -3.0f, NAN, 1e30f};
     for (size_t i = 0; i < bottom[1]->count; i++) bottom[1]->data[i] = bad[i % 4];
     l->ops->forward(l, bottom, nb, top, nt);
-    if (!isfinite(top[0]->data[0])) return nc_fail(why, len, "loss %g", top[0]->data[0]);
+    if (!isfinite(top[0]->data[0])) return grad_fail(why, len, "loss %g", top[0]->data[0]);
     return sml_ref(bottom, top, nt, 1, REF_VALID, -1, why, len);
 }
 
@@ -306,7 +296,7 @@ static int contrastive_ref(CliffLayer *l, CliffTensor *const *bottom, int nb,
             inside += sqrt(d2) < margin;
         }
     }
-    if (!inside) return nc_fail(why, len, "no dissimilar pair inside the margin: choose other inputs");
+    if (!inside) return grad_fail(why, len, "no dissimilar pair inside the margin: choose other inputs");
     return compare_scalar("loss", top[0]->data[0], loss / N / 2, why, len);
 }
 
@@ -407,7 +397,7 @@ static int accuracy_run(CliffLayer *l, CliffTensor *const *bottom, int nb,
                         CliffTensor *const *top, int nt, double want, char *why, size_t len)
 {
     if (bottom[0]->count != 12 || bottom[1]->count != 4)
-        return nc_fail(why, len, "case must use 4x3 scores and 4 labels");
+        return grad_fail(why, len, "case must use 4x3 scores and 4 labels");
     accuracy_inputs(bottom);
     l->ops->forward(l, bottom, nb, top, nt);
     return compare_scalar("accuracy", top[0]->data[0], want, why, len);
@@ -428,7 +418,7 @@ NEURON_CHECK(check_accuracy_ignore2)
 NEURON_CHECK(check_accuracy_per_class)
 {
     if (accuracy_run(l, bottom, nb, top, nt, 0.25, why, len)) return -1;
-    if (nt != 2 || top[1]->count != 3) return nc_fail(why, len, "per-class top should have 3 values");
+    if (nt != 2 || top[1]->count != 3) return grad_fail(why, len, "per-class top should have 3 values");
     const double want[3] = {0, 1, 0};
     return nc_compare("per_class", top[1]->data, want, 3, 1e-6, why, len);
 }
@@ -441,7 +431,7 @@ NEURON_CHECK(check_accuracy_spatial)
     static const float scores[6] = {0.1f, 0.6f, 0.9f, 0.2f, 0.0f, 0.2f};
     static const float labels[2] = {1, 2};
     if (bottom[0]->count != 6 || bottom[1]->count != 2)
-        return nc_fail(why, len, "case must use 1x3x2 scores and 1x2 labels");
+        return grad_fail(why, len, "case must use 1x3x2 scores and 1x2 labels");
     memcpy(bottom[0]->data, scores, sizeof scores);
     memcpy(bottom[1]->data, labels, sizeof labels);
     l->ops->forward(l, bottom, nb, top, nt);

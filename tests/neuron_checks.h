@@ -6,7 +6,7 @@
 #ifndef CLIFF_NEURON_CHECKS_H
 #define CLIFF_NEURON_CHECKS_H
 
-#include "layers/layer.h"
+#include "gradcheck.h"
 
 #define NEURON_CHECK(name)                                                               \
     int name(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top, \
@@ -71,7 +71,6 @@ void write_infogain_fixture(void);
 NEURON_CHECK(check_infogain_file); /* against the fixture's matrix */
 
 /* Helpers shared by neuron_checks*.c. */
-int nc_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* |a - b| <= tol * max(1, |a|, |b|) */
 int nc_near(double a, double b, double tol);
 /* got[0..n) against want[0..n) with nc_near; names the first mismatch. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "h5_fixture.h"
 #include "solver/solver.h"
 #include "proto/textformat.h"
 
@@ -34,7 +35,8 @@ static inline void fx_rmdir(const char *dir)
 }
 
 /* Writes dir/name.h5 with "data" n x dim (value(row, col)) and "label" n
- * (label(row)), and dir/name.txt listing it; returns the list path (static). */
+ * (label(row)), and dir/name.txt listing it; returns the list path (static).
+ * A failure to write fails the running test. */
 static inline const char *fx_h5data(const char *dir, const char *name, int n, int dim,
                                     float (*value)(int row, int col), float (*label)(int row))
 {
@@ -46,25 +48,22 @@ static inline const char *fx_h5data(const char *dir, const char *name, int n, in
     snprintf(lp, 256, "%s/%s.txt", dir, name);
     float *data = malloc((size_t)n * (size_t)dim * sizeof *data);
     float *lab = malloc((size_t)n * sizeof *lab);
+    if (!data || !lab) {
+        CHECK_FAILF("out of memory");
+        free(data);
+        free(lab);
+        return lp;
+    }
     for (int r = 0; r < n; r++) {
         for (int c = 0; c < dim; c++) data[r * dim + c] = value(r, c);
         lab[r] = label(r);
     }
-    hid_t f = H5Fcreate(h5, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d2[2] = {(hsize_t)n, (hsize_t)dim}, d1[1] = {(hsize_t)n};
-    hid_t s2 = H5Screate_simple(2, d2, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t ds = H5Dcreate2(f, "data", H5T_IEEE_F32LE, s2, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    H5Dclose(ds);
-    ds = H5Dcreate2(f, "label", H5T_IEEE_F32LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
-    H5Dclose(ds);
-    H5Sclose(s1);
-    H5Sclose(s2);
-    H5Fclose(f);
-    FILE *l = fopen(lp, "w");
-    fprintf(l, "%s\n", h5);
-    fclose(l);
+    H5Fx w;
+    h5fx_create(&w, h5);
+    h5fx_write(&w, w.file, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, data);
+    h5fx_write(&w, w.file, "label", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, d1, lab);
+    if (h5fx_close(&w) == 0) h5fx_text(lp, "%s\n", h5);
     free(data);
     free(lab);
     return lp;

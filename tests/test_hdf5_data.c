@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "h5_fixture.h"
 #include "layers/net/net.h"
 #include "proto/textformat.h"
 
@@ -19,38 +20,51 @@ static void write_file(const char *name, int rows, int label_rows, const char *d
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     float *d = malloc(sizeof(float) * 3 * (size_t)(rows + 1));
     int *lab = malloc(sizeof(int) * (size_t)(label_rows + 1));
+    if (!d || !lab) {
+        CHECK_FAILF("out of memory");
+        free(d);
+        free(lab);
+        return;
+    }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < 3; j++) d[3 * i + j] = (float)(100 * j + i);
     for (int i = 0; i < label_rows; i++) lab[i] = i;
     hsize_t dd[2] = {(hsize_t)rows, 3}, dl[1] = {(hsize_t)label_rows};
-    hid_t s = H5Screate_simple(2, dd, NULL);
-    hid_t ds = H5Dcreate2(f, data_name, H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, d);
-    H5Dclose(ds);
-    H5Sclose(s);
-    if (label_rows > 0) {
-        s = H5Screate_simple(1, dl, NULL);
-        ds = H5Dcreate2(f, "label", H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
-        H5Dclose(ds);
-        H5Sclose(s);
-    }
-    H5Fclose(f);
+    H5Fx w;
+    h5fx_create(&w, path);
+    h5fx_write(&w, w.file, data_name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, dd, d);
+    if (label_rows > 0) h5fx_write(&w, w.file, "label", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dl, lab);
+    h5fx_close(&w);
     free(d);
     free(lab);
 }
 
+/* List `name` naming dir/a and, when given, dir/b. */
 static void write_list(const char *name, const char *a, const char *b)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "%s/%s\n", dir, a);
-    if (b) fprintf(f, "%s/%s\n", dir, b);
-    fclose(f);
+    if (b)
+        h5fx_text(path, "%s/%s\n%s/%s\n", dir, a, dir, b);
+    else
+        h5fx_text(path, "%s/%s\n", dir, a);
+}
+
+/* The fixtures every other test reads; run first. */
+static void write_fixtures(void)
+{
+    write_file("a.h5", 5, 5, "data");
+    write_file("b.h5", 3, 3, "data");
+    write_file("nolabel.h5", 5, 0, "data");
+    write_file("short.h5", 5, 2, "data");
+    write_file("other.h5", 5, 5, "features");
+    write_list("two.txt", "a.h5", "b.h5");
+    write_list("nolabel.txt", "a.h5", "nolabel.h5");
+    write_list("short.txt", "short.h5", NULL);
+    write_list("missing.txt", "missing.h5", NULL);
+    write_list("wrongname.txt", "other.h5", NULL);
 }
 
 /* Builds a one-layer net reading list `list` with the given batch and shuffle. */
@@ -273,16 +287,7 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/cliff-test-hdf5-%d", (int)getpid());
     mkdir(dir, 0755);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    write_file("a.h5", 5, 5, "data");
-    write_file("b.h5", 3, 3, "data");
-    write_file("nolabel.h5", 5, 0, "data");
-    write_file("short.h5", 5, 2, "data");
-    write_file("other.h5", 5, 5, "features");
-    write_list("two.txt", "a.h5", "b.h5");
-    write_list("nolabel.txt", "a.h5", "nolabel.h5");
-    write_list("short.txt", "short.h5", NULL);
-    write_list("missing.txt", "missing.h5", NULL);
-    write_list("wrongname.txt", "other.h5", NULL);
+    RUN(write_fixtures);
     RUN(wraps_across_files_and_epochs);
     RUN(shuffle_visits_every_row_once_and_resumes);
     RUN(shuffle_redraws_every_epoch);

@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "h5_fixture.h"
 #include "proto/config.h"
 #include "net_fixture.h"
 
 /* Writes dir/<name>.h5 ("data" n x c x h x w in [0, 1), "label" n with values
- * 0..9) and dir/<name>.txt listing it. */
+ * 0..9) and dir/<name>.txt listing it; -1 when that failed (the test has). */
 static int write_fixture(const char *dir, const char *name, int n, int c, int h, int w)
 {
     char h5[512], list[512];
@@ -26,29 +27,20 @@ static int write_fixture(const char *dir, const char *name, int n, int c, int h,
     if (!data || !label) {
         free(data);
         free(label);
+        CHECK_FAILF("out of memory");
         return -1;
     }
     for (size_t i = 0; i < count; i++) data[i] = (float)(0.5 + 0.5 * sin(0.37 * (double)i));
     for (int i = 0; i < n; i++) label[i] = (float)(i % 10);
-    hid_t f = H5Fcreate(h5, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d4[4] = {(hsize_t)n, (hsize_t)c, (hsize_t)h, (hsize_t)w}, d1[1] = {(hsize_t)n};
-    hid_t s4 = H5Screate_simple(4, d4, NULL), s1 = H5Screate_simple(1, d1, NULL);
-    hid_t ds = H5Dcreate2(f, "data", H5T_IEEE_F32LE, s4, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    H5Dclose(ds);
-    ds = H5Dcreate2(f, "label", H5T_IEEE_F32LE, s1, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    rc |= H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, label);
-    H5Dclose(ds);
-    H5Sclose(s1);
-    H5Sclose(s4);
-    H5Fclose(f);
+    H5Fx fx;
+    h5fx_create(&fx, h5);
+    h5fx_write(&fx, fx.file, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 4, d4, data);
+    h5fx_write(&fx, fx.file, "label", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, d1, label);
+    int rc = h5fx_close(&fx);
     free(data);
     free(label);
-    FILE *l = fopen(list, "w");
-    if (!l) return -1;
-    fprintf(l, "%s\n", h5);
-    fclose(l);
-    return rc < 0 ? -1 : 0;
+    return rc ? rc : h5fx_text(list, "%s\n", h5);
 }
 
 static char fixture_dir[64];
@@ -224,16 +216,24 @@ static void test_caffe_cifar10_quick(void)
     cliff_srcmap_free(&map);
 }
 
+/* The four data sets the nets read (a failure fails this test, naming the call). */
+static void write_fixtures(void)
+{
+    if (!mkdtemp(fixture_dir)) {
+        CHECK_FAILF("cannot make %s", fixture_dir);
+        return;
+    }
+    if (write_fixture(fixture_dir, "mnist_train", 8, 1, 28, 28) == 0 &&
+        write_fixture(fixture_dir, "mnist_test", 8, 1, 28, 28) == 0 &&
+        write_fixture(fixture_dir, "cifar10_train", 8, 3, 32, 32) == 0)
+        write_fixture(fixture_dir, "cifar10_test", 8, 3, 32, 32);
+}
+
 int main(void)
 {
     snprintf(fixture_dir, sizeof fixture_dir, "/tmp/cliff_net_caffe_XXXXXX");
-    if (!mkdtemp(fixture_dir) || write_fixture(fixture_dir, "mnist_train", 8, 1, 28, 28) ||
-        write_fixture(fixture_dir, "mnist_test", 8, 1, 28, 28) ||
-        write_fixture(fixture_dir, "cifar10_train", 8, 3, 32, 32) ||
-        write_fixture(fixture_dir, "cifar10_test", 8, 3, 32, 32)) {
-        printf("FAIL test_net_caffe: cannot write the fixture under /tmp\n");
-        return 1;
-    }
+    RUN(write_fixtures);
+    if (check_tests_failed) return 1;
     RUN(test_caffe_lenet);
     RUN(test_caffe_cifar10_quick);
     char cmd[128];

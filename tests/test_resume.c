@@ -126,69 +126,44 @@ static void test_same_seed_same_run(void)
 
 /* ---- Caffe-written state ---- */
 
-static void h5_float(hid_t loc, const char *name, int rank, const hsize_t *dims, const float *v)
-{
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
-    H5Dclose(ds);
-    H5Sclose(sp);
-}
-
-static void h5_int(hid_t loc, const char *name, int v)
-{
-    hsize_t one = 1;
-    hid_t sp = H5Screate_simple(1, &one, NULL);
-    hid_t ds = H5Dcreate2(loc, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
-    H5Dclose(ds);
-    H5Sclose(sp);
-}
-
 /* Writes what Caffe's SGDSolver (momentum) writes at iteration 7: the weights
  * file with /data/<layer> for every layer (empty groups for data and loss),
  * the state with /iter, /learned_net (fixed-length, null-terminated, scalar),
- * /current_step, /history/0..1 shaped like the parameters. */
-static void write_caffe_snapshot(const char *dir, float *w, float *b, float *hw, float *hb)
+ * /current_step, /history/0..1 shaped like the parameters. -1 when writing
+ * failed (the test has). */
+static int write_caffe_snapshot(const char *dir, float *w, float *b, float *hw, float *hb)
 {
     char path[300];
+    const hsize_t dw[2] = {3, 4}, db[1] = {3}, one[1] = {1};
+    const int iter = 7, step = 0;
+    H5Fx fx;
     snprintf(path, sizeof path, "%s/caffe_iter_7.caffemodel.h5", dir);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t data = H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    h5fx_create(&fx, path);
+    hid_t data = h5fx_group(&fx, fx.file, "data");
     const char *layers[] = {"data", "ip", "loss"};
     for (int i = 0; i < 3; i++) {
-        hid_t g = H5Gcreate2(data, layers[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t g = h5fx_group(&fx, data, layers[i]);
         if (i == 1) {
-            hsize_t dw[2] = {3, 4}, db[1] = {3};
-            h5_float(g, "0", 2, dw, w);
-            h5_float(g, "1", 1, db, b);
+            h5fx_write(&fx, g, "0", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, dw, w);
+            h5fx_write(&fx, g, "1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, db, b);
         }
-        H5Gclose(g);
+        h5fx_end_group(&fx, g);
     }
-    H5Gclose(data);
-    H5Fclose(f);
+    h5fx_end_group(&fx, data);
+    if (h5fx_close(&fx)) return -1;
 
     snprintf(path, sizeof path, "%s/caffe_iter_7.solverstate.h5", dir);
-    f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    h5_int(f, "iter", 7);
+    h5fx_create(&fx, path);
+    h5fx_write(&fx, fx.file, "iter", H5T_STD_I32LE, H5T_NATIVE_INT, 1, one, &iter);
     /* as written by Caffe: the prefix as given in the solver (relative),
      * so it is found beside the state file */
-    const char *learned = "snapshots/caffe_iter_7.caffemodel.h5";
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(learned) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t ds = H5Dcreate2(f, "learned_net", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, learned);
-    H5Dclose(ds);
-    H5Sclose(sp);
-    H5Tclose(t);
-    h5_int(f, "current_step", 0);
-    hid_t h = H5Gcreate2(f, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hsize_t dw[2] = {3, 4}, db[1] = {3};
-    h5_float(h, "0", 2, dw, hw);
-    h5_float(h, "1", 1, db, hb);
-    H5Gclose(h);
-    H5Fclose(f);
+    h5fx_string(&fx, fx.file, "learned_net", "snapshots/caffe_iter_7.caffemodel.h5");
+    h5fx_write(&fx, fx.file, "current_step", H5T_STD_I32LE, H5T_NATIVE_INT, 1, one, &step);
+    hid_t h = h5fx_group(&fx, fx.file, "history");
+    h5fx_write(&fx, h, "0", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, dw, hw);
+    h5fx_write(&fx, h, "1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, db, hb);
+    h5fx_end_group(&fx, h);
+    return h5fx_close(&fx);
 }
 
 static void test_resume_from_caffe_layout(void)
@@ -198,7 +173,10 @@ static void test_resume_from_caffe_layout(void)
     float w[12], b[3], hw[12], hb[3];
     for (int i = 0; i < 12; i++) w[i] = 0.01f * (float)i - 0.05f, hw[i] = 0.001f * (float)i;
     for (int i = 0; i < 3; i++) b[i] = 0.5f - 0.25f * (float)i, hb[i] = -0.002f * (float)i;
-    write_caffe_snapshot(dir, w, b, hw, hb);
+    if (write_caffe_snapshot(dir, w, b, hw, hb)) {
+        fx_rmdir(dir);
+        return;
+    }
     char *net = fx_net(list, 4, 0, 0);
     Cliff__SolverParameter *sp = fx_sp(
         "%s base_lr: 0.1 momentum: 0.9 lr_policy: \"fixed\" max_iter: 8 random_seed: 5 "

@@ -8,22 +8,12 @@
  * away from ties). Other checks recompute the top from its definition.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vision_checks.h"
 
 /* ---- helpers ---- */
-
-int vc_fail(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int vc_close(float a, float b) { return fabsf(a - b) <= 1e-5f * fmaxf(1.0f, fabsf(b)); }
 
@@ -34,17 +24,17 @@ int vc_expect_shape(const CliffTensor *t, const char *what, int n, const int *sh
     for (int i = 0; ok && i < n; i++) ok = t->shape[i] == shape[i];
     if (ok) return 0;
     char s[128];
-    return vc_fail(why, len, "%s has shape %s (%d axes), expected another", what,
+    return grad_fail(why, len, "%s has shape %s (%d axes), expected another", what,
                  cliff_tensor_shape_str(t, s, sizeof s), t->num_axes);
 }
 
 int vc_expect_values(const CliffTensor *t, const char *what, const float *v, size_t n,
                          char *why, size_t len)
 {
-    if (t->count != n) return vc_fail(why, len, "%s has %zu values, expected %zu", what, t->count, n);
+    if (t->count != n) return grad_fail(why, len, "%s has %zu values, expected %zu", what, t->count, n);
     for (size_t i = 0; i < n; i++)
         if (!vc_close(t->data[i], v[i]))
-            return vc_fail(why, len, "%s[%zu] = %.7g, expected %.7g", what, i, t->data[i], v[i]);
+            return grad_fail(why, len, "%s[%zu] = %.7g, expected %.7g", what, i, t->data[i], v[i]);
     return 0;
 }
 
@@ -60,7 +50,7 @@ void vc_reforward_pattern(CliffLayer *l, CliffTensor *const *bottom, int nb,
 int vc_expect_elem(const CliffTensor *t, size_t i, double want, char *why, size_t len)
 {
     if (fabs(t->data[i] - want) <= 1e-5 * fmax(1.0, fabs(want))) return 0;
-    return vc_fail(why, len, "top[%zu] = %.7g, expected %.7g", i, t->data[i], want);
+    return grad_fail(why, len, "top[%zu] = %.7g, expected %.7g", i, t->data[i], want);
 }
 
 /* ---- Pooling literals (1x1x5x5 pattern (7i mod 25) - 12, 1x1x4x4 pattern (5i mod 16) - 8) ---- */
@@ -148,7 +138,7 @@ static int vcheck_pool_global(CliffLayer *l, CliffTensor *const *bottom, int nb,
         }
         float want = (float)(is_max ? mx : acc / hw);
         if (!vc_close(top[0]->data[p], want))
-            return vc_fail(why, len, "plane %d: %.7g, expected %.7g", p, top[0]->data[p], want);
+            return grad_fail(why, len, "plane %d: %.7g, expected %.7g", p, top[0]->data[p], want);
     }
     return 0;
 }
@@ -310,7 +300,7 @@ static int vcheck_tile3(const CliffTensor *b, const CliffTensor *t, int axis, in
                 idx[axis] %= b->shape[axis];
                 float want = b->data[(idx[0] * b->shape[1] + idx[1]) * b->shape[2] + idx[2]];
                 if (t->data[(i * shape[1] + j) * shape[2] + k] != want)
-                    return vc_fail(why, len, "top[%d][%d][%d] is not bottom[%d][%d][%d]", i, j, k,
+                    return grad_fail(why, len, "top[%d][%d][%d] is not bottom[%d][%d][%d]", i, j, k,
                                  idx[0], idx[1], idx[2]);
             }
     return 0;
@@ -338,7 +328,7 @@ static int vcheck_reduction(const CliffTensor *b, const CliffTensor *t, int axis
     for (int i = 0; i < axis; i++) num *= (size_t)b->shape[i];
     for (int i = axis; i < b->num_axes; i++) dim *= (size_t)b->shape[i];
     if (t->num_axes != axis || t->count != num)
-        return vc_fail(why, len, "top has %d axes and %zu values, expected %d and %zu",
+        return grad_fail(why, len, "top has %d axes and %zu values, expected %d and %zu",
                      t->num_axes, t->count, axis, num);
     for (size_t n = 0; n < num; n++) {
         double acc = 0;

@@ -10,7 +10,6 @@
 #include "gradcheck.h"
 
 /* helpers: fill why and return -1 on a mismatch */
-int vc_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vc_close(float a, float b);
 int vc_expect_shape(const CliffTensor *t, const char *what, int n, const int *shape, char *why,
                     size_t len);

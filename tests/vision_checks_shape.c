@@ -75,7 +75,7 @@ static int vcheck_concat3(CliffTensor *const *b, int nb, const CliffTensor *t, i
                 float want = src->data[(idx[0] * src->shape[1] + idx[1]) * src->shape[2] + idx[2]];
                 float got = t->data[(i * shape[1] + j) * shape[2] + k];
                 if (got != want)
-                    return vc_fail(why, len, "top[%d][%d][%d] = %g, expected %g (bottom %d)", i, j, k,
+                    return grad_fail(why, len, "top[%d][%d][%d] = %g, expected %g (bottom %d)", i, j, k,
                                  got, want, s);
             }
     return 0;
@@ -108,7 +108,7 @@ static int vcheck_slice3(const CliffTensor *b, CliffTensor *const *t, int nt, in
 {
     for (int k = 0; k < nt; k++)
         if (t[k]->num_axes != 3 || t[k]->shape[axis] != sizes[k])
-            return vc_fail(why, len, "top %d has extent %d on axis %d, expected %d", k,
+            return grad_fail(why, len, "top %d has extent %d on axis %d, expected %d", k,
                          t[k]->num_axes == 3 ? t[k]->shape[axis] : -1, axis, sizes[k]);
     return vcheck_concat3(t, nt, b, axis, why, len);
 }
@@ -155,7 +155,7 @@ static int vcheck_crop4(CliffTensor *const *b, const CliffTensor *t, const int *
                     float want = x->data[((sn * x->shape[1] + sc) * x->shape[2] + sh) * x->shape[3] + sw];
                     float got = t->data[((n * shape[1] + c) * shape[2] + h) * shape[3] + w];
                     if (got != want)
-                        return vc_fail(why, len, "top[%d][%d][%d][%d] = %g, expected %g", n, c, h, w,
+                        return grad_fail(why, len, "top[%d][%d][%d][%d] = %g, expected %g", n, c, h, w,
                                      got, want);
                 }
     return 0;
@@ -193,19 +193,19 @@ int vcheck_filter(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *con
         for (int k = 0; k < nt; k++) {
             size_t dim = b[k]->count / (size_t)b[k]->shape[0];
             if (t[k]->shape[0] <= kept)
-                return vc_fail(why, len, "top %d has only %d items", k, t[k]->shape[0]);
+                return grad_fail(why, len, "top %d has only %d items", k, t[k]->shape[0]);
             if (memcmp(t[k]->data + (size_t)kept * dim, b[k]->data + (size_t)n * dim,
                        dim * sizeof(float)))
-                return vc_fail(why, len, "top %d item %d is not bottom item %d", k, kept, n);
+                return grad_fail(why, len, "top %d item %d is not bottom item %d", k, kept, n);
         }
         kept++;
     }
     if (!kept || !dropped)
-        return vc_fail(why, len, "selector keeps %d of %d items: pick a seed/shape that tests both",
+        return grad_fail(why, len, "selector keeps %d of %d items: pick a seed/shape that tests both",
                      kept, sel->shape[0]);
     for (int k = 0; k < nt; k++)
         if (t[k]->shape[0] != kept)
-            return vc_fail(why, len, "top %d has %d items, expected %d", k, t[k]->shape[0], kept);
+            return grad_fail(why, len, "top %d has %d items, expected %d", k, t[k]->shape[0], kept);
     return 0;
 }
 
@@ -217,15 +217,15 @@ int vcheck_reindex(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *co
     size_t dim = x->count / (size_t)x->shape[0];
     int seen[64] = {0}, repeats = 0;
     if (t[0]->shape[0] != ix->shape[0])
-        return vc_fail(why, len, "top has %d items, expected %d", t[0]->shape[0], ix->shape[0]);
+        return grad_fail(why, len, "top has %d items, expected %d", t[0]->shape[0], ix->shape[0]);
     for (int k = 0; k < ix->shape[0]; k++) {
         int i = (int)ix->data[k];
         if (i >= 0 && i < 64 && seen[i]++) repeats++;
         if (memcmp(t[0]->data + (size_t)k * dim, x->data + (size_t)i * dim, dim * sizeof(float)))
-            return vc_fail(why, len, "top item %d is not bottom item %d", k, i);
+            return grad_fail(why, len, "top item %d is not bottom item %d", k, i);
     }
     if (!repeats)
-        return vc_fail(why, len, "no repeated index: the case should test gradient accumulation");
+        return grad_fail(why, len, "no repeated index: the case should test gradient accumulation");
     return 0;
 }
 
@@ -253,7 +253,7 @@ int vcheck_im2col(CliffLayer *l, CliffTensor *const *b, int nb, CliffTensor *con
                             int r = (c * kh + ki) * kw + kj;
                             float got = t[0]->data[((n * shape[1] + r) * oh + oy) * ow + ox];
                             if (got != want)
-                                return vc_fail(why, len, "top[%d][%d][%d][%d] = %g, expected %g", n,
+                                return grad_fail(why, len, "top[%d][%d][%d][%d] = %g, expected %g", n,
                                              r, oy, ox, got, want);
                         }
     return 0;
