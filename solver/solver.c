@@ -78,7 +78,7 @@ static int build_nets(CliffSolver *s, CliffError *err)
                                "inlines net files before the solver is created)",
                                sp->test_net[0]);
     s->net = cliff_net_build(train, CLIFF__PHASE__TRAIN, sp->train_state, &s->rng, s->map, err);
-    if (!s->net) return -1;
+    if (!s->net || cliff_snapshot_names_check(s->net, s->map, err)) return -1;
 
     /* Test nets: test_net_param first, then generic instances of net_param. */
     int nparams_given = (int)sp->n_test_net_param;
@@ -105,6 +105,10 @@ static int build_nets(CliffSolver *s, CliffError *err)
         s->test_nets[i] = cliff_net_build(np, CLIFF__PHASE__TEST,
                                           sp->n_test_state ? sp->test_state[i] : NULL, &s->rng,
                                           s->map, err);
+        if (s->test_nets[i] && cliff_snapshot_names_check(s->test_nets[i], s->map, err)) {
+            s->ntest = i + 1; /* freed with the solver */
+            return -1;
+        }
         if (!s->test_nets[i]) {
             /* Keep the "file:line:col: error:" form first; name the test net after. */
             if (err) {

@@ -463,6 +463,109 @@ static void test_weights_rejected(void)
     fx_rmdir(dir);
 }
 
+/* A net whose layers are named by `names` (InnerProducts chained after the
+ * data layer); the solver, or NULL with err filled. */
+static CliffSolver *named_net(const char *dir, const char *const *names, int n,
+                              Cliff__SolverParameter **out, CliffError *err)
+{
+    const char *list = fx_h5data(dir, "d", 12, 4, fx_value, fx_label);
+    size_t cap = 4096 + (size_t)n * 3000;
+    char *layers = calloc(cap, 1), *bottom = "data";
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        used += (size_t)snprintf(layers + used, cap - used,
+                                 " layer { name: \"%s\" type: \"InnerProduct\" bottom: \"%s\" "
+                                 "top: \"t%d\" inner_product_param { num_output: 3 "
+                                 "weight_filler { type: \"gaussian\" std: 0.3 } } }\n",
+                                 names[i], bottom, i);
+        static char top[8][8];
+        snprintf(top[i % 8], 8, "t%d", i);
+        bottom = top[i % 8];
+    }
+    *out = fx_sp("net_param { name: \"named\"\n"
+                 " layer { name: \"data\" type: \"HDF5Data\" top: \"data\" top: \"label\"\n"
+                 "   hdf5_data_param { source: \"%s\" batch_size: 4 } }\n%s"
+                 " layer { name: \"loss\" type: \"SoftmaxWithLoss\" bottom: \"%s\" "
+                 "bottom: \"label\" top: \"loss\" } }\n"
+                 "type: \"Adam\" base_lr: 0.1 max_iter: 2 random_seed: 3 "
+                 "snapshot_prefix: \"%s/n\"", list, layers, bottom, dir);
+    free(layers);
+    return cliff_solver_create(*out, NULL, NULL, err);
+}
+
+/* Caffe accepts "conv1" beside "conv1/bn" (and long names): they round-trip
+ * through an HDF5 snapshot, --weights and resume. */
+static void test_nested_layer_names_round_trip(void)
+{
+    char *dir = fx_tmpdir();
+    static char longname[1501];
+    memset(longname, 'L', 1500);
+    const char *names[] = {"ip/bn", "ip", longname};
+    Cliff__SolverParameter *sp;
+    CliffError err;
+    CliffSolver *s = named_net(dir, names, 3, &sp, &err);
+    if (!s) {
+        CHECK_FAILF("create: %s", err.msg);
+        return;
+    }
+    if (cliff_solver_solve(s, &err)) CHECK_FAILF("solve: %s", err.msg);
+    CliffNet *n = cliff_solver_train_net(s);
+    size_t count = n->param_count;
+    float *w = malloc(count * sizeof *w);
+    memcpy(w, n->param_slab, count * sizeof *w);
+    cliff_solver_free(s);
+    char path[300];
+    snprintf(path, sizeof path, "%s/n_iter_2.caffemodel.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(H5Lexists(f, "/data/ip/bn/0", H5P_DEFAULT) > 0); /* Caffe's nesting */
+    CHECK(H5Lexists(f, "/data/ip/0", H5P_DEFAULT) > 0);
+    H5Fclose(f);
+
+    s = cliff_solver_create(sp, NULL, NULL, &err);
+    snprintf(path, sizeof path, "%s/n_iter_2.solverstate.h5", dir);
+    if (cliff_solver_restore(s, path, &err)) CHECK_FAILF("restore: %s", err.msg);
+    CHECK(memcmp(cliff_solver_train_net(s)->param_slab, w, count * sizeof *w) == 0);
+    cliff_solver_free(s);
+    s = cliff_solver_create(sp, NULL, NULL, &err);
+    snprintf(path, sizeof path, "%s/n_iter_2.caffemodel.h5", dir);
+    if (cliff_solver_load_weights(s, path, &err)) CHECK_FAILF("weights: %s", err.msg);
+    CHECK(memcmp(cliff_solver_train_net(s)->param_slab, w, count * sizeof *w) == 0);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    free(w);
+    fx_rmdir(dir);
+}
+
+/* Names a snapshot cannot hold are refused when the net is built, naming
+ * the layer. */
+static void test_unstorable_layer_names(void)
+{
+    static const struct {
+        const char *a, *b, *needle;
+    } cases[] = {
+        {"", "ip", "empty name"},     {".", "ip", "'.' or '..'"},
+        {"/", "ip", "start or end"},  {"a//b", "ip", "between two '/'"},
+        {"ip/", "x", "start or end"}, {"/ip", "x", "start or end"},
+        {"a/../b", "ip", "'.' or '..'"}, {"ip", "ip", "second layer of that name"},
+        {"ip", "ip/1", "parameter blob"},
+    };
+    char *dir = fx_tmpdir();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *names[] = {cases[i].a, cases[i].b};
+        Cliff__SolverParameter *sp;
+        CliffError err = {""};
+        CliffSolver *s = named_net(dir, names, 2, &sp, &err);
+        if (s)
+            CHECK_FAILF("names '%s', '%s' accepted", cases[i].a, cases[i].b);
+        else if (!strstr(err.msg, cases[i].needle) || !strstr(err.msg, "layer '"))
+            CHECK_FAILF("names '%s', '%s': '%s' lacks '%s'", cases[i].a, cases[i].b, err.msg,
+                        cases[i].needle);
+        cliff_solver_free(s);
+        fx_free_sp(sp);
+    }
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -474,5 +577,7 @@ int main(void)
     RUN(test_solve_creates_snapshot_folder);
     RUN(test_stale_cleanup_is_literal);
     RUN(test_weights_rejected);
+    RUN(test_nested_layer_names_round_trip);
+    RUN(test_unstorable_layer_names);
     return test_main_end();
 }

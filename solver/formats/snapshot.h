@@ -33,6 +33,14 @@
 #include "proto/error.h"
 #include "layers/net/net.h"
 
+/* 0 when every layer name of net (auto-inserted splits aside) can be stored
+ * in a snapshot and read back as itself; else -1 with an error positioned at
+ * the layer: an empty name, '/' at either end or doubled, a "." or ".." part,
+ * two layers of one name, "x/<digits>" beside a layer x (its blob's path), or
+ * a layer with saved data state whose name is a path prefix of another's.
+ * "conv1" beside "conv1/bn" is fine (nested groups, as Caffe writes them). */
+int cliff_snapshot_names_check(const CliffNet *net, const CliffSrcMap *map, CliffError *err);
+
 /* 1 when path is an HDF5 file (by signature), 0 otherwise (also missing). */
 int cliff_file_is_hdf5(const char *path);
 /* fsync(path's file) then rename(tmp -> final) and fsync the directory. */
