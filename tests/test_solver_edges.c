@@ -30,13 +30,14 @@ static char *wide_net(const char *list, int batch, int outputs)
     return s;
 }
 
-/* The solver keeps *sp: free it (fx_free_sp) after cliff_solver_free. */
-static CliffSolver *make(const char *net, const char *extra, Cliff__SolverParameter **sp,
-                         CliffError *err)
+/* The solver keeps *sp: free it (fx_free_sp) after cliff_solver_free. Files
+ * (the metrics CSV) go to dir. */
+static CliffSolver *make(const char *dir, const char *net, const char *extra,
+                         Cliff__SolverParameter **sp, CliffError *err)
 {
     *sp = fx_sp("%s type: \"SGD\" lr_policy: \"fixed\" max_iter: 10 display: 0 "
-                "random_seed: 3 snapshot_after_train: false %s",
-                net, extra);
+                "random_seed: 3 snapshot_after_train: false snapshot_prefix: \"%s/run\" %s",
+                net, dir, extra);
     return cliff_solver_create(*sp, NULL, NULL, err);
 }
 
@@ -51,7 +52,7 @@ static void test_blob_wider_than_a_chunk(void)
     char *net = wide_net(list, ROWS, OUT);
     CliffError err;
     Cliff__SolverParameter *sp;
-    CliffSolver *s = make(net, "base_lr: 0.1", &sp, &err);
+    CliffSolver *s = make(dir, net, "base_lr: 0.1", &sp, &err);
     free(net);
     if (!s) {
         CHECK_FAILF("create: %s", err.msg);
@@ -84,14 +85,14 @@ static void test_blob_wider_than_a_chunk(void)
     fx_rmdir(dir);
 }
 
-static double first_loss(const char *list, int batch, int iter_size)
+static double first_loss(const char *dir, const char *list, int batch, int iter_size)
 {
     char *net = wide_net(list, batch, 1);
     char extra[64];
     snprintf(extra, sizeof extra, "base_lr: 0.01 iter_size: %d", iter_size);
     CliffError err;
     Cliff__SolverParameter *sp;
-    CliffSolver *s = make(net, extra, &sp, &err);
+    CliffSolver *s = make(dir, net, extra, &sp, &err);
     free(net);
     if (!s) {
         CHECK_FAILF("create: %s", err.msg);
@@ -109,7 +110,7 @@ static void test_iter_size_loss_is_the_mean(void)
 {
     char *dir = fx_tmpdir();
     const char *list = fx_h5data(dir, "d", 8, 3, fx_value, fx_label);
-    double whole = first_loss(list, 8, 1), halves = first_loss(list, 4, 2);
+    double whole = first_loss(dir, list, 8, 1), halves = first_loss(dir, list, 4, 2);
     CHECK(whole > 0.1);
     CHECK_NEAR(halves, whole, 1e-6);
     fx_rmdir(dir);
@@ -125,7 +126,7 @@ static void test_infinite_loss_with_finite_gradient_is_skipped(void)
     CliffError err;
     /* Clipping keeps the update itself finite: only the loss is not. */
     Cliff__SolverParameter *sp;
-    CliffSolver *s = make(net, "base_lr: 0.01 clip_gradients: 1", &sp, &err);
+    CliffSolver *s = make(dir, net, "base_lr: 0.01 clip_gradients: 1", &sp, &err);
     free(net);
     if (!s) {
         CHECK_FAILF("create: %s", err.msg);
