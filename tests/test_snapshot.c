@@ -478,8 +478,8 @@ static CliffSolver *named_net(const char *dir, const char *const *names, int n,
                                  "top: \"t%d\" inner_product_param { num_output: 3 "
                                  "weight_filler { type: \"gaussian\" std: 0.3 } } }\n",
                                  names[i], bottom, i);
-        static char top[8][8];
-        snprintf(top[i % 8], 8, "t%d", i);
+        static char top[8][16];
+        snprintf(top[i % 8], sizeof top[0], "t%d", i);
         bottom = top[i % 8];
     }
     *out = fx_sp("net_param { name: \"named\"\n"
