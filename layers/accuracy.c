@@ -2,13 +2,17 @@
  * the top_k scores. Forward only.
  *
  * bottom 0: scores, outer x C x inner (C = shape[accuracy_param.axis], axis default 1);
- * bottom 1: outer * inner float-coded labels in [0, C) (clamped when out of range);
+ * bottom 1: outer * inner float-coded labels in [0, C) or ignore_label, checked
+ *           before each forward (labels.h);
  * top 0: accuracy, a scalar (0 when every label is ignored);
  * top 1: (optional) per-class accuracy, [C]: hits / occurrences of each
  *        class as a label (0 for a class that does not occur).
  * accuracy_param: top_k (default 1, at most C), ignore_label.
  * A position counts as a hit when fewer than top_k other classes score >=
  * the labelled class's score (ties count against it, as in Caffe).
+ * NaN scores are no evidence of a right answer: a NaN at the labelled class
+ * is a miss, and a NaN at another class counts as scoring above it (Caffe's
+ * `>` would count both as hits, so a NaN net scored accuracy 1).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +70,14 @@ static int acc_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     return 0;
 }
 
+static int acc_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    const AccuracyState *s = l->priv;
+    return cliff_index_check(l, bottom, 1, (long)s->C, s->has_ignore ? &s->ignore_label : NULL,
+                             "label", err);
+}
+
 static void acc_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                         CliffTensor *const *top, int nt)
 {
@@ -86,8 +98,10 @@ static void acc_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
             lab = cliff_label_clamp(lab, (int)C);
             const float *xi = x + i * dim + j;
             const float truth = xi[(size_t)lab * inner];
-            size_t better = 0; /* classes other than the label scoring >= it */
-            for (size_t c = 0; c < C; c++) better += c != (size_t)lab && xi[c * inner] >= truth;
+            /* Classes other than the label not scoring below it (NaN included);
+             * a NaN truth is never a hit. */
+            size_t better = truth == truth ? 0 : s->top_k;
+            for (size_t c = 0; c < C; c++) better += c != (size_t)lab && !(xi[c * inner] < truth);
             if (per_class) nums[lab] += 1;
             if (better < s->top_k) {
                 hits++;
@@ -114,6 +128,7 @@ const CliffLayerOps cliff_ops_Accuracy = {
     .min_bottoms = 2, .max_bottoms = 2, .min_tops = 1, .max_tops = 2,
     .setup = acc_setup,
     .reshape = acc_reshape,
+    .check_bottoms = acc_check,
     .forward = acc_forward,
     .backward = NULL,
     .destroy = acc_destroy,

@@ -2,11 +2,12 @@
  * along the first axis. bottom[1] (permut) is 1-D, integer-valued in
  * [0, N). backward: dbottom[i] = sum of dtop[k] over k with permut[k] == i;
  * the index blob's gradient is zero (written when asked for).
- * Indices are checked in reshape; forward writes zeros for an index that went
- * bad after it (it cannot fail). */
-#include <math.h>
+ * Indices are checked before each forward (labels.h); forward writes zeros
+ * for an index outside bottom 0 (a memory guard for callers that skip the
+ * check). */
 #include <string.h>
 
+#include "labels.h"
 #include "vision_util.h"
 
 static int reindex_setup(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -29,17 +30,17 @@ static int reindex_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                                cliff_bname(l, 1), cliff_tensor_shape_str(ix, s, sizeof s));
     if (b->num_axes < 1)
         return cliff_error_set(err, "bottom '%s' is a scalar", cliff_bname(l, 0));
-    for (size_t k = 0; k < ix->count; k++) {
-        float v = ix->data[k];
-        if (!(v >= 0 && v < (float)b->shape[0]) || v != floorf(v))
-            return cliff_error_set(err, "index bottom '%s'[%zu] = %g is not an item of '%s' "
-                                        "(0..%d)",
-                                   cliff_bname(l, 1), k, v, cliff_bname(l, 0), b->shape[0] - 1);
-    }
     int shape[CLIFF_MAX_AXES];
     memcpy(shape, b->shape, sizeof(int) * (size_t)b->num_axes);
     shape[0] = ix->shape[0];
     return cliff_tensor_reshape(top[0], b->num_axes, shape, err);
+}
+
+static int reindex_check(const CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffError *err)
+{
+    (void)nb;
+    return cliff_index_check(l, bottom, 1, bottom[0]->shape[0], NULL, "index", err);
 }
 
 static void reindex_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -87,6 +88,7 @@ const CliffLayerOps cliff_ops_BatchReindex = {
     .label_bottoms = 1u << 1, /* the indices */
     .setup = reindex_setup,
     .reshape = reindex_reshape,
+    .check_bottoms = reindex_check,
     .forward = reindex_forward,
     .backward = reindex_backward,
 };

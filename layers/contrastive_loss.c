@@ -1,6 +1,8 @@
 /* ContrastiveLoss (Caffe's ContrastiveLossLayer), for siamese networks.
- * bottom 0: a, N x D; bottom 1: b, same shape; bottom 2: N similarity labels
- * (integer value != 0: similar pair); top: scalar.
+ * bottom 0: a, N x D; bottom 1: b, same shape; bottom 2: N similarity labels,
+ * 1 similar pair, 0 dissimilar; anything else (NaN, 0.5, 2) stops the forward
+ * with an error (Caffe reads any nonzero integer value as similar, so a NaN
+ * or a -1 for "dissimilar" trained silently wrong); top: scalar.
  * contrastive_loss_param: margin (default 1), legacy_version (default false).
  * With d2 = |a_n - b_n|^2 and d = sqrt(d2):
  *   loss = sum_n [similar ? d2 : max(margin - d, 0)^2] / (2 N)
@@ -56,6 +58,12 @@ static int cl_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
         cliff_tensor_reshape(&s->dist_sq, 1, &N, err))
         return -1;
     return 0;
+}
+
+static int cl_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    return cliff_index_check(l, bottom, 2, 2, NULL, "similarity label", err);
 }
 
 static void cl_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -131,6 +139,7 @@ const CliffLayerOps cliff_ops_ContrastiveLoss = {
     .label_bottoms = 1u << 2,
     .setup = cl_setup,
     .reshape = cl_reshape,
+    .check_bottoms = cl_check,
     .forward = cl_forward,
     .backward = cl_backward,
     .destroy = cl_destroy,

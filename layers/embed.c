@@ -4,11 +4,12 @@
  *   top[i, :] = W[idx_i, :] + bias
  *   backward: dW[idx_i, :] += dtop[i, :], dbias += sum_i dtop[i, :];
  *   the indices' gradient is zero (written when asked for).
- * Indices are checked in reshape; forward writes only the bias for an index
- * that went bad after it (forward cannot fail). */
-#include <math.h>
+ * Indices are checked before each forward (labels.h): data can bring a bad
+ * one in any batch, not just the first. forward writes only the bias for an
+ * index outside the table (a memory guard for callers that skip the check). */
 #include <string.h>
 
+#include "labels.h"
 #include "vision_util.h"
 
 typedef struct Embed {
@@ -48,17 +49,17 @@ static int embed_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     const CliffTensor *b = bottom[0];
     if (b->num_axes + 1 > CLIFF_MAX_AXES)
         return cliff_error_set(err, "bottom '%s' has too many axes", cliff_bname(l, 0));
-    for (size_t i = 0; i < b->count; i++) {
-        float v = b->data[i];
-        if (!(v >= 0 && v < (float)p->K) || v != floorf(v))
-            return cliff_error_set(err, "bottom '%s'[%zu] = %g is not an index in [0, input_dim "
-                                        "%d)",
-                                   cliff_bname(l, 0), i, v, p->K);
-    }
     int shape[CLIFF_MAX_AXES];
     memcpy(shape, b->shape, sizeof(int) * (size_t)b->num_axes);
     shape[b->num_axes] = p->N;
     return cliff_tensor_reshape(top[0], b->num_axes + 1, shape, err);
+}
+
+static int embed_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    const Embed *p = l->priv;
+    return cliff_index_check(l, bottom, 0, p->K, NULL, "index", err);
 }
 
 static void embed_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -120,6 +121,7 @@ const CliffLayerOps cliff_ops_Embed = {
     .label_bottoms = 1u << 0, /* the indices */
     .setup = embed_setup,
     .reshape = embed_reshape,
+    .check_bottoms = embed_check,
     .forward = embed_forward,
     .backward = embed_backward,
     .destroy = embed_destroy,

@@ -1,6 +1,6 @@
 /* HingeLoss (Caffe's HingeLossLayer): one-vs-all hinge loss.
  * bottom 0: scores N x D (any shape; D = count / N); bottom 1: N labels in
- * [0, D) (float-coded; out of range is clamped); top: scalar.
+ * [0, D) (float-coded integers, checked before each forward: labels.h); top: scalar.
  * With m[n,d] = max(0, 1 - s x[n,d]), s = +1 for d == label[n] and -1 otherwise:
  *   L1 (default): loss = sum m / N;   dx = -s [m > 0] w / N
  *   L2:           loss = sum m^2 / N; dx = -2 s m w / N      (w = loss weight)
@@ -42,6 +42,15 @@ static int hinge_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
         return cliff_error_set(err, "scores %s have no classes",
                                cliff_tensor_shape_str(bottom[0], a, sizeof a));
     return cliff_tensor_reshape_like(&s->margin, bottom[0], err);
+}
+
+static int hinge_check(const CliffLayer *l, CliffTensor *const *bottom, int nb,
+                       CliffError *err)
+{
+    (void)nb;
+    const size_t N = (size_t)bottom[0]->shape[0];
+    return cliff_index_check(l, bottom, 1, N ? (long)(bottom[0]->count / N) : 0, NULL, "label",
+                             err);
 }
 
 static void hinge_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -102,6 +111,7 @@ const CliffLayerOps cliff_ops_HingeLoss = {
     .label_bottoms = 1u << 1,
     .setup = hinge_setup,
     .reshape = hinge_reshape,
+    .check_bottoms = hinge_check,
     .forward = hinge_forward,
     .backward = hinge_backward,
     .destroy = hinge_destroy,

@@ -3,7 +3,8 @@
  *
  * bottom 0: scores, outer x C x inner (C = shape[infogain_loss_param.axis],
  *           axis default 1); the softmax is taken inside, as in Caffe master;
- * bottom 1: outer * inner float-coded labels in [0, C) (clamped when out of range);
+ * bottom 1: outer * inner float-coded labels in [0, C) or ignore_label, checked
+ *           before each forward (labels.h);
  * bottom 2: (optional) H with C * C elements, row = true label; without it H is
  *           read at setup from infogain_loss_param.source, a binary BlobProto;
  * top 0: loss = -sum_{positions} sum_l H[label, l] log max(p_l, FLT_MIN) / normalizer;
@@ -125,6 +126,14 @@ static int ig_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     return 0;
 }
 
+static int ig_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    const InfogainState *s = l->priv;
+    return cliff_index_check(l, bottom, 1, (long)s->C, s->has_ignore ? &s->ignore_label : NULL,
+                             "label", err);
+}
+
 static void ig_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                        CliffTensor *const *top, int nt)
 {
@@ -191,6 +200,7 @@ const CliffLayerOps cliff_ops_InfogainLoss = {
     .label_bottoms = (1u << 1) | (1u << 2),
     .setup = ig_setup,
     .reshape = ig_reshape,
+    .check_bottoms = ig_check,
     .forward = ig_forward,
     .backward = ig_backward,
     .destroy = ig_destroy,

@@ -7,7 +7,12 @@
  *   (net allocates the parameter and gradient slabs, points l->params[i] into
  *    them and runs the declared fillers, or loads weights)
  *   reshape  set top shapes from bottom shapes, size internal buffers;
- *   forward  top = f(bottom); never allocates;
+ *   check_bottoms (optional) before every forward: validate bottom VALUES the
+ *            layer reads as integers (labels, indices). Data files can hold
+ *            anything; a bad value is an error naming the bottom, batch row
+ *            and value, and the net stops the forward there (labels.h);
+ *   forward  top = f(bottom); never allocates, never fails: it may trust
+ *            what check_bottoms accepted;
  *   backward parameter gradients ACCUMULATE (+=) into l->params[i].diff when
  *            l->param_need_grad[i]; bottom gradients OVERWRITE bottom[i]->diff
  *            when propagate_down[i]; never allocates;
@@ -48,6 +53,9 @@ typedef struct CliffLayerOps {
               CliffError *err);
     int (*reshape)(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
                    int nt, CliffError *err);
+    /* NULL for layers that accept any bottom values. Reads only; never allocates. */
+    int (*check_bottoms)(const CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffError *err);
     void (*forward)(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
                     int nt);
     /* NULL for layers that never propagate (data layers, Accuracy, ArgMax...). */

@@ -1,7 +1,6 @@
 /* See loss_common.h. */
 #include "loss_common.h"
 
-#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -27,14 +26,6 @@ double cliff_loss_normalizer(CliffLossMode mode, size_t outer, size_t inner, lon
     default: n = 1; break;
     }
     return n < 1 ? 1 : n;
-}
-
-int cliff_label_int(float v)
-{
-    if (v != v) return INT_MIN;
-    if (v >= 2147483648.0f) return INT_MAX;
-    if (v <= -2147483648.0f) return INT_MIN;
-    return (int)v;
 }
 
 int cliff_loss_reshape(CliffTensor *const *bottom, CliffTensor *const *top, CliffError *err)

@@ -1,8 +1,9 @@
 /* Pieces shared by the loss and metric layers (Caffe's LossLayer):
- * normalization modes, float-coded labels, the scalar loss top. */
+ * normalization modes, the scalar loss top (float-coded labels: labels.h). */
 #ifndef CLIFF_LOSS_COMMON_H
 #define CLIFF_LOSS_COMMON_H
 
+#include "labels.h"
 #include "layer.h"
 
 typedef Cliff__LossParameter__NormalizationMode CliffLossMode;
@@ -16,18 +17,6 @@ CliffLossMode cliff_loss_mode(const Cliff__LayerParameter *p, CliffLossMode fall
  * valid_count < 0), BATCH_SIZE outer, NONE 1; never below 1, so a batch whose
  * labels are all ignored gives loss 0, not NaN. */
 double cliff_loss_normalizer(CliffLossMode mode, size_t outer, size_t inner, long valid_count);
-
-/* A float-coded label as Caffe reads it (static_cast<int>, truncation toward
- * zero), defined for every float: NaN and values beyond int range map to
- * INT_MIN / INT_MAX, never undefined behaviour. */
-int cliff_label_int(float v);
-
-/* A label forced into [0, n): out-of-range labels are clamped so that no
- * layer ever reads outside its bottom (n > 0). */
-static inline int cliff_label_clamp(int label, int n)
-{
-    return label < 0 ? 0 : label >= n ? n - 1 : label;
-}
 
 /* LossLayer::Reshape: bottoms 0 and 1 share their first dimension, and
  * top[0] becomes a scalar. */

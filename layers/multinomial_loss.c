@@ -1,7 +1,8 @@
 /* MultinomialLogisticLoss (Caffe's MultinomialLogisticLossLayer): the
  * negative log-likelihood of probabilities that are already normalized.
  * bottom 0: probabilities N x D (any shape; D = count / N); bottom 1: N labels
- * in [0, D) (float-coded; out of range is clamped); top: scalar.
+ * in [0, D) (float-coded integers, checked before each forward: labels.h);
+ * top: scalar.
  *   loss = -sum_n log max(p[n, label_n], 1e-20) / N
  *   dp[n, d] = d == label_n ? -w / (N max(p, 1e-20)) : 0    (w = loss weight)
  */
@@ -32,6 +33,14 @@ static int mll_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTen
 {
     (void)l, (void)bottom, (void)nb, (void)top, (void)nt, (void)err;
     return 0;
+}
+
+static int mll_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    const size_t N = (size_t)bottom[0]->shape[0];
+    return cliff_index_check(l, bottom, 1, N ? (long)(bottom[0]->count / N) : 0, NULL, "label",
+                             err);
 }
 
 static void mll_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -73,6 +82,7 @@ const CliffLayerOps cliff_ops_MultinomialLogisticLoss = {
     .label_bottoms = 1u << 1,
     .setup = mll_setup,
     .reshape = mll_reshape,
+    .check_bottoms = mll_check,
     .forward = mll_forward,
     .backward = mll_backward,
 };

@@ -13,9 +13,10 @@
  *   normalize bool (true VALID, false BATCH_SIZE).
  * Gradient: dscores = (p - onehot(label)) * loss_weight / normalizer.
  *
- * Labels outside [0, C) (or NaN) are clamped into range: never an
- * out-of-bounds read. A label count that does not match the scores fails in
- * reshape. forward/backward only loop; buffers are sized in reshape.
+ * Before each forward every label must be an integer in [0, C) or the
+ * ignore_label: anything else (NaN, 12 of 10 classes, 2.5) stops the forward
+ * with an error naming the row and value (labels.h). A label count that does
+ * not match the scores fails in reshape. forward/backward only loop; buffers are sized in reshape.
  */
 #include <float.h>
 #include <math.h>
@@ -62,6 +63,14 @@ static int sml_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffT
     s->inner = c.inner;
     s->C = c.C;
     return 0;
+}
+
+static int sml_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    const SoftmaxLossState *s = l->priv;
+    return cliff_index_check(l, bottom, 1, (long)s->C, s->has_ignore ? &s->ignore_label : NULL,
+                             "label", err);
 }
 
 static void sml_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -134,6 +143,7 @@ const CliffLayerOps cliff_ops_SoftmaxWithLoss = {
     .label_bottoms = 1u << 1,
     .setup = sml_setup,
     .reshape = sml_reshape,
+    .check_bottoms = sml_check,
     .forward = sml_forward,
     .backward = sml_backward,
     .destroy = sml_destroy,

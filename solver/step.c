@@ -1,6 +1,7 @@
 /* The iteration loop (Caffe's Solver::Step / Solve and SGDSolver::ApplyUpdate,
  * in cliff's order: normalize, measure, guard, clip, decay, update). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "solver/formats/snapshot.h"
@@ -111,10 +112,23 @@ static void display(CliffSolver *s)
     s->win_start = now;
 }
 
+/* A forward that stopped on bad data (net->data_error) ends the run: the
+ * data file is broken, so skipping the batch would hide it and training on
+ * would learn from it. Nothing is updated or snapshotted. Returns -1. */
+static int data_error(CliffSolver *s, const CliffNet *net, const char *where, CliffError *err)
+{
+    cliff_error_set(err, "iteration %d, %s: %s; stopping (no update, no snapshot)", s->iter,
+                    where, net->runtime_error.msg);
+    cliff_log_event(s->fmt, s->log, s->iter, "error", "%s", err->msg);
+    return -1;
+}
+
 /* One training iteration at s->iter (not advanced here). A bad step (skipped
  * update) is recorded in s->stats.last_skipped and counted in
- * s->consecutive_bad, which the caller checks against max_bad_steps. */
-static void iteration(CliffSolver *s)
+ * s->consecutive_bad, which the caller checks against max_bad_steps.
+ * Returns -1 when a forward stopped on bad data (nothing updated; the net's
+ * runtime_error says why), else 0. */
+static int iteration(CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffNet *net = s->net;
@@ -122,6 +136,7 @@ static void iteration(CliffSolver *s)
     double loss = 0;
     for (int k = 0; k < sp->iter_size; k++) {
         loss += cliff_net_forward(net);
+        if (net->data_error) return -1;
         cliff_net_backward(net);
     }
     loss /= sp->iter_size;
@@ -178,6 +193,7 @@ static void iteration(CliffSolver *s)
     s->stats.smoothed_loss = s->smoothed_loss;
     cliff_metrics_train(s, cliff_clock_seconds() - s->t0);
     if (sp->display && s->iter % sp->display == 0) display(s);
+    return 0;
 }
 
 int cliff_solver_test_all(CliffSolver *s, CliffError *err)
@@ -192,6 +208,12 @@ int cliff_solver_test_all(CliffSolver *s, CliffError *err)
         double loss = 0;
         for (int i = 0; i < s->test_iter[t]; i++) {
             loss += cliff_net_forward(net);
+            if (net->data_error) {
+                free(scores);
+                char where[64];
+                snprintf(where, sizeof where, "test net #%d, test iteration %d", t, i);
+                return data_error(s, net, where, err);
+            }
             size_t k = 0;
             for (int o = 0; o < net->noutputs; o++) {
                 const CliffTensor *b = net->blobs[net->output_ids[o]];
@@ -239,7 +261,7 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
     int stop_iter = s->iter + iters;
     while (s->iter < stop_iter) {
         if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
-        iteration(s);
+        if (iteration(s) < 0) return data_error(s, s->net, "train net", err);
         if (cliff_metrics_check(s, err)) return -1;
         s->iter++;
         s->stats.iter = s->iter;

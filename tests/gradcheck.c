@@ -102,6 +102,9 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
     }
     if (ops->reshape && ops->reshape(l, h->bottom, h->nb, h->top, h->nt, &err))
         return grad_fail(why, len, "reshape: %s", err.msg);
+    /* The case's labels and indices are valid: the data check must accept them. */
+    if (ops->check_bottoms && ops->check_bottoms(l, h->bottom, h->nb, &err))
+        return grad_fail(why, len, "check_bottoms: %s", err.msg);
     for (int t = 0; t < h->nt; t++) {
         h->weights[t] = malloc((h->top[t]->count + 1) * sizeof(float));
         for (size_t j = 0; j < h->top[t]->count; j++)

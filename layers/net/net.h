@@ -64,6 +64,9 @@ typedef struct CliffNet {
     int reshape_from; /* first layer whose shapes can change between forwards
                          (nlayers when none can) */
     CliffError runtime_error; /* why the last forward returned NaN, if it did */
+    int data_error; /* the last forward stopped at bottom values a layer refused
+                       (check_bottoms: a label out of range, a NaN index): the
+                       data is broken, so the run must stop, not skip a step */
 } CliffNet;
 
 /* Builds the net of param for a phase. The state is Caffe's merge: phase, then
@@ -78,7 +81,11 @@ void cliff_net_free(CliffNet *net);
 
 /* Forward through all layers; returns the total weighted loss. When a layer
  * with value-dependent shapes (Filter) cannot be reshaped, returns NaN and
- * leaves the reason in net->runtime_error (the solver counts a bad step). */
+ * leaves the reason in net->runtime_error (the solver counts a bad step).
+ * Before each layer's forward its check_bottoms (if any) validates the values
+ * it reads as labels or indices; a refusal stops the forward there: NaN,
+ * net->data_error set, and runtime_error "layer 'NAME' (TYPE): <what, which
+ * bottom, batch row, value>". No layer after it runs. */
 double cliff_net_forward(CliffNet *net);
 /* Backward through the layers that need it; parameter gradients accumulate
  * into the gradient slab (zero it first with cliff_net_zero_grads). */

@@ -8,14 +8,19 @@
 double cliff_net_forward(CliffNet *net)
 {
     double loss = 0;
+    net->data_error = 0;
     for (int i = 0; i < net->nlayers; i++) {
         CliffNetLayer *nl = &net->layers[i];
-        if (i >= net->reshape_from && nl->layer.ops->reshape &&
-            nl->layer.ops->reshape(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt,
-                                   &net->runtime_error)) {
-            cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
-                               nl->layer.ops->type);
-            return NAN;
+        const CliffLayerOps *ops = nl->layer.ops;
+        if (i >= net->reshape_from && ops->reshape &&
+            ops->reshape(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt, &net->runtime_error))
+            return cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
+                                      ops->type), NAN;
+        if (ops->check_bottoms &&
+            ops->check_bottoms(&nl->layer, nl->bottom, nl->nb, &net->runtime_error)) {
+            net->data_error = 1;
+            return cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
+                                      ops->type), NAN;
         }
         double t0 = net->timing ? cliff_clock_seconds() : 0;
         nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
