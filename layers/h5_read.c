@@ -93,6 +93,25 @@ static int shape_of(hid_t ds, const char *name, CliffH5Kind kind, int min_rank, 
                         count);
         goto out;
     }
+    /* Values the file cannot hold: no HDF5 filter packs more than about 1032
+     * bytes into one (deflate's limit), so a dataset declaring more than 1100x
+     * its file's size (+1 MiB), stored or as read, asks the reader to invent
+     * data (memory exhausted by a file of a few KB). */
+    hsize_t fsize = 0;
+    hid_t file = H5Iget_file_id(ds);
+    size_t stored;
+    if (file >= 0) {
+        H5Fget_filesize(file, &fsize);
+        H5Fclose(file);
+    }
+    if (kind == CLIFF_H5_NUMERIC && fsize &&
+        (cliff_size_mul(count, H5Tget_size(type) > elem_size ? H5Tget_size(type) : elem_size,
+                        &stored) ||
+         stored / 1100 > (size_t)fsize + (1u << 20))) {
+        cliff_error_set(err, "dataset '%s' declares %zu values, more than a file of %llu bytes "
+                        "can hold: too large to read", name, count, (unsigned long long)fsize);
+        goto out;
+    }
     shape->count = count;
     rc = 0;
 out:

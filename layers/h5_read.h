@@ -1,8 +1,10 @@
 /* Checked reads of HDF5 datasets from files cliff did not necessarily write
  * (HDF5Data inputs, weights and solver states from Caffe, h5py or a hostile
  * hand). Every read goes through cliff_h5_shape first: the object must be a
- * dataset of the expected class, its rank within bounds, and its element
- * count and byte size must fit size_t (no wrapped malloc); reads then copy
+ * dataset of the expected class, its rank within bounds, its element count
+ * and byte size must fit size_t (no wrapped malloc), and a numeric dataset may
+ * not declare more than 1100 times its file's size (+1 MiB: beyond any HDF5
+ * filter's packing, so values the file does not hold); reads then copy
  * exactly the counted elements into a buffer the caller sized from that count.
  *
  * Errors name the dataset (as given); callers prefix the file. Nothing here

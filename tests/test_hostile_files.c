@@ -139,6 +139,11 @@ static void test_state_size_overflow(void)
     needle1 = "'history/1'", needle2 = "too large";
     in_child(refused, dir, "history 2^62");
     make_snapshot(dir);
+    hsize_t gib[1] = {(hsize_t)1 << 30}; /* fits memory, but no file of a few KB holds it */
+    replace_with_huge(state, "history/0", 1, gib);
+    needle1 = "'history/0'", needle2 = "more than a file of";
+    in_child(refused, dir, "history 2^30 in a small file");
+    make_snapshot(dir);
     replace_with_huge(state, "cliff/losses", 1, huge);
     needle1 = "'cliff/losses'", needle2 = "too large";
     in_child(refused, dir, "losses 2^62");
