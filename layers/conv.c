@@ -84,8 +84,9 @@ static int conv_setup_common(CliffLayer *l, CliffTensor *const *bottom, int nb, 
     if (!cp->has_num_output || cp->num_output == 0)
         return cliff_error_set(err, "convolution_param.num_output must be set (> 0)");
     if (cp->group == 0) return cliff_error_set(err, "convolution_param.group must be > 0");
-    p->num_output = (int)cp->num_output;
-    p->group = (int)cp->group;
+    if (cliff_param_int(cp->num_output, "convolution_param.num_output", &p->num_output, err) ||
+        cliff_param_int(cp->group, "convolution_param.group", &p->group, err))
+        return -1;
     p->channels = b0->shape[p->axis];
     if (p->channels % p->group)
         return cliff_error_set(err, "bottom '%s' has %d channels, not divisible by group %d",

@@ -48,7 +48,10 @@ static int crop_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     for (int i = 0; i < b->num_axes; i++) {
         int off = 0, size = b->shape[i];
         if (i >= axis) {
-            off = cp->n_offset == 0 ? 0 : (int)cp->offset[cp->n_offset == 1 ? 0 : i - axis];
+            if (cp->n_offset &&
+                cliff_param_int(cp->offset[cp->n_offset == 1 ? 0 : i - axis],
+                                "crop_param.offset", &off, err))
+                return -1;
             size = ref->shape[i];
             if (off < 0 || (long)b->shape[i] - off < size)
                 return cliff_error_set(err, "cannot crop axis %d of bottom '%s' (%s) at offset %d "

@@ -40,8 +40,12 @@ static int dummy_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffT
                                    "%d values", nt);
         for (int t = 0; t < nt; t++) {
             size_t k = n == 1 ? 0 : (size_t)t;
-            int dims[4] = {(int)p->num[k], (int)p->channels[k], (int)p->height[k],
-                           (int)p->width[k]};
+            int dims[4];
+            if (cliff_param_int(p->num[k], "dummy_data_param.num", &dims[0], err) ||
+                cliff_param_int(p->channels[k], "dummy_data_param.channels", &dims[1], err) ||
+                cliff_param_int(p->height[k], "dummy_data_param.height", &dims[2], err) ||
+                cliff_param_int(p->width[k], "dummy_data_param.width", &dims[3], err))
+                return -1;
             if (cliff_tensor_reshape(top[t], 4, dims, err)) return -1;
         }
     } else {

@@ -38,9 +38,9 @@ static int ip_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTens
         l->param && l->param->inner_product_param ? l->param->inner_product_param : &ip_defaults;
     Ip *p = cliff_priv_alloc(l, sizeof(Ip), err);
     if (!p) return -1;
-    if (!ip->has_num_output || ip->num_output == 0 || ip->num_output > (1u << 30))
+    if (!ip->has_num_output || ip->num_output == 0)
         return cliff_error_set(err, "inner_product_param.num_output must be set (> 0)");
-    p->N = (int)ip->num_output;
+    if (cliff_param_int(ip->num_output, "inner_product_param.num_output", &p->N, err)) return -1;
     p->bias = ip->bias_term;
     p->transpose = ip->transpose;
     p->axis = cliff_canon_axis(l, bottom[0], 0, ip->axis, "inner_product_param.axis", err);

@@ -26,6 +26,7 @@
 #ifndef CLIFF_LAYER_H
 #define CLIFF_LAYER_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "cliff.pb-c.h"
@@ -99,6 +100,19 @@ struct CliffLayer {
 int cliff_layer_declare_param(CliffLayer *l, int num_axes, const int *shape,
                               const Cliff__FillerParameter *filler, float default_value,
                               int learnable, CliffError *err);
+
+/* A uint32 config field (pad, kernel_size, num_output...) as the int the
+ * layer computes with: a value above INT_MAX, which a cast would turn
+ * negative, is an error naming the field ("pooling_param.pad 4294967295 is
+ * too large (at most 2147483647)"). Call from setup only. */
+static inline int cliff_param_int(uint32_t v, const char *field, int *out, CliffError *err)
+{
+    if (v > (uint32_t)INT_MAX)
+        return cliff_error_set(err, "%s %u is too large (at most %d)", field, (unsigned)v,
+                               INT_MAX);
+    *out = (int)v;
+    return 0;
+}
 
 /* The registry: every layer type, in a static table (rows: CliffLayerOps,
  * named by type; "unknown layer type" errors use it, see proto/names.h). */

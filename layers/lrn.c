@@ -37,7 +37,10 @@ static int lrn_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTen
         l->param && l->param->lrn_param ? l->param->lrn_param : &lrn_defaults;
     Lrn *p = cliff_priv_alloc(l, sizeof(Lrn), err);
     if (!p) return -1;
-    if (lp->local_size % 2 == 0 || lp->local_size > (1u << 20))
+    if (lp->local_size > (1u << 20))
+        return cliff_error_set(err, "lrn_param.local_size %u is too large (at most %u)",
+                               lp->local_size, 1u << 20);
+    if (lp->local_size % 2 == 0)
         return cliff_error_set(err, "local_size %u: LRN only supports odd values", lp->local_size);
     if (lp->norm_region != CLIFF__LRNPARAMETER__NORM_REGION__ACROSS_CHANNELS &&
         lp->norm_region != CLIFF__LRNPARAMETER__NORM_REGION__WITHIN_CHANNEL)

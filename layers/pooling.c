@@ -64,8 +64,12 @@ static int pool_setup(CliffLayer *l, CliffTensor *const *bottom, int nb,
             return cliff_error_set(err, "kernel is kernel_size OR kernel_h and kernel_w; not both");
         if (!pp->has_kernel_size && !(pp->has_kernel_h && pp->has_kernel_w))
             return cliff_error_set(err, "kernel_size (or both kernel_h and kernel_w) is required");
-        p->kh = (int)(pp->has_kernel_size ? pp->kernel_size : pp->kernel_h);
-        p->kw = (int)(pp->has_kernel_size ? pp->kernel_size : pp->kernel_w);
+        if (pp->has_kernel_size
+                ? cliff_param_int(pp->kernel_size, "pooling_param.kernel_size", &p->kh, err) ||
+                      cliff_param_int(pp->kernel_size, "pooling_param.kernel_size", &p->kw, err)
+                : cliff_param_int(pp->kernel_h, "pooling_param.kernel_h", &p->kh, err) ||
+                      cliff_param_int(pp->kernel_w, "pooling_param.kernel_w", &p->kw, err))
+            return -1;
         if (p->kh <= 0 || p->kw <= 0)
             return cliff_error_set(err, "kernel %dx%d: filter dimensions must be nonzero", p->kh,
                                    p->kw);
@@ -78,10 +82,17 @@ static int pool_setup(CliffLayer *l, CliffTensor *const *bottom, int nb,
         return cliff_error_set(err, "stride is stride OR stride_h and stride_w; not both");
     if (pp->has_stride_h != pp->has_stride_w)
         return cliff_error_set(err, "stride_h and stride_w must be given together");
-    p->ph = (int)(pp->has_pad_h ? pp->pad_h : pp->pad);
-    p->pw = (int)(pp->has_pad_w ? pp->pad_w : pp->pad);
-    p->sh = (int)(pp->has_stride_h ? pp->stride_h : pp->stride);
-    p->sw = (int)(pp->has_stride_w ? pp->stride_w : pp->stride);
+    if (cliff_param_int(pp->has_pad_h ? pp->pad_h : pp->pad,
+                        pp->has_pad_h ? "pooling_param.pad_h" : "pooling_param.pad", &p->ph, err) ||
+        cliff_param_int(pp->has_pad_w ? pp->pad_w : pp->pad,
+                        pp->has_pad_w ? "pooling_param.pad_w" : "pooling_param.pad", &p->pw, err) ||
+        cliff_param_int(pp->has_stride_h ? pp->stride_h : pp->stride,
+                        pp->has_stride_h ? "pooling_param.stride_h" : "pooling_param.stride",
+                        &p->sh, err) ||
+        cliff_param_int(pp->has_stride_w ? pp->stride_w : pp->stride,
+                        pp->has_stride_w ? "pooling_param.stride_w" : "pooling_param.stride",
+                        &p->sw, err))
+        return -1;
     if (p->sh <= 0 || p->sw <= 0 || p->ph < 0 || p->pw < 0)
         return cliff_error_set(err, "stride %dx%d must be > 0 and pad %dx%d >= 0", p->sh, p->sw,
                                p->ph, p->pw);
