@@ -227,7 +227,7 @@ for cmd in "${commands[@]}"; do
     rc=0
     wait $! || rc=$?
     # A progress line redrawn with \r shows as its last state.
-    sed 's/.*\r//' "$log" | tail -n "$TAIL" | sed 's/^/   | /'
+    sed 's/\r$//; s/.*\r//' "$log" | tail -n "$TAIL" | sed 's/^/   | /'
     echo "-- exit $rc after $(( $(date +%s) - start )) s (full output: $log)"
     if [ $rc -ne 0 ]; then verdict=1; break; fi
 done
