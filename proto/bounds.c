@@ -91,7 +91,9 @@ int cliff_bounds_check(const ProtobufCMessage *m, const CliffFieldBound *rows, s
             else
                 snprintf(rule, sizeof rule, "%s %g%s", b->exclusive ? ">" : ">=", b->min,
                          b->finite ? " and finite" : "");
-            return cliff_error_set(err, "%s must be %s (got %g)", name, rule, v);
+            int real = f->type == PROTOBUF_C_TYPE_FLOAT || f->type == PROTOBUF_C_TYPE_DOUBLE;
+            return cliff_error_set(err, real ? "%s must be %s (got %g)" : "%s must be %s (got %.0f)",
+                                   name, rule, v);
         }
     }
     return 0;

@@ -326,12 +326,15 @@ int cliff_config_override(ProtobufCMessage *msg, const char *assignment, CliffSr
         protobuf_c_message_free_unpacked(tmp, NULL);
         return set_error(err, assignment);
     }
+    size_t before = repeated ? cliff_field_count(owner, f) : 0;
     if (last->has_index) cliff_field_replace_elem(owner, tmp, f, last->index);
+    else if (repeated) rc = cliff_field_append(owner, tmp, f);
     else cliff_field_move(owner, tmp, f);
     protobuf_c_message_free_unpacked(tmp, NULL);
+    if (rc) return cliff_error_set(err, "--set %s: error: out of memory", assignment);
     /* The value now comes from the command line: errors about it name the
      * override (line 0: no position in a file) instead of the file's line. */
-    size_t first = last->has_index ? last->index : 0;
+    size_t first = last->has_index ? last->index : before;
     size_t end = last->has_index ? last->index + 1 : repeated ? cliff_field_count(owner, f) : 1;
     char where[CLIFF_ERROR_MAX];
     snprintf(where, sizeof where, "--set %s", assignment);

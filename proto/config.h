@@ -41,9 +41,10 @@ int cliff_config_read_file(const char *path, const char *format,
  * the last element, into any repeated field). VALUE is read as the text
  * format reads `field: VALUE` (so lists [a, b] and messages {...} work, and
  * strings may be quoted), and for string fields an unquoted VALUE is taken
- * verbatim. The override replaces the field: a singular value, a whole
- * repeated field (without index) or one element (with index). Messages on the
- * path are created when absent. Errors: "--set FIELD=VALUE: error: ..." with
+ * verbatim. A singular field is replaced; a repeated field without index gets
+ * the values appended, as a second occurrence of the field in the file would
+ * (`test_iter=[5, 6]` adds two); with an index, that one element is replaced
+ * (`test_iter[0]=5`). Messages on the path are created when absent. Errors: "--set FIELD=VALUE: error: ..." with
  * did-you-mean for unknown names. msg is unchanged on failure. */
 int cliff_config_override(ProtobufCMessage *msg, const char *assignment, CliffSrcMap *map,
                           CliffError *err);

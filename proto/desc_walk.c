@@ -288,6 +288,24 @@ void cliff_field_move(ProtobufCMessage *dst, ProtobufCMessage *src,
         MEMBER(protobuf_c_boolean, src, f->quantifier_offset) = 0;
 }
 
+int cliff_field_append(ProtobufCMessage *dst, ProtobufCMessage *src,
+                       const ProtobufCFieldDescriptor *f)
+{
+    size_t nd = MEMBER(size_t, dst, f->quantifier_offset);
+    size_t ns = MEMBER(size_t, src, f->quantifier_offset), es = cliff_walk_elem_size(f);
+    if (ns == 0) return 0;
+    char *grown = realloc(MEMBER(void *, dst, f->offset), (nd + ns) * es);
+    if (!grown) return -1;
+    memcpy(grown + nd * es, MEMBER(void *, src, f->offset), ns * es);
+    MEMBER(void *, dst, f->offset) = grown;
+    MEMBER(size_t, dst, f->quantifier_offset) = nd + ns;
+    /* src forgets the moved elements (their strings and messages now belong to dst) */
+    free(MEMBER(void *, src, f->offset));
+    MEMBER(void *, src, f->offset) = NULL;
+    MEMBER(size_t, src, f->quantifier_offset) = 0;
+    return 0;
+}
+
 void cliff_field_replace_elem(ProtobufCMessage *dst, ProtobufCMessage *src,
                               const ProtobufCFieldDescriptor *f, size_t i)
 {

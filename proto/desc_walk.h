@@ -95,6 +95,12 @@ void cliff_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
 void cliff_field_move(ProtobufCMessage *dst, ProtobufCMessage *src,
                       const ProtobufCFieldDescriptor *f);
 
+/* Moves the elements of repeated field f of src to the end of dst's (as a
+ * second occurrence of the field in a file would); src's field is left empty.
+ * -1 on OOM, with both messages unchanged. */
+int cliff_field_append(ProtobufCMessage *dst, ProtobufCMessage *src,
+                       const ProtobufCFieldDescriptor *f);
+
 /* Replaces element i of repeated field f of dst by the only element of the
  * same field of src (which is left empty); the old element is freed. */
 void cliff_field_replace_elem(ProtobufCMessage *dst, ProtobufCMessage *src,

@@ -202,7 +202,7 @@ done
 # split on spaces (none of its words has one); `lenet` runs it in the
 # foreground; background runs use $LENET itself so that $! is train's pid.
 LENET="$TRAIN configs/lenet_solver.prototxt $(data_sets configs/lenet_solver.prototxt | tr '\n' ' ')
-    --set max_iter=60 --set display=10 --set test_interval=1000 --set test_iter=[2] --set snapshot=30"
+    --set max_iter=60 --set display=10 --set test_interval=1000 --set test_iter[0]=2 --set snapshot=30"
 lenet() {
     # shellcheck disable=SC2086
     $LENET "$@"

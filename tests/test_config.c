@@ -138,7 +138,9 @@ static void test_overrides(void)
     Cliff__NetParameter *n = s->net_param;
     CHECK(n->n_layer == 7 && strcmp(n->layer[2]->name, "ip1") == 0);
     CHECK(n->layer[2]->inner_product_param->num_output == 64);
-    CHECK(s->n_test_iter == 2 && s->test_iter[0] == 7 && s->test_iter[1] == 9);
+    /* appended after the file's 100, as a second test_iter line would be */
+    CHECK(s->n_test_iter == 3 && s->test_iter[0] == 100 && s->test_iter[1] == 9 &&
+          s->test_iter[2] == 8);
     CHECK(strcmp(s->type, "Adam") == 0 && strcmp(s->snapshot_prefix, "a b") == 0);
     CHECK(s->has_momentum && s->momentum == 0.95f && s->base_lr == 1e-3f);
     CHECK(s->solver_mode == CLIFF__SOLVER_PARAMETER__SOLVER_MODE__CPU);
@@ -230,10 +232,36 @@ static void test_override_atomic(void)
     CHECK(cliff_config_override(m, "train_net_param.name=tn", NULL, &err) == 0);
     Cliff__SolverParameter *s = (Cliff__SolverParameter *)m;
     CHECK(s->train_net_param && strcmp(s->train_net_param->name, "tn") == 0);
-    CHECK(cliff_config_override(m, "test_iter=[]", NULL, &err) == 0 && s->n_test_iter == 0);
+    CHECK(cliff_config_override(m, "test_iter=[]", NULL, &err) == 0 && s->n_test_iter == 1);
     CHECK(cliff_config_override(m, "random_seed=-0x10", NULL, &err) == 0 && s->random_seed == -16);
     free_msg(m);
     free_msg(copy);
+}
+
+/* A repeated field given on the command line appends, like a second
+ * occurrence in the file; an index replaces one element. */
+static void test_override_repeated_appends(void)
+{
+    CliffError err;
+    const char *src = "stepvalue: 10 test_net: \"a\" weights: \"w1\"";
+    ProtobufCMessage *m = cliff_text_parse(&cliff__solver_parameter__descriptor, "s", src,
+                                           strlen(src), NULL, &err);
+    CHECK(m != NULL);
+    if (!m) return;
+    Cliff__SolverParameter *s = (Cliff__SolverParameter *)m;
+    CHECK(cliff_config_override(m, "stepvalue=20", NULL, &err) == 0);
+    CHECK(cliff_config_override(m, "stepvalue=[30, 40]", NULL, &err) == 0);
+    CHECK(s->n_stepvalue == 4 && s->stepvalue[0] == 10 && s->stepvalue[1] == 20 &&
+          s->stepvalue[2] == 30 && s->stepvalue[3] == 40);
+    CHECK(cliff_config_override(m, "stepvalue[1]=25", NULL, &err) == 0);
+    CHECK(s->n_stepvalue == 4 && s->stepvalue[1] == 25);
+    CHECK(cliff_config_override(m, "weights=w2", NULL, &err) == 0);
+    CHECK(s->n_weights == 2 && strcmp(s->weights[0], "w1") == 0 &&
+          strcmp(s->weights[1], "w2") == 0);
+    CHECK(cliff_config_override(m, "test_state={stage: 'x'}", NULL, &err) == 0);
+    CHECK(cliff_config_override(m, "test_state={stage: 'y'}", NULL, &err) == 0);
+    CHECK(s->n_test_state == 2 && strcmp(s->test_state[1]->stage[0], "y") == 0);
+    free_msg(m);
 }
 
 static void test_net_resolution(void)
@@ -413,6 +441,7 @@ int main(void)
     RUN(test_file_errors);
     RUN(test_overrides);
     RUN(test_override_atomic);
+    RUN(test_override_repeated_appends);
     RUN(test_net_resolution);
     RUN(test_upgrades);
     RUN(test_configs_round_trip);

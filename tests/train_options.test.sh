@@ -101,3 +101,39 @@ input_error net_is_directory "T/netdir.prototxt:2:1: error: net file 'T/netdir':
 solver "$tmp/mdir.prototxt" 'base_lr: 0.1' "metrics_file: \"$tmp\""
 input_error metrics_file_reason "error: cannot open metrics file 'T' for writing: Is a directory" \
     "$tmp/mdir.prototxt"
+
+# ---- command-line faults -----------------------------------------------------------
+
+# usage_error NAME EXPECTED-STDERR ARGS...: exit 2, one exact line on stderr, no stdout.
+usage_error() {
+    name=$1 want=$2
+    shift 2
+    "$TRAIN" "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
+    got=$(cat "$tmp/err")
+    if [ $rc -eq 2 ] && [ "$got" = "$want" ] && [ ! -s "$tmp/out" ]; then ok "$name"
+    else fail "$name" "rc $rc, stderr '$got', want '$want'"; fi
+}
+usage_error weights_twice \
+    "train: error: --weights given twice (list several files as --weights A,B) (see train --help)" \
+    "$tmp/s.prototxt" --weights a.caffemodel --weights=b.caffemodel
+usage_error resume_twice "train: error: --snapshot/--resume given twice (see train --help)" \
+    "$tmp/s.prototxt" --resume a.solverstate --resume b.solverstate
+usage_error snapshot_and_resume "train: error: --snapshot/--resume given twice (see train --help)" \
+    "$tmp/s.prototxt" --snapshot=a.solverstate --resume b.solverstate
+# strtol saturates at LONG_MAX, which used to become -1 as an int
+for n in 99999999999999999999 3000000000 2147483648; do
+    usage_error "iterations_too_large_$n" \
+        "train: error: --iterations must be at most 1000000000, got '$n' (see train --help)" \
+        "$tmp/s.prototxt" --time --iterations $n
+done
+
+# --set on a repeated field appends, as a second line in the file would.
+solver "$tmp/rep.prototxt" 'base_lr: 0.1' 'test_iter: 2' 'test_interval: 5'
+"$TRAIN" "$tmp/rep.prototxt" --set test_iter=3 --set 'test_iter=[4, 5]' --print-config > "$tmp/out" 2>&1
+rc=$?
+got=$(grep '^test_iter: ' "$tmp/out" | tr '\n' ' ')
+check set_repeated_appends "rc $rc, got '$got'" test $rc -eq 0 -a "$got" = "test_iter: 2 test_iter: 3 test_iter: 4 test_iter: 5 "
+"$TRAIN" "$tmp/rep.prototxt" --set 'test_iter[0]=7' --print-config > "$tmp/out" 2>&1
+rc=$?
+got=$(grep '^test_iter: ' "$tmp/out" | tr '\n' ' ')
+check set_repeated_index_replaces "rc $rc, got '$got'" test $rc -eq 0 -a "$got" = "test_iter: 7 "

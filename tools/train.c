@@ -3,6 +3,7 @@
  * or times them. This is the only place that decides exit codes:
  *   0 success (also a run stopped by SIGINT/SIGTERM after its snapshot),
  *   1 a run or input error (message on stderr), 2 a usage error. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "tools/report/timing.h"
 
 #define CLIFF_VERSION "0.1.0"
+#define CLIFF_STR_(x) #x
+#define CLIFF_STR(x) CLIFF_STR_(x)
 
 typedef struct Options {
     const char *solver_path;
@@ -109,9 +112,13 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = option_value(argc, argv, &i, "--snapshot")) ||
                  (v = option_value(argc, argv, &i, "--resume"))) {
             if (!*v) return usage_error("%s needs a file", a);
+            if (o->resume) return usage_error("%s", "--snapshot/--resume given twice");
             o->resume = v;
         } else if ((v = option_value(argc, argv, &i, "--weights"))) {
             if (!*v) return usage_error("%s needs a file", a);
+            if (o->weights)
+                return usage_error("%s", "--weights given twice (list several files as "
+                                         "--weights A,B)");
             o->weights = v;
         } else if ((v = option_value(argc, argv, &i, "--set"))) {
             if (!strchr(v, '=')) return usage_error("--set needs FIELD=VALUE, got '%s'", v);
@@ -122,9 +129,13 @@ static int parse_args(int argc, char **argv, Options *o)
             o->format = v;
         } else if ((v = option_value(argc, argv, &i, "--iterations"))) {
             char *end;
+            errno = 0;
             o->iterations = strtol(v, &end, 10);
             if (!*v || *end || o->iterations <= 0)
                 return usage_error("--iterations needs a positive integer, got '%s'", v);
+            if (errno == ERANGE || o->iterations > CLIFF_TIME_MAX_ITERS)
+                return usage_error("--iterations must be at most " CLIFF_STR(CLIFF_TIME_MAX_ITERS)
+                                   ", got '%s'", v);
         } else if ((v = option_value(argc, argv, &i, "--log-format"))) {
             if (strcmp(v, "human") && strcmp(v, "kv") && strcmp(v, "json"))
                 return usage_error("--log-format must be human, kv or json, got '%s'", v);
@@ -237,55 +248,43 @@ done:
     return rc;
 }
 
-int main(int argc, char **argv)
+/* Loads the solver with every override and prints it, or runs it; *sp is
+ * the caller's to free. */
+static int load_and_run(Options *o, CliffSrcMap *map, Cliff__SolverParameter **sp)
 {
-    Options o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc) {
-        free(o.sets);
-        return rc;
-    }
-    if (o.help) {
-        usage(stdout);
-        free(o.sets);
-        return 0;
-    }
-    if (o.version) {
-        printf("cliff train %s\n", CLIFF_VERSION);
-        free(o.sets);
-        return 0;
-    }
-    if (o.list_layers) {
-        free(o.sets);
-        return list_layers();
-    }
-    if (!o.solver_path) {
-        free(o.sets);
-        return usage_error("%s", "missing SOLVER file");
-    }
-    if (o.resume && o.weights) {
-        free(o.sets);
-        return usage_error("%s", "give either --snapshot/--resume or --weights, not both");
-    }
     /* Options that are config fields become overrides like --set, so that
      * --print-config shows them and the config code checks them. */
     char derived[1 + CLIFF_TIME_NOVERRIDES][64];
     size_t nderived = 0;
-    if (o.log_format) snprintf(derived[nderived++], sizeof derived[0], "log_format=%s", o.log_format);
-    if (o.time) nderived += cliff_time_overrides((int)o.iterations, derived + nderived);
-    for (size_t i = 0; i < nderived; i++) o.sets[o.nsets++] = derived[i];
-    CliffSrcMap map;
+    if (o->log_format)
+        snprintf(derived[nderived++], sizeof derived[0], "log_format=%s", o->log_format);
+    if (o->time) nderived += cliff_time_overrides((int)o->iterations, derived + nderived);
+    for (size_t i = 0; i < nderived; i++) o->sets[o->nsets++] = derived[i];
     CliffError err;
+    if (cliff_solver_load(o->solver_path, o->format, o->sets, o->nsets, sp, map, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    if (o->print_config) return cliff_text_write(stdout, &(*sp)->base) ? 1 : 0;
+    return run(o, *sp, map);
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    CliffSrcMap map;
     Cliff__SolverParameter *sp = NULL;
     cliff_srcmap_init(&map);
-    if (cliff_solver_load(o.solver_path, o.format, o.sets, o.nsets, &sp, &map, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        rc = 1;
-    } else if (o.print_config) {
-        rc = cliff_text_write(stdout, &sp->base) ? 1 : 0;
-    } else {
-        rc = run(&o, sp, &map);
-    }
+    int rc = parse_args(argc, argv, &o);
+    if (rc) goto done;
+    if (o.help) usage(stdout);
+    else if (o.version) printf("cliff train %s\n", CLIFF_VERSION);
+    else if (o.list_layers) rc = list_layers();
+    else if (!o.solver_path) rc = usage_error("%s", "missing SOLVER file");
+    else if (o.resume && o.weights)
+        rc = usage_error("%s", "give either --snapshot/--resume or --weights, not both");
+    else rc = load_and_run(&o, &map, &sp);
+done:
     if (sp) protobuf_c_message_free_unpacked(&sp->base, NULL);
     cliff_srcmap_free(&map);
     free(o.sets);
