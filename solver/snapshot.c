@@ -307,6 +307,11 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
         /* A state written by Caffe: no RNG or data cursors saved. */
         cliff_rng_seed(&s->rng, s->seed);
     }
+    /* The reported statistics are those of the restored run until it steps. */
+    s->stats.clipped = s->clipped_total;
+    s->stats.skipped = s->skipped_total;
+    s->stats.consecutive_bad = s->consecutive_bad;
+    s->stats.smoothed_loss = s->smoothed_loss;
     cliff_log_event(s->fmt, s->log, s->iter, "restore",
                     "Resuming from %s (weights %s)%s", state_path, weights,
                     d.has_cliff ? "" : " without cliff's extras: data layers restart at their "

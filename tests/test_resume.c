@@ -14,7 +14,7 @@ static Cliff__SolverParameter *config(const char *dir, const char *list, int max
     char *net = fx_net(list, 4, 1, 1);
     Cliff__SolverParameter *sp = fx_sp(
         "%s type: \"Adam\" base_lr: 0.05 momentum: 0.9 momentum2: 0.999 weight_decay: 0.001 "
-        "lr_policy: \"multistep\" gamma: 0.5 stepvalue: 3 stepvalue: 7 clip_gradients: 0.3 "
+        "lr_policy: \"multistep\" gamma: 0.5 stepvalue: 1 stepvalue: 3 stepvalue: 7 clip_gradients: 0.3 "
         "average_loss: 3 display: 0 test_iter: 2 test_interval: 3 random_seed: 42 "
         "max_iter: %d snapshot_format: %s snapshot_prefix: \"%s/run\"",
         net, max_iter, format, dir);
@@ -28,7 +28,22 @@ typedef struct Result {
     int current_step;
     double smoothed;
     long long clipped;
+    double smoothed_at[2 * N]; /* smoothed loss after each iteration */
 } Result;
+
+/* Steps s one iteration at a time up to `until`, recording the smoothed loss
+ * after each (the loss window's position shows only in these). */
+static void step_to(CliffSolver *s, int until, Result *r)
+{
+    CliffError err;
+    while (cliff_solver_iter(s) < until) {
+        if (cliff_solver_step(s, 1, &err)) {
+            CHECK_FAILF("step: %s", err.msg);
+            return;
+        }
+        r->smoothed_at[cliff_solver_iter(s) - 1] = cliff_solver_stats(s)->smoothed_loss;
+    }
+}
 
 static void capture(CliffSolver *s, Result *r)
 {
@@ -61,7 +76,7 @@ static void resume_case(const char *format, const char *state_ext)
         CHECK_FAILF("create: %s", err.msg);
         return;
     }
-    CHECK(cliff_solver_solve(s, &err) == 0);
+    step_to(s, 2 * N, &full);
     capture(s, &full);
     cliff_solver_free(s);
     fx_free_sp(sp);
@@ -80,7 +95,7 @@ static void resume_case(const char *format, const char *state_ext)
     snprintf(state, sizeof state, "%s/run_iter_%d%s", dir, N, state_ext);
     if (cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
     CHECK(cliff_solver_iter(s) == N);
-    CHECK(cliff_solver_solve(s, &err) == 0);
+    step_to(s, 2 * N, &resumed);
     capture(s, &resumed);
     cliff_solver_free(s);
     fx_free_sp(sp);
@@ -89,6 +104,7 @@ static void resume_case(const char *format, const char *state_ext)
     if (full.nw == resumed.nw) CHECK(memcmp(full.w, resumed.w, full.nw * sizeof(float)) == 0);
     if (full.nh == resumed.nh) CHECK(memcmp(full.h, resumed.h, full.nh * sizeof(float)) == 0);
     CHECK(full.smoothed == resumed.smoothed);
+    for (int i = N; i < 2 * N; i++) CHECK(full.smoothed_at[i] == resumed.smoothed_at[i]);
     CHECK(full.clipped == resumed.clipped && full.clipped > 0);
     free(full.w);
     free(full.h);
@@ -286,6 +302,35 @@ static CliffSolver *run_to_snapshot(Cliff__SolverParameter *sp)
     return s;
 }
 
+/* The run's counters come back from the state: a state of iteration 2 saying
+ * one step was skipped, the last one, restores exactly those counts (the run
+ * itself skipped none). */
+static void test_restore_keeps_counters(void)
+{
+    char *dir = fx_tmpdir();
+    Cliff__SolverParameter *sp = small_config(dir, "AdaGrad", 12);
+    cliff_solver_free(run_to_snapshot(sp));
+    char state[300];
+    snprintf(state, sizeof state, "%s/snap_iter_2.solverstate.h5", dir);
+    int64_t skipped = 1;
+    int bad = 1;
+    put(state, "cliff/skipped", H5T_NATIVE_INT64, &skipped);
+    put(state, "cliff/consecutive_bad", H5T_NATIVE_INT, &bad);
+    CliffError err = {""};
+    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
+    if (!s || cliff_solver_restore(s, state, &err)) {
+        CHECK_FAILF("restore: %s", err.msg);
+    } else {
+        const CliffSolverStats *st = cliff_solver_stats(s);
+        CHECK(st->iter == 2);
+        CHECK(st->skipped == 1);
+        CHECK(st->consecutive_bad == 1);
+    }
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
 static void test_restore_validates_fields(void)
 {
     char *dir = fx_tmpdir();
@@ -369,5 +414,6 @@ int main(void)
     RUN(test_same_seed_same_run);
     RUN(test_resume_from_caffe_layout);
     RUN(test_restore_validates_fields);
+    RUN(test_restore_keeps_counters);
     return test_main_end();
 }
