@@ -81,9 +81,7 @@ static void concat_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     size_t off = 0;
     for (int i = 0; i < nb; i++) {
         const size_t brow = (size_t)bottom[i]->shape[p->axis] * p->inner;
-        for (size_t o = 0; o < p->outer; o++)
-            memcpy(top[0]->data + o * trow + off, bottom[i]->data + o * brow,
-                   brow * sizeof(float));
+        cliff_copy_rows(top[0]->data + off, trow, bottom[i]->data, brow, p->outer, brow);
         off += brow;
     }
 }
@@ -98,9 +96,7 @@ static void concat_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     for (int i = 0; i < nb; i++) {
         const size_t brow = (size_t)bottom[i]->shape[p->axis] * p->inner;
         if (propagate_down[i])
-            for (size_t o = 0; o < p->outer; o++)
-                memcpy(bottom[i]->diff + o * brow, top[0]->diff + o * trow + off,
-                       brow * sizeof(float));
+            cliff_copy_rows(bottom[i]->diff, brow, top[0]->diff + off, trow, p->outer, brow);
         off += brow;
     }
 }

@@ -14,8 +14,7 @@ int cliff_size_mul(size_t a, size_t b, size_t *out)
     return 0;
 }
 
-/* H5Lexists needs every intermediate link to exist: checks prefix by prefix. */
-static int path_exists(hid_t loc, const char *name)
+int cliff_h5_path_exists(hid_t loc, const char *name)
 {
     char *buf = strdup(name);
     if (!buf) return 0;
@@ -34,7 +33,7 @@ static int path_exists(hid_t loc, const char *name)
 /* Opens name as a dataset; -1 with err when absent or something else. */
 static hid_t open_dataset(hid_t loc, const char *name, CliffError *err)
 {
-    if (!path_exists(loc, name)) {
+    if (!cliff_h5_path_exists(loc, name)) {
         cliff_error_set(err, "dataset '%s' is missing", name);
         return -1;
     }

@@ -33,6 +33,10 @@ typedef struct CliffH5Shape {
 
 void cliff_h5_quiet(void);
 
+/* 1 when the link `name` (a path with '/') exists under loc. H5Lexists needs
+ * every intermediate link to exist, so this checks prefix by prefix. */
+int cliff_h5_path_exists(hid_t loc, const char *name);
+
 /* Checks dataset `name` under loc: present, a dataset, of `kind`, rank in
  * [min_rank, max_rank] (max_rank <= CLIFF_MAX_AXES), and count * elem_size
  * representable in size_t. Fills shape. */

@@ -60,16 +60,8 @@ static int lrn_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     (void)nb, (void)nt;
     Lrn *p = l->priv;
     const CliffTensor *b = bottom[0];
-    char s[128];
-    if (b->num_axes != 4)
-        return cliff_error_set(err, "bottom '%s' has shape %s; LRN needs 4 axes (num, channels, "
-                                    "height, width)",
-                               cliff_bname(l, 0), cliff_tensor_shape_str(b, s, sizeof s));
-    p->N = b->shape[0];
-    p->C = b->shape[1];
-    p->H = b->shape[2];
-    p->W = b->shape[3];
-    if (cliff_tensor_reshape_like(top[0], b, err) ||
+    if (cliff_nchw_dims(l, b, "LRN", &p->N, &p->C, &p->H, &p->W, err) ||
+        cliff_tensor_reshape_like(top[0], b, err) ||
         cliff_scratch_reserve(&p->scale, &p->scale_cap, b->count, err) ||
         cliff_scratch_reserve(&p->tmp, &p->tmp_cap, 2 * (size_t)p->H * p->W, err))
         return -1;

@@ -129,14 +129,7 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     Pool *p = l->priv;
     const CliffTensor *b = bottom[0];
     char s[128];
-    if (b->num_axes != 4)
-        return cliff_error_set(err, "bottom '%s' has shape %s; pooling needs 4 axes (num, "
-                                    "channels, height, width)",
-                               cliff_bname(l, 0), cliff_tensor_shape_str(b, s, sizeof s));
-    p->N = b->shape[0];
-    p->C = b->shape[1];
-    p->H = b->shape[2];
-    p->W = b->shape[3];
+    if (cliff_nchw_dims(l, b, "pooling", &p->N, &p->C, &p->H, &p->W, err)) return -1;
     if (p->global) {
         p->kh = p->H;
         p->kw = p->W;

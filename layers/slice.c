@@ -100,9 +100,7 @@ static void slice_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     size_t off = 0;
     for (int t = 0; t < nt; t++) {
         const size_t trow = (size_t)p->sizes[t] * p->inner;
-        for (size_t o = 0; o < p->outer; o++)
-            memcpy(top[t]->data + o * trow, bottom[0]->data + o * brow + off,
-                   trow * sizeof(float));
+        cliff_copy_rows(top[t]->data, trow, bottom[0]->data + off, brow, p->outer, trow);
         off += trow;
     }
 }
@@ -117,9 +115,7 @@ static void slice_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     size_t off = 0;
     for (int t = 0; t < nt; t++) {
         const size_t trow = (size_t)p->sizes[t] * p->inner;
-        for (size_t o = 0; o < p->outer; o++)
-            memcpy(bottom[0]->diff + o * brow + off, top[t]->diff + o * trow,
-                   trow * sizeof(float));
+        cliff_copy_rows(bottom[0]->diff + off, brow, top[t]->diff, trow, p->outer, trow);
         off += trow;
     }
 }

@@ -5,6 +5,7 @@
 #define CLIFF_VISION_UTIL_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "layer.h"
 
@@ -46,6 +47,35 @@ static inline int cliff_iscratch_reserve(int **buf, size_t *cap, size_t n, Cliff
     *buf = p;
     *cap = n;
     return 0;
+}
+
+/* Bottom 0 (b) as num x channels x height x width into *N, *C, *H, *W; -1
+ * with err, naming the blob and `who` (the layer kind), unless it has exactly
+ * 4 axes. */
+static inline int cliff_nchw_dims(const CliffLayer *l, const CliffTensor *b, const char *who,
+                                  int *N, int *C, int *H, int *W, CliffError *err)
+{
+    if (b->num_axes != 4) {
+        char s[128];
+        return cliff_error_set(err, "bottom '%s' has shape %s; %s needs 4 axes (num, channels, "
+                                    "height, width)",
+                               cliff_bname(l, 0), cliff_tensor_shape_str(b, s, sizeof s), who);
+    }
+    *N = b->shape[0];
+    *C = b->shape[1];
+    *H = b->shape[2];
+    *W = b->shape[3];
+    return 0;
+}
+
+/* Copies `rows` runs of `len` floats, run o from src + o * src_stride to
+ * dst + o * dst_stride: how Concat and Slice move one blob's slab of the
+ * joined axis for every outer index. */
+static inline void cliff_copy_rows(float *dst, size_t dst_stride, const float *src,
+                                   size_t src_stride, size_t rows, size_t len)
+{
+    for (size_t o = 0; o < rows; o++)
+        memcpy(dst + o * dst_stride, src + o * src_stride, len * sizeof *dst);
 }
 
 /* Canonical axis of bottom i: maps negative axes, errors name the blob. */

@@ -143,6 +143,26 @@ out:
 
 /* ---- loss weights ----------------------------------------------------------- */
 
+/* The 3 -> 2 InnerProduct `ip` of the loss-weight nets below: fixed weights
+ * and bias. */
+static void fill_ip_params(CliffNetLayer *ip)
+{
+    nfx_fill(ip->layer.params[0].data, 6, 0.5, 1.0);
+    nfx_fill(ip->layer.params[1].data, 2, 0.8, 1.0);
+}
+
+/* One forward and backward pass: the net's loss is want, and ip's weight and
+ * bias gradients are dW (2 x 3) and db (2). */
+static void check_ip_pass(CliffNet *net, CliffNetLayer *ip, double want, const double *dW,
+                          const double *db)
+{
+    cliff_net_zero_grads(net);
+    CHECK_NEAR(cliff_net_forward(net), want, 1e-5);
+    cliff_net_backward(net);
+    nfx_check_close("dW", ip->layer.params[0].diff, dW, 6, 1e-5);
+    nfx_check_close("db", ip->layer.params[1].diff, db, 2, 1e-5);
+}
+
 /* loss_weight 2 on an InnerProduct top (not a loss layer): the net's loss is
  * 2 * sum(y) and dW = 2 * sum_n x[n], db = 2 N. */
 static void test_loss_weight_on_non_loss_top(void)
@@ -160,19 +180,14 @@ static void test_loss_weight_on_non_loss_top(void)
     CHECK(ip->loss_weight[0] == 2.0f && ip->need_backward);
     CHECK(net->noutputs == 1 && net->output_loss_weight[0] == 2.0f);
     nfx_fill(x->data, 6, 0.2, 1.0);
-    nfx_fill(ip->layer.params[0].data, 6, 0.5, 1.0);
-    nfx_fill(ip->layer.params[1].data, 2, 0.8, 1.0);
+    fill_ip_params(ip);
     double xd[6], y[4], want = 0, dW[6], db[2] = {4, 4};
     nfx_to_double(x->data, 6, xd);
     nfx_ip(ip->layer.params[0].data, ip->layer.params[1].data, xd, 2, 3, 2, y);
     for (int i = 0; i < 4; i++) want += 2 * y[i];
     for (int o = 0; o < 2; o++)
         for (int k = 0; k < 3; k++) dW[o * 3 + k] = 2 * (xd[k] + xd[3 + k]);
-    cliff_net_zero_grads(net);
-    CHECK_NEAR(cliff_net_forward(net), want, 1e-5);
-    cliff_net_backward(net);
-    nfx_check_close("dW", ip->layer.params[0].diff, dW, 6, 1e-5);
-    nfx_check_close("db", ip->layer.params[1].diff, db, 2, 1e-5);
+    check_ip_pass(net, ip, want, dW, db);
 out:
     nfx_free(&fx);
 }
@@ -198,19 +213,14 @@ static void test_loss_weight_top_also_consumed(void)
     CHECK(net->layers[2].loss_weight[0] == 0 && net->layers[2].loss_weight[1] == 2.0f);
     nfx_fill(x->data, 6, 0.2, 1.0);
     nfx_fill(t->data, 4, 0.6, 1.0);
-    nfx_fill(ip->layer.params[0].data, 6, 0.5, 1.0);
-    nfx_fill(ip->layer.params[1].data, 2, 0.8, 1.0);
+    fill_ip_params(ip);
     double xd[6], y[4], dy[4], dW[6] = {0}, db[2] = {0};
     nfx_to_double(x->data, 6, xd);
     nfx_ip(ip->layer.params[0].data, ip->layer.params[1].data, xd, 2, 3, 2, y);
     double want = nfx_euclid(y, t->data, 2, 2, 1.0, dy);
     for (int i = 0; i < 4; i++) want += 2 * y[i], dy[i] += 2;
     nfx_ip_back(ip->layer.params[0].data, xd, dy, 2, 3, 2, dW, db, NULL);
-    cliff_net_zero_grads(net);
-    CHECK_NEAR(cliff_net_forward(net), want, 1e-5);
-    cliff_net_backward(net);
-    nfx_check_close("dW", ip->layer.params[0].diff, dW, 6, 1e-5);
-    nfx_check_close("db", ip->layer.params[1].diff, db, 2, 1e-5);
+    check_ip_pass(net, ip, want, dW, db);
 out:
     nfx_free(&fx);
 }

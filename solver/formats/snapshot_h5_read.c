@@ -41,23 +41,6 @@ static char *blob_path(const char *layer, int i)
     return join(layer, num);
 }
 
-/* H5Lexists needs every intermediate link to exist: checks prefix by prefix. */
-static int link_exists(hid_t loc, const char *path)
-{
-    char *buf = strdup(path);
-    if (!buf) return 0;
-    int ok = 1;
-    for (char *s = buf; *s && ok; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (buf[0] && H5Lexists(loc, buf, H5P_DEFAULT) <= 0) ok = 0;
-        *s = '/';
-    }
-    ok = ok && H5Lexists(loc, buf, H5P_DEFAULT) > 0;
-    free(buf);
-    return ok;
-}
-
 /* ---- the HDF5 weights source ---- */
 
 typedef struct H5Src {
@@ -76,7 +59,7 @@ static herr_t count_blobs_cb(hid_t g, const char *name, const H5L_info_t *info, 
 /* Number-named links of group `layer` (a layer's blobs), -1 when absent. */
 static int blobs_of(hid_t data, const char *layer)
 {
-    if (!link_exists(data, layer)) return -1;
+    if (!cliff_h5_path_exists(data, layer)) return -1;
     hid_t g = H5Gopen2(data, layer, H5P_DEFAULT);
     if (g < 0) return -1;
     int n = 0;
@@ -95,7 +78,7 @@ static int h5_has_blob(void *ctx, const char *layer, int i)
 {
     H5Src *s = ctx;
     char *path = blob_path(layer, i);
-    int yes = path && link_exists(s->data, path);
+    int yes = path && cliff_h5_path_exists(s->data, path);
     free(path);
     return yes;
 }
@@ -168,6 +151,9 @@ static void h5_close(void *ctx)
     free(s);
 }
 
+static const CliffWeightsSrcOps h5_ops = {h5_nblobs, h5_has_blob, h5_shape_matches,
+                                           h5_read, h5_each_layer, h5_close};
+
 int cliff_weights_src_h5(CliffWeightsSrc *src, const char *path, CliffError *err)
 {
     cliff_h5_quiet();
@@ -190,12 +176,7 @@ int cliff_weights_src_h5(CliffWeightsSrc *src, const char *path, CliffError *err
     s->path = path;
     src->ctx = s;
     src->path = path;
-    src->nblobs = h5_nblobs;
-    src->has_blob = h5_has_blob;
-    src->shape_matches = h5_shape_matches;
-    src->read = h5_read;
-    src->each_layer = h5_each_layer;
-    src->close = h5_close;
+    src->ops = &h5_ops;
     return 0;
 }
 

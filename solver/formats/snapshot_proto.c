@@ -272,6 +272,9 @@ static void p_close(void *ctx)
     free(s);
 }
 
+static const CliffWeightsSrcOps proto_ops = {p_nblobs, p_has_blob, p_shape_matches,
+                                              p_read, p_each_layer, p_close};
+
 int cliff_weights_src_proto(CliffWeightsSrc *src, const char *path, CliffError *err)
 {
     memset(src, 0, sizeof *src);
@@ -288,12 +291,7 @@ int cliff_weights_src_proto(CliffWeightsSrc *src, const char *path, CliffError *
     }
     src->ctx = s;
     src->path = path;
-    src->nblobs = p_nblobs;
-    src->has_blob = p_has_blob;
-    src->shape_matches = p_shape_matches;
-    src->read = p_read;
-    src->each_layer = p_each_layer;
-    src->close = p_close;
+    src->ops = &proto_ops;
     return 0;
 }
 

@@ -10,8 +10,8 @@
 
 void cliff_weights_src_close(CliffWeightsSrc *src)
 {
-    if (src->close) src->close(src->ctx);
-    src->close = NULL;
+    if (src->ops) src->ops->close(src->ctx);
+    src->ops = NULL;
 }
 
 /* Index into net->params of layer l's parameter p when l owns it, else -1. */
@@ -52,7 +52,7 @@ int cliff_weights_read(const CliffNet *net, const char *path, int strict, float 
         const CliffNetLayer *nl = &net->layers[l];
         const CliffLayer *L = &nl->layer;
         if (nl->is_split || L->nparams == 0) continue;
-        int nb = src.nblobs(src.ctx, L->name);
+        int nb = src.ops->nblobs(src.ctx, L->name);
         if (nb < 0) {
             if (strict) {
                 cliff_error_set(err, "'%s' has no weights for layer '%s': it was written for "
@@ -68,14 +68,14 @@ int cliff_weights_read(const CliffNet *net, const char *path, int strict, float 
         }
         for (int p = 0; p < L->nparams; p++) {
             int o = owner_index(net, l, p);
-            if (!src.has_blob(src.ctx, L->name, p)) {
+            if (!src.ops->has_blob(src.ctx, L->name, p)) {
                 if (o < 0) continue; /* a sharer: its owner carries the values */
                 cliff_error_set(err, "'%s': layer '%s' lacks parameter blob %d (the net has %d)",
                                 path, L->name, p, L->nparams);
                 goto out;
             }
             char fshape[256], nshape[256];
-            if (!src.shape_matches(src.ctx, L->name, p, &L->params[p], fshape, sizeof fshape)) {
+            if (!src.ops->shape_matches(src.ctx, L->name, p, &L->params[p], fshape, sizeof fshape)) {
                 cliff_error_set(err, "'%s': layer '%s' parameter %d has shape %s in the file "
                                 "but %s in the net", path, L->name, p, fshape,
                                 cliff_tensor_shape_str(&L->params[p], nshape, sizeof nshape));
@@ -83,7 +83,7 @@ int cliff_weights_read(const CliffNet *net, const char *path, int strict, float 
             }
             /* A sharer's stored copy lands in the owner's region, as in Caffe. */
             size_t off = (size_t)(L->params[p].data - net->param_slab);
-            if (src.read(src.ctx, L->name, p, slab + off, L->params[p].count, err)) goto out;
+            if (src.ops->read(src.ctx, L->name, p, slab + off, L->params[p].count, err)) goto out;
             if (!cliff_all_finite(slab + off, L->params[p].count)) {
                 cliff_error_set(err, "'%s': layer '%s' parameter %d holds NaN or inf", path,
                                 L->name, p);
@@ -94,7 +94,7 @@ int cliff_weights_read(const CliffNet *net, const char *path, int strict, float 
     }
     if (strict) {
         ExtraCheck x = {net, NULL, ""};
-        src.each_layer(src.ctx, check_extra, &x);
+        src.ops->each_layer(src.ctx, check_extra, &x);
         if (x.bad) {
             cliff_error_set(err, "'%s' holds weights for layer '%s', which the net does not "
                             "have (parameters): it was written for a different net",

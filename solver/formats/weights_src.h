@@ -9,9 +9,7 @@
 #include "proto/error.h"
 #include "layers/kernels/tensor.h"
 
-typedef struct CliffWeightsSrc {
-    void *ctx;
-    const char *path;
+typedef struct CliffWeightsSrcOps {
     /* Blobs stored for the layer: -1 when the layer is absent. */
     int (*nblobs)(void *ctx, const char *layer);
     /* 1 when blob i of layer is stored (Caffe omits blobs of weight sharers). */
@@ -23,6 +21,12 @@ typedef struct CliffWeightsSrc {
     /* Calls fn for every stored layer that has at least one blob; stops on non-zero. */
     int (*each_layer)(void *ctx, int (*fn)(void *arg, const char *layer), void *arg);
     void (*close)(void *ctx);
+} CliffWeightsSrcOps;
+
+typedef struct CliffWeightsSrc {
+    void *ctx;
+    const char *path;
+    const CliffWeightsSrcOps *ops; /* NULL once closed */
 } CliffWeightsSrc;
 
 /* Open/close per format (snapshot_h5.c, snapshot_proto.c). */
