@@ -72,33 +72,36 @@ static int concat_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     return cliff_tensor_reshape(top[0], b0->num_axes, shape, err);
 }
 
-static void concat_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
-                           CliffTensor *const *top, int nt)
+/* Moves every bottom's slab of the concat axis between the bottoms and the
+ * top: data into the top when propagate_down is NULL (forward), else the top's
+ * diff back into the bottoms that propagate. */
+static void concat_move(const Concat *p, CliffTensor *const *bottom, int nb, CliffTensor *top,
+                        const int *propagate_down)
 {
-    (void)nt;
-    const Concat *p = l->priv;
     const size_t trow = (size_t)p->top_axis * p->inner;
     size_t off = 0;
     for (int i = 0; i < nb; i++) {
         const size_t brow = (size_t)bottom[i]->shape[p->axis] * p->inner;
-        cliff_copy_rows(top[0]->data + off, trow, bottom[i]->data, brow, p->outer, brow);
+        if (!propagate_down)
+            cliff_copy_rows(top->data + off, trow, bottom[i]->data, brow, p->outer, brow);
+        else if (propagate_down[i])
+            cliff_copy_rows(bottom[i]->diff, brow, top->diff + off, trow, p->outer, brow);
         off += brow;
     }
+}
+
+static void concat_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                           CliffTensor *const *top, int nt)
+{
+    (void)nt;
+    concat_move(l->priv, bottom, nb, top[0], NULL);
 }
 
 static void concat_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                             const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
     (void)nt;
-    const Concat *p = l->priv;
-    const size_t trow = (size_t)p->top_axis * p->inner;
-    size_t off = 0;
-    for (int i = 0; i < nb; i++) {
-        const size_t brow = (size_t)bottom[i]->shape[p->axis] * p->inner;
-        if (propagate_down[i])
-            cliff_copy_rows(bottom[i]->diff, brow, top[0]->diff + off, trow, p->outer, brow);
-        off += brow;
-    }
+    concat_move(l->priv, bottom, nb, top[0], propagate_down);
 }
 
 static void concat_destroy(CliffLayer *l)

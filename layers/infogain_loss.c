@@ -20,12 +20,8 @@
 #include "loss_common.h"
 
 typedef struct InfogainState {
-    CliffLossMode mode;
-    int has_ignore, ignore_label;
-    size_t outer, inner, C;
+    CliffClassLoss cl;    /* layout, normalization, ignore_label, softmax */
     CliffTensor H;        /* from source, when there is no third bottom */
-    CliffTensor prob;     /* softmax of bottom 0 */
-    CliffTensor scratch;  /* inner floats */
 } InfogainState;
 
 /* Reads a binary BlobProto file into t (flattened). */
@@ -75,8 +71,7 @@ static void ig_destroy(CliffLayer *l)
     InfogainState *s = l->priv;
     if (!s) return;
     cliff_tensor_free(&s->H);
-    cliff_tensor_free(&s->prob);
-    cliff_tensor_free(&s->scratch);
+    cliff_class_loss_free(&s->cl);
     free(s);
     l->priv = NULL;
 }
@@ -88,11 +83,8 @@ static int ig_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTens
     const Cliff__InfogainLossParameter *p = l->param->infogain_loss_param;
     InfogainState *s = calloc(1, sizeof *s);
     if (!s) return cliff_error_set(err, "out of memory");
-    s->mode = cliff_loss_mode(l->param, CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID);
-    s->has_ignore = cliff_loss_ignore_label(l->param, &s->ignore_label);
+    cliff_class_loss_init(&s->cl, l->param);
     cliff_tensor_init(&s->H);
-    cliff_tensor_init(&s->prob);
-    cliff_tensor_init(&s->scratch);
     l->priv = s;
     if (nb < 3) {
         int rc = (!p || !p->source)
@@ -112,17 +104,14 @@ static int ig_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
 {
     InfogainState *s = l->priv;
     const Cliff__InfogainLossParameter *p = l->param->infogain_loss_param;
-    CliffClassLayout c;
-    if (cliff_loss_class_reshape(bottom, top, nt, p ? p->axis : 1, "infogain_loss_param.axis",
-                                 &c, &s->prob, &s->scratch, err))
+    if (cliff_class_loss_reshape(&s->cl, bottom, top, nt, p ? p->axis : 1,
+                                 "infogain_loss_param.axis", err))
         return -1;
-    s->outer = c.outer;
-    s->inner = c.inner;
-    s->C = c.C;
+    const size_t C = s->cl.C;
     const CliffTensor *H = nb >= 3 ? bottom[2] : &s->H;
-    if (H->count != s->C * s->C)
+    if (H->count != C * C)
         return cliff_error_set(err, "the infogain matrix has %zu elements; %zu classes need "
-                               "%zu x %zu", H->count, s->C, s->C, s->C);
+                               "%zu x %zu", H->count, C, C, C);
     return 0;
 }
 
@@ -130,32 +119,32 @@ static int ig_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, Cli
 {
     (void)nb;
     const InfogainState *s = l->priv;
-    return cliff_index_check(l, bottom, 1, (long)s->C, s->has_ignore ? &s->ignore_label : NULL,
-                             "label", err);
+    return cliff_class_loss_check(l, &s->cl, bottom, err);
 }
 
 static void ig_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                        CliffTensor *const *top, int nt)
 {
     InfogainState *s = l->priv;
-    const size_t C = s->C, inner = s->inner, dim = C * inner;
+    CliffClassLoss *cl = &s->cl;
+    const size_t C = cl->C, inner = cl->inner, dim = C * inner;
     const float *x = bottom[0]->data, *label = bottom[1]->data;
     const float *H = nb >= 3 ? bottom[2]->data : s->H.data;
-    float *p = s->prob.data;
+    float *p = cl->prob.data;
     double loss = 0;
     long valid = 0;
-    for (size_t i = 0; i < s->outer; i++) {
-        cliff_softmax_block(x + i * dim, p + i * dim, C, inner, s->scratch.data);
+    for (size_t i = 0; i < cl->outer; i++) {
+        cliff_softmax_block(x + i * dim, p + i * dim, C, inner, cl->scratch.data);
         for (size_t j = 0; j < inner; j++) {
             int lab = cliff_label_int(label[i * inner + j]);
-            if (s->has_ignore && lab == s->ignore_label) continue;
+            if (cliff_class_loss_ignores(cl, lab)) continue;
             const float *h = H + (size_t)cliff_label_clamp(lab, (int)C) * C;
             for (size_t c = 0; c < C; c++)
                 loss -= h[c] * log(fmax(p[i * dim + c * inner + j], FLT_MIN));
             valid++;
         }
     }
-    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(s->mode, s->outer, inner, valid));
+    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(cl->mode, cl->outer, inner, valid));
     if (nt >= 2)
         for (size_t k = 0; k < bottom[0]->count; k++) top[1]->data[k] = p[k];
 }
@@ -165,21 +154,20 @@ static void ig_backward(CliffLayer *l, CliffTensor *const *top, int nt,
 {
     (void)nt;
     InfogainState *s = l->priv;
+    const CliffClassLoss *cl = &s->cl;
     cliff_loss_zero_diffs(bottom, nb, propagate_down, 1);
     if (!propagate_down[0]) return;
-    const size_t C = s->C, inner = s->inner, dim = C * inner;
-    const float *label = bottom[1]->data, *p = s->prob.data;
+    const size_t C = cl->C, inner = cl->inner, dim = C * inner;
+    const float *label = bottom[1]->data, *p = cl->prob.data;
     const float *H = nb >= 3 ? bottom[2]->data : s->H.data;
     float *dx = bottom[0]->diff;
-    long valid = 0;
-    for (size_t k = 0; k < s->outer * inner; k++)
-        valid += !(s->has_ignore && cliff_label_int(label[k]) == s->ignore_label);
-    const float w = (float)(top[0]->diff[0] / cliff_loss_normalizer(s->mode, s->outer, inner,
+    const long valid = cliff_class_loss_valid(cl, label);
+    const float w = (float)(top[0]->diff[0] / cliff_loss_normalizer(cl->mode, cl->outer, inner,
                                                                      valid));
-    for (size_t i = 0; i < s->outer; i++)
+    for (size_t i = 0; i < cl->outer; i++)
         for (size_t j = 0; j < inner; j++) {
             int lab = cliff_label_int(label[i * inner + j]);
-            if (s->has_ignore && lab == s->ignore_label) {
+            if (cliff_class_loss_ignores(cl, lab)) {
                 for (size_t c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0.0f;
                 continue;
             }

@@ -87,32 +87,64 @@ void cliff_softmax_block(const float *x, float *p, size_t C, size_t inner, float
         for (size_t j = 0; j < inner; j++) p[c * inner + j] *= sum[j];
 }
 
-int cliff_loss_class_reshape(CliffTensor *const *bottom, CliffTensor *const *top, int nt,
-                             int axis_param, const char *axis_field, CliffClassLayout *out,
-                             CliffTensor *prob, CliffTensor *scratch, CliffError *err)
+void cliff_class_loss_init(CliffClassLoss *s, const Cliff__LayerParameter *p)
+{
+    s->mode = cliff_loss_mode(p, CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID);
+    s->has_ignore = cliff_loss_ignore_label(p, &s->ignore_label);
+    cliff_tensor_init(&s->prob);
+    cliff_tensor_init(&s->scratch);
+}
+
+void cliff_class_loss_free(CliffClassLoss *s)
+{
+    cliff_tensor_free(&s->prob);
+    cliff_tensor_free(&s->scratch);
+}
+
+int cliff_class_loss_check(const CliffLayer *l, const CliffClassLoss *s,
+                           CliffTensor *const *bottom, CliffError *err)
+{
+    return cliff_index_check(l, bottom, 1, (long)s->C, s->has_ignore ? &s->ignore_label : NULL,
+                             "label", err);
+}
+
+long cliff_class_loss_valid(const CliffClassLoss *s, const float *label)
+{
+    long valid = 0;
+    for (size_t k = 0; k < s->outer * s->inner; k++)
+        valid += !cliff_class_loss_ignores(s, cliff_label_int(label[k]));
+    return valid;
+}
+
+int cliff_class_loss_reshape(CliffClassLoss *s, CliffTensor *const *bottom,
+                             CliffTensor *const *top, int nt, int axis_param,
+                             const char *axis_field, CliffError *err)
 {
     char a[128], b[128];
     if (cliff_loss_reshape(bottom, top, err)) return -1;
     int axis = cliff_tensor_axis(bottom[0], axis_param, err);
     if (axis < 0) return cliff_error_prefix(err, "%s: ", axis_field);
-    out->axis = axis;
-    out->outer = cliff_tensor_count_range(bottom[0], 0, axis);
-    out->inner = cliff_tensor_count_range(bottom[0], axis + 1, bottom[0]->num_axes);
-    out->C = (size_t)bottom[0]->shape[axis];
-    if (out->outer * out->inner != bottom[1]->count)
+    const size_t outer = cliff_tensor_count_range(bottom[0], 0, axis);
+    const size_t inner = cliff_tensor_count_range(bottom[0], axis + 1, bottom[0]->num_axes);
+    const size_t C = (size_t)bottom[0]->shape[axis];
+    if (outer * inner != bottom[1]->count)
         return cliff_error_set(
             err,
             "number of labels must match number of predictions: scores %s with class axis %d "
             "need %zu labels (one per position outside the axis), label bottom %s has %zu",
-            cliff_tensor_shape_str(bottom[0], a, sizeof a), axis, out->outer * out->inner,
+            cliff_tensor_shape_str(bottom[0], a, sizeof a), axis, outer * inner,
             cliff_tensor_shape_str(bottom[1], b, sizeof b), bottom[1]->count);
-    if (out->C == 0 && bottom[1]->count > 0)
+    if (C == 0 && bottom[1]->count > 0)
         return cliff_error_set(err, "scores %s have no classes along axis %d",
                                cliff_tensor_shape_str(bottom[0], a, sizeof a), axis);
-    int inner_shape[1] = {(int)out->inner};
-    if (cliff_tensor_reshape_like(prob, bottom[0], err) ||
-        cliff_tensor_reshape(scratch, 1, inner_shape, err))
+    int inner_shape[1] = {(int)inner};
+    if (cliff_tensor_reshape_like(&s->prob, bottom[0], err) ||
+        cliff_tensor_reshape(&s->scratch, 1, inner_shape, err))
         return -1;
     if (nt >= 2 && cliff_tensor_reshape_like(top[1], bottom[0], err)) return -1;
+    s->axis = axis;
+    s->outer = outer;
+    s->inner = inner;
+    s->C = C;
     return 0;
 }

@@ -36,17 +36,41 @@ void cliff_loss_zero_diffs(CliffTensor *const *bottom, int nb, const int *propag
  * alias x. */
 void cliff_softmax_block(const float *x, float *p, size_t C, size_t inner, float *scratch);
 
-/* The class layout of a softmax-style loss: scores (bottom[0]) split at the
- * class axis into outer x C x inner, one label (bottom[1]) per outer x inner
- * position. Resolves the axis (axis_field names it in errors), checks the
+/* What a softmax-style loss (SoftmaxWithLoss, InfogainLoss) keeps: scores
+ * (bottom[0]) split at the class axis into outer x C x inner, one label
+ * (bottom[1]) per outer x inner position. */
+typedef struct CliffClassLoss {
+    CliffLossMode mode;        /* fallback VALID */
+    int has_ignore, ignore_label;
+    int axis;                  /* canonical, set in reshape */
+    size_t outer, C, inner;    /* set in reshape */
+    CliffTensor prob;          /* softmax output, shape of bottom 0 */
+    CliffTensor scratch;       /* inner floats: running max / sum per position */
+} CliffClassLoss;
+
+/* Setup: normalization and ignore_label from p, empty tensors. */
+void cliff_class_loss_init(CliffClassLoss *s, const Cliff__LayerParameter *p);
+void cliff_class_loss_free(CliffClassLoss *s);
+
+/* Reshape: resolves the axis (axis_field names it in errors), checks the
  * label count, and sizes prob like the scores, scratch to inner floats and the
- * optional probability top (nt >= 2). */
-typedef struct CliffClassLayout {
-    int axis;
-    size_t outer, C, inner;
-} CliffClassLayout;
-int cliff_loss_class_reshape(CliffTensor *const *bottom, CliffTensor *const *top, int nt,
-                             int axis_param, const char *axis_field, CliffClassLayout *out,
-                             CliffTensor *prob, CliffTensor *scratch, CliffError *err);
+ * optional probability top (nt >= 2). s's layout is left as it was on error. */
+int cliff_class_loss_reshape(CliffClassLoss *s, CliffTensor *const *bottom,
+                             CliffTensor *const *top, int nt, int axis_param,
+                             const char *axis_field, CliffError *err);
+
+/* check_bottoms: every label (bottom 1) is a class index below C, or the
+ * ignored label. */
+int cliff_class_loss_check(const CliffLayer *l, const CliffClassLoss *s,
+                           CliffTensor *const *bottom, CliffError *err);
+
+/* 1 when label value lab is the ignored one. */
+static inline int cliff_class_loss_ignores(const CliffClassLoss *s, int lab)
+{
+    return s->has_ignore && lab == s->ignore_label;
+}
+
+/* How many of the outer x inner labels are not ignored (VALID's count). */
+long cliff_class_loss_valid(const CliffClassLoss *s, const float *label);
 
 #endif

@@ -91,33 +91,35 @@ static int slice_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     return 0;
 }
 
+/* Moves each top's slab of the slice axis between the bottom and the tops:
+ * data into the tops (forward), or the tops' diffs back into the bottom's. */
+static void slice_move(const Slice *p, CliffTensor *bottom, CliffTensor *const *top, int nt,
+                       int backward)
+{
+    const size_t brow = (size_t)bottom->shape[p->axis] * p->inner;
+    size_t off = 0;
+    for (int t = 0; t < nt; t++) {
+        const size_t trow = (size_t)p->sizes[t] * p->inner;
+        if (!backward)
+            cliff_copy_rows(top[t]->data, trow, bottom->data + off, brow, p->outer, trow);
+        else
+            cliff_copy_rows(bottom->diff + off, brow, top[t]->diff, trow, p->outer, trow);
+        off += trow;
+    }
+}
+
 static void slice_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                           CliffTensor *const *top, int nt)
 {
     (void)nb;
-    const Slice *p = l->priv;
-    const size_t brow = (size_t)bottom[0]->shape[p->axis] * p->inner;
-    size_t off = 0;
-    for (int t = 0; t < nt; t++) {
-        const size_t trow = (size_t)p->sizes[t] * p->inner;
-        cliff_copy_rows(top[t]->data, trow, bottom[0]->data + off, brow, p->outer, trow);
-        off += trow;
-    }
+    slice_move(l->priv, bottom[0], top, nt, 0);
 }
 
 static void slice_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                            const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
     (void)nb;
-    if (!propagate_down[0]) return;
-    const Slice *p = l->priv;
-    const size_t brow = (size_t)bottom[0]->shape[p->axis] * p->inner;
-    size_t off = 0;
-    for (int t = 0; t < nt; t++) {
-        const size_t trow = (size_t)p->sizes[t] * p->inner;
-        cliff_copy_rows(bottom[0]->diff + off, brow, top[t]->diff, trow, p->outer, trow);
-        off += trow;
-    }
+    if (propagate_down[0]) slice_move(l->priv, bottom[0], top, nt, 1);
 }
 
 static void slice_destroy(CliffLayer *l)

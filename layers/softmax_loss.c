@@ -25,14 +25,7 @@
 
 #include "loss_common.h"
 
-typedef struct SoftmaxLossState {
-    CliffLossMode mode;
-    int has_ignore, ignore_label;
-    int axis;                  /* canonical, set in reshape */
-    size_t outer, inner, C;
-    CliffTensor prob;          /* softmax output, shape of bottom 0 */
-    CliffTensor scratch;       /* inner floats: running max / sum per position */
-} SoftmaxLossState;
+typedef CliffClassLoss SoftmaxLossState;
 
 static int sml_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
                      int nt, CliffError *err)
@@ -40,10 +33,7 @@ static int sml_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTen
     (void)bottom, (void)nb, (void)top, (void)nt;
     SoftmaxLossState *s = calloc(1, sizeof *s);
     if (!s) return cliff_error_set(err, "out of memory");
-    s->mode = cliff_loss_mode(l->param, CLIFF__LOSS_PARAMETER__NORMALIZATION_MODE__VALID);
-    s->has_ignore = cliff_loss_ignore_label(l->param, &s->ignore_label);
-    cliff_tensor_init(&s->prob);
-    cliff_tensor_init(&s->scratch);
+    cliff_class_loss_init(s, l->param);
     l->priv = s;
     return 0;
 }
@@ -52,25 +42,15 @@ static int sml_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffT
                        int nt, CliffError *err)
 {
     (void)nb;
-    SoftmaxLossState *s = l->priv;
-    CliffClassLayout c;
-    if (cliff_loss_class_reshape(bottom, top, nt,
-                                 l->param->softmax_param ? l->param->softmax_param->axis : 1,
-                                 "softmax_param.axis", &c, &s->prob, &s->scratch, err))
-        return -1;
-    s->axis = c.axis;
-    s->outer = c.outer;
-    s->inner = c.inner;
-    s->C = c.C;
-    return 0;
+    const Cliff__SoftmaxParameter *p = l->param->softmax_param;
+    return cliff_class_loss_reshape(l->priv, bottom, top, nt, p ? p->axis : 1,
+                                    "softmax_param.axis", err);
 }
 
 static int sml_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
 {
     (void)nb;
-    const SoftmaxLossState *s = l->priv;
-    return cliff_index_check(l, bottom, 1, (long)s->C, s->has_ignore ? &s->ignore_label : NULL,
-                             "label", err);
+    return cliff_class_loss_check(l, l->priv, bottom, err);
 }
 
 static void sml_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -87,7 +67,7 @@ static void sml_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
         cliff_softmax_block(x + i * dim, p + i * dim, C, inner, s->scratch.data);
         for (size_t j = 0; j < inner; j++) {
             int lab = cliff_label_int(label[i * inner + j]);
-            if (s->has_ignore && lab == s->ignore_label) continue;
+            if (cliff_class_loss_ignores(s, lab)) continue;
             lab = cliff_label_clamp(lab, (int)C);
             loss -= log(fmax(p[i * dim + (size_t)lab * inner + j], FLT_MIN));
             valid++;
@@ -104,12 +84,10 @@ static void sml_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     SoftmaxLossState *s = l->priv;
     cliff_loss_zero_diffs(bottom, nb, propagate_down, 1); /* labels get no gradient */
     if (!propagate_down[0]) return;
-    const size_t C = s->C, inner = s->inner, dim = C * inner, n = s->outer * inner;
+    const size_t C = s->C, inner = s->inner, dim = C * inner;
     const float *label = bottom[1]->data, *p = s->prob.data;
     float *dx = bottom[0]->diff;
-    long valid = 0;
-    for (size_t k = 0; k < n; k++)
-        valid += !(s->has_ignore && cliff_label_int(label[k]) == s->ignore_label);
+    const long valid = cliff_class_loss_valid(s, label);
     const float w = (float)(top[0]->diff[0] / cliff_loss_normalizer(s->mode, s->outer, inner,
                                                                      valid));
     const size_t count = bottom[0]->count;
@@ -117,7 +95,7 @@ static void sml_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     for (size_t i = 0; i < s->outer; i++)
         for (size_t j = 0; j < inner; j++) {
             int lab = cliff_label_int(label[i * inner + j]);
-            if (s->has_ignore && lab == s->ignore_label) {
+            if (cliff_class_loss_ignores(s, lab)) {
                 for (size_t c = 0; c < C; c++) dx[i * dim + c * inner + j] = 0.0f;
                 continue;
             }
@@ -130,8 +108,7 @@ static void sml_destroy(CliffLayer *l)
 {
     SoftmaxLossState *s = l->priv;
     if (!s) return;
-    cliff_tensor_free(&s->prob);
-    cliff_tensor_free(&s->scratch);
+    cliff_class_loss_free(s);
     free(s);
     l->priv = NULL;
 }
