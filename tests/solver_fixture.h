@@ -92,6 +92,21 @@ static inline void fx_free_sp(Cliff__SolverParameter *sp)
     if (sp) protobuf_c_message_free_unpacked(&sp->base, NULL);
 }
 
+/* cliff_solver_create(sp) for a test (log may be NULL). NULL when sp is NULL
+ * (its text did not parse: fx_sp reported that) or creation fails (reported
+ * here as a failed check); sp is then freed. */
+static inline CliffSolver *fx_solver(Cliff__SolverParameter *sp, FILE *log)
+{
+    if (!sp) return NULL;
+    CliffError err;
+    CliffSolver *s = cliff_solver_create(sp, NULL, log, &err);
+    if (!s) {
+        CHECK_FAILF("create: %s", err.msg);
+        fx_free_sp(sp);
+    }
+    return s;
+}
+
 /* A linear classifier net over HDF5Data (dim inputs, 3 classes), with an
  * optional Dropout and a TEST-phase Accuracy. */
 static inline char *fx_net_n(const char *list, int batch, int shuffle, int dropout,

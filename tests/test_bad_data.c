@@ -223,12 +223,8 @@ static void solver_stops_on_bad_label(void)
                                        "random_seed: 1 snapshot_prefix: \"%s/s\"", net, dir);
     free(net);
     CliffError err = {{0}};
-    CliffSolver *s = sp ? cliff_solver_create(sp, NULL, NULL, &err) : NULL;
-    if (!s) {
-        CHECK_FAILF("create: %s", err.msg);
-        fx_free_sp(sp);
-        return;
-    }
+    CliffSolver *s = fx_solver(sp, NULL);
+    if (!s) return;
     CliffNet *n = cliff_solver_train_net(s);
     CHECK(cliff_solver_step(s, 3, &err) == 0); /* rows 0-5 are fine */
     float *before = malloc(n->param_count * sizeof *before);
@@ -258,12 +254,8 @@ static void solver_stops_on_bad_test_label(void)
               "test_interval: 5 test_initialization: true snapshot_prefix: \"%s/s\"", net, dir);
     free(net);
     CliffError err = {{0}};
-    CliffSolver *s = sp ? cliff_solver_create(sp, NULL, NULL, &err) : NULL;
-    if (!s) {
-        CHECK_FAILF("create: %s", err.msg);
-        fx_free_sp(sp);
-        return;
-    }
+    CliffSolver *s = fx_solver(sp, NULL);
+    if (!s) return;
     CHECK(cliff_solver_solve(s, &err) == -1);
     const char *want = "iteration 0, test net #0, test iteration 0: layer 'loss' "
                        "(SoftmaxWithLoss): label bottom 'label' row 0: value nan is not an "

@@ -101,12 +101,8 @@ static void check_against_hand(double clip, int per_param, int iter_size)
         per_param ? "per_param_norm" : "global_norm", dir);
     free(net);
     CliffError err;
-    CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
-    if (!s) {
-        CHECK_FAILF("create: %s", err.msg);
-        fx_free_sp(sp);
-        return;
-    }
+    CliffSolver *s = fx_solver(sp, NULL);
+    if (!s) return;
     CliffNet *n = cliff_solver_train_net(s);
     CHECK(n->nparams == 2 && n->params[0].count == DIM && n->params[1].count == 1);
     Hand h = {{0}, {0}, 0, 0};
@@ -157,12 +153,10 @@ static void test_overflowing_step_with_finite_history_is_bad(void)
     size_t loglen = 0;
     FILE *log = open_memstream(&logbuf, &loglen);
     CliffError err;
-    CliffSolver *s = cliff_solver_create(sp, NULL, log, &err);
+    CliffSolver *s = fx_solver(sp, log);
     if (!s) {
-        CHECK_FAILF("create: %s", err.msg);
         fclose(log);
         free(logbuf);
-        fx_free_sp(sp);
         return;
     }
     CliffNet *n = cliff_solver_train_net(s);
@@ -198,12 +192,8 @@ static void test_snapshot_refuses_non_finite(void)
                   "random_seed: 5 snapshot_prefix: \"%s/s\"", net, dir);
         free(net);
         CliffError err;
-        CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
-        if (!s) {
-            CHECK_FAILF("create: %s", err.msg);
-            fx_free_sp(sp);
-            return;
-        }
+        CliffSolver *s = fx_solver(sp, NULL);
+        if (!s) return;
         CHECK(cliff_solver_step(s, 1, &err) == 0);
         int nh;
         float *target = where == 0 ? cliff_solver_train_net(s)->param_slab
