@@ -128,13 +128,12 @@ static void ig_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     InfogainState *s = l->priv;
     CliffClassLoss *cl = &s->cl;
     const size_t C = cl->C, inner = cl->inner, dim = C * inner;
-    const float *x = bottom[0]->data, *label = bottom[1]->data;
+    const float *label = bottom[1]->data, *p = cl->prob.data;
     const float *H = nb >= 3 ? bottom[2]->data : s->H.data;
-    float *p = cl->prob.data;
     double loss = 0;
     long valid = 0;
-    for (size_t i = 0; i < cl->outer; i++) {
-        cliff_softmax_block(x + i * dim, p + i * dim, C, inner, cl->scratch.data);
+    cliff_class_loss_softmax(cl, bottom[0]->data);
+    for (size_t i = 0; i < cl->outer; i++)
         for (size_t j = 0; j < inner; j++) {
             int lab = cliff_label_int(label[i * inner + j]);
             if (cliff_class_loss_ignores(cl, lab)) continue;
@@ -143,10 +142,7 @@ static void ig_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                 loss -= h[c] * log(fmax(p[i * dim + c * inner + j], FLT_MIN));
             valid++;
         }
-    }
-    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(cl->mode, cl->outer, inner, valid));
-    if (nt >= 2)
-        for (size_t k = 0; k < bottom[0]->count; k++) top[1]->data[k] = p[k];
+    cliff_class_loss_output(cl, loss, valid, top, nt);
 }
 
 static void ig_backward(CliffLayer *l, CliffTensor *const *top, int nt,

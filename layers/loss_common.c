@@ -108,6 +108,21 @@ int cliff_class_loss_check(const CliffLayer *l, const CliffClassLoss *s,
                              "label", err);
 }
 
+void cliff_class_loss_softmax(CliffClassLoss *s, const float *x)
+{
+    const size_t dim = s->C * s->inner;
+    for (size_t i = 0; i < s->outer; i++)
+        cliff_softmax_block(x + i * dim, s->prob.data + i * dim, s->C, s->inner,
+                            s->scratch.data);
+}
+
+void cliff_class_loss_output(const CliffClassLoss *s, double loss, long valid,
+                             CliffTensor *const *top, int nt)
+{
+    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(s->mode, s->outer, s->inner, valid));
+    if (nt >= 2) memcpy(top[1]->data, s->prob.data, s->prob.count * sizeof(float));
+}
+
 long cliff_class_loss_valid(const CliffClassLoss *s, const float *label)
 {
     long valid = 0;

@@ -70,6 +70,15 @@ static inline int cliff_class_loss_ignores(const CliffClassLoss *s, int lab)
     return s->has_ignore && lab == s->ignore_label;
 }
 
+/* Forward's first step: prob = softmax of the scores x (bottom 0's data)
+ * along the class axis, for every outer index. */
+void cliff_class_loss_softmax(CliffClassLoss *s, const float *x);
+
+/* Forward's last step: top[0] = loss normalized (s->mode) over `valid`
+ * labels; a copy of prob in top[1] when there is one (nt >= 2). */
+void cliff_class_loss_output(const CliffClassLoss *s, double loss, long valid,
+                             CliffTensor *const *top, int nt);
+
 /* How many of the outer x inner labels are not ignored (VALID's count). */
 long cliff_class_loss_valid(const CliffClassLoss *s, const float *label);
 

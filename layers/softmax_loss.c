@@ -21,7 +21,6 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "loss_common.h"
 
@@ -59,12 +58,11 @@ static void sml_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     (void)nb;
     SoftmaxLossState *s = l->priv;
     const size_t C = s->C, inner = s->inner, dim = C * inner;
-    const float *x = bottom[0]->data, *label = bottom[1]->data;
-    float *p = s->prob.data;
+    const float *label = bottom[1]->data, *p = s->prob.data;
     double loss = 0;
     long valid = 0;
-    for (size_t i = 0; i < s->outer; i++) {
-        cliff_softmax_block(x + i * dim, p + i * dim, C, inner, s->scratch.data);
+    cliff_class_loss_softmax(s, bottom[0]->data);
+    for (size_t i = 0; i < s->outer; i++)
         for (size_t j = 0; j < inner; j++) {
             int lab = cliff_label_int(label[i * inner + j]);
             if (cliff_class_loss_ignores(s, lab)) continue;
@@ -72,9 +70,7 @@ static void sml_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
             loss -= log(fmax(p[i * dim + (size_t)lab * inner + j], FLT_MIN));
             valid++;
         }
-    }
-    top[0]->data[0] = (float)(loss / cliff_loss_normalizer(s->mode, s->outer, inner, valid));
-    if (nt >= 2) memcpy(top[1]->data, p, bottom[0]->count * sizeof(float));
+    cliff_class_loss_output(s, loss, valid, top, nt);
 }
 
 static void sml_backward(CliffLayer *l, CliffTensor *const *top, int nt,
