@@ -67,6 +67,13 @@ static void write_fixtures(void)
     write_list("wrongname.txt", "other.h5", NULL);
 }
 
+/* Frees a net and the parsed text it was built from (either may be NULL). */
+static void free_net(CliffNet *net, Cliff__NetParameter *np)
+{
+    cliff_net_free(net);
+    if (np) protobuf_c_message_free_unpacked(&np->base, NULL);
+}
+
 /* Builds a one-layer net reading list `list` with the given batch and shuffle. */
 static const char *extra_layer_text = ""; /* appended inside the layer */
 
@@ -84,14 +91,27 @@ static CliffNet *build(const char *list, int batch, int shuffle, CliffRng *rng,
     return cliff_net_build(*np, CLIFF__PHASE__TRAIN, NULL, rng, NULL, err);
 }
 
+/* build() with rng seeded by `seed`, for a list that must build: NULL (a
+ * failed check, *np freed) when it does not. */
+static CliffNet *build_ok(const char *list, int batch, int shuffle, CliffRng *rng,
+                          uint64_t seed, Cliff__NetParameter **np)
+{
+    cliff_rng_seed(rng, seed);
+    CliffError err;
+    CliffNet *net = build(list, batch, shuffle, rng, np, &err);
+    if (!net) {
+        CHECK_FAILF("build '%s': %s", list, err.msg);
+        free_net(NULL, *np);
+        *np = NULL;
+    }
+    return net;
+}
+
 static void wraps_across_files_and_epochs(void)
 {
     CliffRng rng;
-    cliff_rng_seed(&rng, 3);
     Cliff__NetParameter *np;
-    CliffError err;
-    CliffNet *net = build("two.txt", 4, 0, &rng, &np, &err);
-    CHECK(net != NULL);
+    CliffNet *net = build_ok("two.txt", 4, 0, &rng, 3, &np);
     if (!net) return;
     const CliffTensor *data = net->blobs[0], *label = net->blobs[1];
     CHECK(data->num_axes == 2 && data->shape[0] == 4 && data->shape[1] == 3);
@@ -105,8 +125,7 @@ static void wraps_across_files_and_epochs(void)
             CHECK(data->data[3 * i + 2] == 200 + expect[4 * batch + i]);
         }
     }
-    cliff_net_free(net);
-    protobuf_c_message_free_unpacked(&np->base, NULL);
+    free_net(net, np);
 }
 
 /* Each epoch draws a new permutation: the second epoch's row order differs
@@ -115,11 +134,8 @@ static void wraps_across_files_and_epochs(void)
 static void shuffle_redraws_every_epoch(void)
 {
     CliffRng rng;
-    cliff_rng_seed(&rng, 11);
     Cliff__NetParameter *np;
-    CliffError err;
-    CliffNet *net = build("two.txt", 2, 1, &rng, &np, &err);
-    CHECK(net != NULL);
+    CliffNet *net = build_ok("two.txt", 2, 1, &rng, 11, &np);
     if (!net) return;
     const CliffTensor *data = net->blobs[0];
     /* a row is known by its first two columns */
@@ -136,19 +152,16 @@ static void shuffle_redraws_every_epoch(void)
         for (int j = 0; j < 8; j++) in0 += seq[0][j] == seq[0][i], in1 += seq[1][j] == seq[0][i];
         CHECK(in0 == in1);
     }
-    cliff_net_free(net);
-    protobuf_c_message_free_unpacked(&np->base, NULL);
+    free_net(net, np);
 }
 
 static void shuffle_visits_every_row_once_and_resumes(void)
 {
     CliffRng rng;
-    cliff_rng_seed(&rng, 11);
     Cliff__NetParameter *np;
-    CliffError err;
-    CliffNet *net = build("two.txt", 2, 1, &rng, &np, &err);
-    CHECK(net != NULL);
+    CliffNet *net = build_ok("two.txt", 2, 1, &rng, 11, &np);
     if (!net) return;
+    CliffError err;
     const CliffTensor *data = net->blobs[0];
     CliffLayer *l = &net->layers[0].layer;
     /* one epoch = 8 rows = 4 batches; data column 1 is 100 + row-in-file, so
@@ -186,8 +199,7 @@ static void shuffle_visits_every_row_once_and_resumes(void)
     /* A state of another length is refused. */
     CHECK(l->ops->state_load(l, st, n - 1, &err) != 0);
     free(st);
-    cliff_net_free(net);
-    protobuf_c_message_free_unpacked(&np->base, NULL);
+    free_net(net, np);
 }
 
 static void expect_error(const char *list, const char *needle)
@@ -199,8 +211,7 @@ static void expect_error(const char *list, const char *needle)
     CliffNet *net = build(list, 2, 0, &rng, &np, &err);
     CHECK(net == NULL);
     if (!strstr(err.msg, needle)) CHECK_FAILF("error '%s' lacks '%s'", err.msg, needle);
-    cliff_net_free(net);
-    if (np) protobuf_c_message_free_unpacked(&np->base, NULL);
+    free_net(net, np);
 }
 
 static void bad_sources_name_file_and_dataset(void)
@@ -278,8 +289,7 @@ static void list_long_line(void)
         const CliffTensor *label = net->blobs[cliff_net_blob_index(net, "label")];
         for (int i = 0; i < 5; i++) CHECK(label->data[i] == (float)i);
     }
-    cliff_net_free(net);
-    if (np) protobuf_c_message_free_unpacked(&np->base, NULL);
+    free_net(net, np);
 }
 
 int main(void)
