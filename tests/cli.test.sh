@@ -20,14 +20,8 @@ pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
 
-ok() { echo "ok cli/$1"; }
-fail() { echo "FAIL cli/$1: $2"; }
-# check NAME WHY-IF-FALSE COMMAND...: ok when the command succeeds.
-check() {
-    name=$1 why=$2
-    shift 2
-    if "$@"; then ok "$name"; else fail "$name" "$why"; fi
-}
+SUITE=cli
+. tests/report.sh
 
 # ---- help, version, layers, usage errors --------------------------------------
 

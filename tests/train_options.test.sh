@@ -8,13 +8,8 @@ TRAIN=$BUILD/train
 if [ ! -x "$TRAIN" ]; then echo "FAIL train_options: no $TRAIN"; exit 1; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ok() { echo "ok train_options/$1"; }
-fail() { echo "FAIL train_options/$1: $2"; }
-check() {
-    name=$1 why=$2
-    shift 2
-    if "$@"; then ok "$name"; else fail "$name" "$why"; fi
-}
+SUITE=train_options
+. tests/report.sh
 
 # solver FILE [FIELD LINES...]: a two-iteration solver without log_format.
 solver() {
