@@ -55,15 +55,6 @@ check list_layers "rc $rc, count '$n', listed vs registry: $(diff "$tmp/listed" 
 check unknown_type_lists_layers "the unknown-type error lists other types than --list-layers" \
     cmp -s "$tmp/listed" "$tmp/known"
 
-# usage_error NAME EXPECTED-STDERR ARGS...: exit 2, one exact line on stderr, no stdout.
-usage_error() {
-    name=$1 want=$2
-    shift 2
-    "$TRAIN" "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
-    got=$(cat "$tmp/err")
-    if [ $rc -eq 2 ] && [ "$got" = "$want" ] && [ ! -s "$tmp/out" ]; then ok "$name"
-    else fail "$name" "rc $rc, stderr '$got', want '$want'"; fi
-}
 usage_error unknown_option "train: error: unknown option '--bogus' (see train --help)" \
     configs/lenet_solver.prototxt --bogus
 usage_error no_solver "train: error: missing SOLVER file (see train --help)" --dry-run

@@ -99,15 +99,6 @@ input_error metrics_file_reason "error: cannot open metrics file 'T' for writing
 
 # ---- command-line faults -----------------------------------------------------------
 
-# usage_error NAME EXPECTED-STDERR ARGS...: exit 2, one exact line on stderr, no stdout.
-usage_error() {
-    name=$1 want=$2
-    shift 2
-    "$TRAIN" "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
-    got=$(cat "$tmp/err")
-    if [ $rc -eq 2 ] && [ "$got" = "$want" ] && [ ! -s "$tmp/out" ]; then ok "$name"
-    else fail "$name" "rc $rc, stderr '$got', want '$want'"; fi
-}
 usage_error weights_twice \
     "train: error: --weights given twice (list several files as --weights A,B) (see train --help)" \
     "$tmp/s.prototxt" --weights a.caffemodel --weights=b.caffemodel
