@@ -85,12 +85,17 @@ static int build_nets(CliffSolver *s, CliffError *err)
     int generic = sp->net_param ? (int)sp->n_test_iter - nparams_given : 0;
     if (generic < 0) generic = 0;
     int ntest = nparams_given + generic;
-    if ((int)sp->n_test_iter != ntest)
-        return cliff_error_set(err, "test_iter must be given once per test net (%d test nets, "
-                               "%zu test_iter)", ntest, sp->n_test_iter);
-    if (sp->n_test_state && (int)sp->n_test_state != ntest)
-        return cliff_error_set(err, "test_state must be given once per test net (%d test "
-                               "nets, %zu test_state)", ntest, sp->n_test_state);
+    if ((int)sp->n_test_iter != ntest) {
+        cliff_error_set(err, "test_iter must be given once per test net (%d test nets, "
+                        "%zu test_iter)", ntest, sp->n_test_iter);
+        return cliff_error_at_field(err, s->map, &sp->base,
+                                    sp->n_test_iter ? "test_iter" : "test_net_param", 0, "solver");
+    }
+    if (sp->n_test_state && (int)sp->n_test_state != ntest) {
+        cliff_error_set(err, "test_state must be given once per test net (%d test "
+                        "nets, %zu test_state)", ntest, sp->n_test_state);
+        return cliff_error_at_field(err, s->map, &sp->base, "test_state", 0, "solver");
+    }
     if (ntest && sp->test_interval <= 0) {
         cliff_error_set(err, "test_interval must be > 0 when there are test nets (got %d)",
                         (int)sp->test_interval);

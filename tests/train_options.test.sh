@@ -89,6 +89,11 @@ input_error test_interval_zero_with_test_nets \
 solver "$tmp/titer.prototxt" 'base_lr: 0.1' 'test_iter: 2' 'test_iter: -2' 'test_interval: 5'
 input_error test_iter_negative "T/titer.prototxt:15:1: error: test_iter[1] must be >= 0 (got -2)" \
     "$tmp/titer.prototxt" --dry-run
+solver "$tmp/ts.prototxt" 'base_lr: 0.1' 'test_iter: 1' 'test_iter: 1' 'test_interval: 5' \
+    'test_state { stage: "a" }'
+input_error test_state_count \
+    "T/ts.prototxt:17:1: error: test_state must be given once per test net (2 test nets, 1 test_state)" \
+    "$tmp/ts.prototxt" --dry-run
 mkdir "$tmp/netdir"
 printf 'base_lr: 0.1\nnet: "netdir"\n' > "$tmp/netdir.prototxt"
 input_error net_is_directory "T/netdir.prototxt:2:1: error: net file 'T/netdir': cannot open: Is a directory" \
