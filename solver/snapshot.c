@@ -302,6 +302,11 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
             s->nlosses = d.nlosses;
             s->loss_pos = d.loss_pos;
             s->smoothed_loss = d.smoothed_loss;
+        } else {
+            cliff_log_event(s->fmt, s->log, d.iter, "restore",
+                            "the saved loss window (%d losses) does not fit average_loss %d: "
+                            "the smoothed loss restarts from this iteration",
+                            d.nlosses, (int)s->average_loss);
         }
     } else {
         /* A state written by Caffe: no RNG or data cursors saved. */

@@ -331,6 +331,32 @@ static void test_restore_keeps_counters(void)
     fx_rmdir(dir);
 }
 
+/* A run resumed with a smaller average_loss cannot keep the saved window: it
+ * says so in the log and the smoothed loss restarts. */
+static void test_restore_says_when_loss_window_dropped(void)
+{
+    char *dir = fx_tmpdir();
+    Cliff__SolverParameter *sp = small_config(dir, "AdaGrad", 12); /* average_loss 2 */
+    cliff_solver_free(run_to_snapshot(sp));
+    char state[300];
+    snprintf(state, sizeof state, "%s/snap_iter_2.solverstate.h5", dir);
+    sp->average_loss = 1;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *log = open_memstream(&text, &len);
+    CliffError err = {""};
+    CliffSolver *s = cliff_solver_create(sp, NULL, log, &err);
+    if (!s || cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
+    else CHECK(cliff_solver_stats(s)->smoothed_loss == 0.0);
+    cliff_solver_free(s);
+    fclose(log);
+    if (!text || !strstr(text, "the saved loss window (2 losses) does not fit average_loss 1"))
+        CHECK_FAILF("log lacks the dropped window: %s", text ? text : "(none)");
+    free(text);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
 static void test_restore_validates_fields(void)
 {
     char *dir = fx_tmpdir();
@@ -415,5 +441,6 @@ int main(void)
     RUN(test_resume_from_caffe_layout);
     RUN(test_restore_validates_fields);
     RUN(test_restore_keeps_counters);
+    RUN(test_restore_says_when_loss_window_dropped);
     return test_main_end();
 }
