@@ -36,12 +36,10 @@ static int is_numeric(const ProtobufCFieldDescriptor *f)
     }
 }
 
-/* Element i of numeric field f as a double; 0 with *ok = 0 for other types. */
-static double numeric(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i,
-                      int *ok)
+/* Element i of field f (is_numeric(f)) as a double. */
+static double numeric(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t i)
 {
     const void *p = cliff_field_key(m, f, i);
-    *ok = 1;
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
@@ -55,7 +53,7 @@ static double numeric(const ProtobufCMessage *m, const ProtobufCFieldDescriptor 
     case PROTOBUF_C_TYPE_FIXED64: return (double)*(const uint64_t *)p;
     case PROTOBUF_C_TYPE_FLOAT: return *(const float *)p;
     case PROTOBUF_C_TYPE_DOUBLE: return *(const double *)p;
-    default: *ok = 0; return 0;
+    default: return NAN; /* not numeric: fails every bound */
     }
 }
 
@@ -72,16 +70,15 @@ int cliff_bounds_check(const ProtobufCMessage *m, const CliffFieldBound *rows, s
         const CliffFieldBound *b = &rows[r];
         const ProtobufCFieldDescriptor *f =
             cliff_field_by_name(m->descriptor, b->field, strlen(b->field));
-        int ok = f != NULL && is_numeric(f);
         *field = b->field;
         *index = 0;
-        if (!ok) /* a wrong row is a programming error, reported like any other */
+        if (!f || !is_numeric(f)) /* a wrong row is a programming error, reported like any other */
             return cliff_error_set(err, "%s has no numeric field '%s' to bound",
                                    m->descriptor->short_name, b->field);
         int repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
         size_t count = repeated ? cliff_field_count(m, f) : 1;
         for (size_t i = 0; i < count; i++) {
-            double v = numeric(m, f, i, &ok);
+            double v = numeric(m, f, i);
             if (passes(b, v)) continue;
             char name[96], rule[64];
             *index = i;
