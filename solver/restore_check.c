@@ -9,16 +9,6 @@
 #include "solver/formats/snapshot.h"
 #include "solver_impl.h"
 
-/* History slots that hold averages or sums of squares (never negative), by
- * rule: bit k set for slot k. */
-static unsigned squares_mask(const char *rule)
-{
-    if (!strcmp(rule, "AdaGrad") || !strcmp(rule, "RMSProp")) return 1u;
-    if (!strcmp(rule, "AdaDelta")) return 3u; /* E[g^2], E[dx^2] */
-    if (!strcmp(rule, "Adam")) return 2u;     /* v */
-    return 0;
-}
-
 /* The N of ".../<prefix>_iter_<N>.caffemodel[.h5]" (Caffe's and cliff's
  * name), -1 when the name does not have that form. */
 static long name_iter(const char *path)
@@ -56,7 +46,7 @@ int cliff_restore_check(const CliffSolver *s, const CliffStateData *d, const cha
     if (wi >= 0 && wi != d->iter)
         return cliff_error_set(err, "'%s' is at iteration %d but its weights file '%s' was "
                                "written at iteration %ld", path, d->iter, d->learned_net, wi);
-    unsigned sq = squares_mask(s->rule->name);
+    unsigned sq = s->rule->squares;
     for (int k = 0; k < s->nhist; k++) {
         if (!(sq >> k & 1)) continue;
         for (int i = 0; i < net->nparams; i++) {

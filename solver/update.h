@@ -38,6 +38,8 @@ typedef struct CliffUpdateHyper {
 typedef struct CliffUpdateRule {
     const char *name; /* SolverParameter.type */
     int nhist;        /* history slabs per parameter slab */
+    unsigned squares; /* bit k: history slab k holds squares or their averages, never
+                         negative (checked when a snapshot is restored) */
     /* Rejects hyper-parameters the rule cannot use (Caffe's CHECKs); may be NULL. */
     int (*check)(const Cliff__SolverParameter *sp, CliffError *err);
     void (*update)(size_t n, float local_rate, const CliffUpdateHyper *hp, float *g,

@@ -26,4 +26,4 @@ static void adadelta_update(size_t n, float local_rate, const CliffUpdateHyper *
     }
 }
 
-const CliffUpdateRule cliff_update_adadelta = {"AdaDelta", 2, NULL, adadelta_update};
+const CliffUpdateRule cliff_update_adadelta = {"AdaDelta", 2, 3u /* E[g^2], E[dx^2] */, NULL, adadelta_update};

@@ -26,4 +26,4 @@ static void adagrad_update(size_t n, float local_rate, const CliffUpdateHyper *h
     }
 }
 
-const CliffUpdateRule cliff_update_adagrad = {"AdaGrad", 1, adagrad_check, adagrad_update};
+const CliffUpdateRule cliff_update_adagrad = {"AdaGrad", 1, 1u, adagrad_check, adagrad_update};

@@ -27,4 +27,4 @@ static void adam_update(size_t n, float local_rate, const CliffUpdateHyper *hp, 
     }
 }
 
-const CliffUpdateRule cliff_update_adam = {"Adam", 2, NULL, adam_update};
+const CliffUpdateRule cliff_update_adam = {"Adam", 2, 2u /* v */, NULL, adam_update};

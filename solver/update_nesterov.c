@@ -17,4 +17,4 @@ static void nesterov_update(size_t n, float local_rate, const CliffUpdateHyper *
     }
 }
 
-const CliffUpdateRule cliff_update_nesterov = {"Nesterov", 1, NULL, nesterov_update};
+const CliffUpdateRule cliff_update_nesterov = {"Nesterov", 1, 0, NULL, nesterov_update};

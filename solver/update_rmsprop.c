@@ -31,4 +31,4 @@ static void rmsprop_update(size_t n, float local_rate, const CliffUpdateHyper *h
     }
 }
 
-const CliffUpdateRule cliff_update_rmsprop = {"RMSProp", 1, rmsprop_check, rmsprop_update};
+const CliffUpdateRule cliff_update_rmsprop = {"RMSProp", 1, 1u, rmsprop_check, rmsprop_update};

@@ -15,4 +15,4 @@ static void sgd_update(size_t n, float local_rate, const CliffUpdateHyper *hp, f
     }
 }
 
-const CliffUpdateRule cliff_update_sgd = {"SGD", 1, NULL, sgd_update};
+const CliffUpdateRule cliff_update_sgd = {"SGD", 1, 0, NULL, sgd_update};
