@@ -1,0 +1,223 @@
+/* The matrix engine (gemm.h): blocking, packing, threads, dispatch.
+ *
+ * Blocks: KC reduction steps x NC columns of op(B) (packed once per block,
+ * 384 KB) and MC rows x KC of op(A) (144 KB): both stay in the 1 MB L2 while
+ * the tile runs over them; one 64-column panel of B is reused by every row
+ * tile of the A block before the next panel. The packing buffers live on the
+ * caller's stack (GEMM_STACK_FLOATS, ~0.5 MB): no allocation can fail and
+ * concurrent or nested callers never share one. */
+#include "gemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fork_join.h"
+#include "gemm_tiles.h"
+
+#define MR CLIFF_GEMM_MR
+#define NR CLIFF_GEMM_NR
+#define KC 384
+#define MC 96 /* a multiple of MR */
+#define NC 256 /* a multiple of NR */
+#define GEMM_STACK_FLOATS (MC * KC + KC * NC)
+/* Products smaller than this (multiply-adds, ~20 us on one core) stay on one
+ * thread: a fork-join costs a few microseconds. */
+#define GEMM_SPLIT_MACS 4e6
+
+/* ---- instruction set ---- */
+
+static int cpu_isa(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return CLIFF_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CLIFF_ISA_AVX2;
+#endif
+    return CLIFF_ISA_GENERIC;
+}
+
+static int isa_now = -1; /* set once (benign race: every thread computes the same) */
+
+static int isa_from_env(int best)
+{
+    const char *e = getenv("CLIFF_ISA");
+    int want = best;
+    if (e && !strcmp(e, "generic")) want = CLIFF_ISA_GENERIC;
+    if (e && !strcmp(e, "avx2")) want = CLIFF_ISA_AVX2;
+    return want < best ? want : best;
+}
+
+int cliff_gemm_isa(void)
+{
+    if (isa_now < 0) isa_now = isa_from_env(cpu_isa());
+    return isa_now;
+}
+
+void cliff_gemm_force_isa(int isa)
+{
+    const int best = isa_from_env(cpu_isa());
+    isa_now = isa < 0 || isa > best ? best : isa;
+}
+
+const char *cliff_gemm_isa_name(int isa)
+{
+    return isa == CLIFF_ISA_AVX512 ? "avx512" : isa == CLIFF_ISA_AVX2 ? "avx2" : "generic";
+}
+
+static CliffGemmTile tile_for(int isa)
+{
+    return isa == CLIFF_ISA_AVX512 ? cliff_gemm_tile_avx512
+           : isa == CLIFF_ISA_AVX2 ? cliff_gemm_tile_avx2
+                                   : cliff_gemm_tile_generic;
+}
+
+/* ---- packing ---- */
+
+/* Rows [i0, i0 + mc) x steps [k0, k0 + kc) of alpha op(A) as ceil(mc / MR)
+ * panels of MR rows: dst[(p*kc + k)*MR + i]; rows past mc are zeros. */
+static void pack_a(int trans, const float *A, ptrdiff_t lda, float alpha, int i0, int mc,
+                   int k0, int kc, float *dst)
+{
+    for (int p = 0; p * MR < mc; p++) {
+        float *d = dst + (ptrdiff_t)p * kc * MR;
+        const int rows = mc - p * MR < MR ? mc - p * MR : MR;
+        if (!trans) {
+            for (int i = 0; i < rows; i++) {
+                const float *a = A + (ptrdiff_t)(i0 + p * MR + i) * lda + k0;
+                for (int k = 0; k < kc; k++) d[k * MR + i] = alpha * a[k];
+            }
+        } else {
+            for (int k = 0; k < kc; k++) {
+                const float *a = A + (ptrdiff_t)(k0 + k) * lda + i0 + p * MR;
+                for (int i = 0; i < rows; i++) d[k * MR + i] = alpha * a[i];
+            }
+        }
+        if (rows < MR)
+            for (int k = 0; k < kc; k++)
+                for (int i = rows; i < MR; i++) d[k * MR + i] = 0.0f;
+    }
+}
+
+static void pack_dense_b(const CliffGemmB *b, int k0, int kc, int j0, int nc, float *dst)
+{
+    for (int q = 0; q * NR < nc; q++) {
+        float *d = dst + (ptrdiff_t)q * kc * NR;
+        const int jq = j0 + q * NR, cols = nc - q * NR < NR ? nc - q * NR : NR;
+        if (!b->trans) {
+            for (int k = 0; k < kc; k++) {
+                const float *s = b->data + (ptrdiff_t)(k0 + k) * b->ld + jq;
+                float *dk = d + k * NR;
+                memcpy(dk, s, (size_t)cols * sizeof *dk);
+                for (int j = cols; j < NR; j++) dk[j] = 0.0f;
+            }
+        } else {
+            for (int j = 0; j < cols; j++) {
+                const float *s = b->data + (ptrdiff_t)(jq + j) * b->ld + k0;
+                for (int k = 0; k < kc; k++) d[k * NR + j] = s[k];
+            }
+            if (cols < NR)
+                for (int k = 0; k < kc; k++)
+                    for (int j = cols; j < NR; j++) d[k * NR + j] = 0.0f;
+        }
+    }
+}
+
+CliffGemmB cliff_gemm_dense_b(const float *B, ptrdiff_t ldb, int trans)
+{
+    CliffGemmB b = {.pack = pack_dense_b, .data = B, .ld = ldb, .trans = trans};
+    return b;
+}
+
+/* ---- the blocked product ---- */
+
+typedef struct GemmJob {
+    int trans_a, M, N, K;
+    float alpha;
+    const float *A;
+    ptrdiff_t lda;
+    const CliffGemmB *b;
+    int accumulate; /* C holds beta C already: add to it */
+    float *C;
+    ptrdiff_t ldc;
+    CliffGemmTile tile;
+    int by_cols, per_chunk; /* chunks of NR-column panels or MR-row tiles */
+} GemmJob;
+
+/* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. */
+static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
+{
+    _Alignas(64) float buf[GEMM_STACK_FLOATS];
+    float *ap = buf, *bp = buf + MC * KC;
+    for (int jc = c0; jc < c1; jc += NC) {
+        const int nc = c1 - jc < NC ? c1 - jc : NC;
+        for (int pc = 0; pc < j->K; pc += KC) {
+            const int kc = j->K - pc < KC ? j->K - pc : KC;
+            const int acc = j->accumulate || pc > 0;
+            j->b->pack(j->b, pc, kc, jc, nc, bp);
+            for (int ic = r0; ic < r1; ic += MC) {
+                const int mc = r1 - ic < MC ? r1 - ic : MC;
+                pack_a(j->trans_a, j->A, j->lda, j->alpha, ic, mc, pc, kc, ap);
+                for (int q = 0; q * NR < nc; q++) {
+                    const int cols = nc - q * NR < NR ? nc - q * NR : NR;
+                    const float *bq = bp + (ptrdiff_t)q * kc * NR;
+                    float *cq = j->C + (ptrdiff_t)ic * j->ldc + jc + q * NR;
+                    for (int p = 0; p * MR < mc; p++) {
+                        const int rows = mc - p * MR < MR ? mc - p * MR : MR;
+                        j->tile(kc, ap + (ptrdiff_t)p * kc * MR, bq,
+                                cq + (ptrdiff_t)p * MR * j->ldc, j->ldc, rows, cols, acc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void gemm_chunk(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    const GemmJob *j = arg;
+    if (j->by_cols) {
+        const int lo = chunk * j->per_chunk * NR, hi = lo + j->per_chunk * NR;
+        gemm_block(j, 0, j->M, lo, hi < j->N ? hi : j->N);
+    } else {
+        const int lo = chunk * j->per_chunk * MR, hi = lo + j->per_chunk * MR;
+        gemm_block(j, lo, hi < j->M ? hi : j->M, 0, j->N);
+    }
+}
+
+void cliff_gemm_src(int trans_a, int M, int N, int K, float alpha, const float *A,
+                    ptrdiff_t lda, const CliffGemmB *b, float beta, float *C, ptrdiff_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (beta != 0.0f && beta != 1.0f)
+        for (int i = 0; i < M; i++)
+            for (int jj = 0; jj < N; jj++) C[(ptrdiff_t)i * ldc + jj] *= beta;
+    if (K <= 0 || alpha == 0.0f) {
+        if (beta == 0.0f)
+            for (int i = 0; i < M; i++) memset(C + (ptrdiff_t)i * ldc, 0, (size_t)N * sizeof *C);
+        return;
+    }
+    GemmJob job = {trans_a, M, N, K, alpha, A, lda, b, beta != 0.0f, C, ldc,
+                   tile_for(cliff_gemm_isa()), 1, 1};
+    const int nt = cliff_fj_threads();
+    const int panels = (N + NR - 1) / NR, tiles = (M + MR - 1) / MR;
+    if (nt > 1 && (double)M * N * K >= GEMM_SPLIT_MACS && (panels > 1 || tiles > 1)) {
+        /* chunks along the longer of the two tile counts, about 4 a thread */
+        job.by_cols = panels >= tiles;
+        const int units = job.by_cols ? panels : tiles;
+        int per = units / (4 * nt);
+        if (per < 1) per = 1;
+        job.per_chunk = per;
+        cliff_fj_for((units + per - 1) / per, gemm_chunk, &job);
+        return;
+    }
+    gemm_block(&job, 0, M, 0, N);
+}
+
+void cliff_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                   ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
+                   ptrdiff_t ldc)
+{
+    const CliffGemmB b = cliff_gemm_dense_b(B, ldb, trans_b);
+    cliff_gemm_src(trans_a, M, N, K, alpha, A, lda, &b, beta, C, ldc);
+}

@@ -1,0 +1,70 @@
+/* The matrix engine: every matrix product of the layers runs here.
+ *
+ *   C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C      (row-major)
+ *
+ * op(A) is a dense matrix or its transpose (lda: row stride of the stored
+ * array). op(B) is either dense (B or B^T, ldb) or any source that can pack a
+ * block of itself (CliffGemmB): a convolution hands the engine the implicit
+ * im2col matrix of an image and never materializes it.
+ *
+ * How it runs (Goto's scheme): the reduction is cut into blocks of KC rows,
+ * the columns into blocks of NC; each block of op(B) is packed into panels of
+ * CLIFF_GEMM_NR columns and each block of op(A) into panels of MR rows (alpha
+ * folded in); a register tile of MR x NR runs over them. Edges are handled by
+ * zero-padded packing and masked stores, never by scalar code.
+ *
+ * Determinism: every element of C is the sum over k in increasing order, in
+ * the same KC blocks, with one fused multiply-add per term, whatever the
+ * thread count and whatever the instruction set (AVX-512, AVX2 or portable
+ * C): the results are bit-identical across all of them. Threads split C into
+ * disjoint blocks, never the reduction.
+ *
+ * Instruction set: chosen at the first call from the CPU (AVX-512F, else
+ * AVX2+FMA, else portable C). CLIFF_ISA=avx2 or CLIFF_ISA=generic in the
+ * environment (or cliff_gemm_force_isa) forces a lower one, so every path
+ * can be tested on one machine.
+ *
+ * Memory: per thread, one packed block of A (MC x KC) and of B (KC x NC):
+ * under a megabyte, whatever the shapes. */
+#ifndef CLIFF_GEMM_H
+#define CLIFF_GEMM_H
+
+#include <stddef.h>
+
+#define CLIFF_GEMM_NR 64 /* columns of one packed panel of op(B) */
+
+typedef struct CliffGemmB CliffGemmB;
+struct CliffGemmB {
+    /* Packs rows [k0, k0 + kc) x columns [j0, j0 + nc) of op(B) into dst as
+     * ceil(nc / NR) panels: panel q holds columns j0 + q*NR .. as kc rows of NR
+     * floats, dst[(q*kc + k)*NR + jj]; columns past nc are written as zeros.
+     * Called from several threads at once with disjoint dst. */
+    void (*pack)(const CliffGemmB *b, int k0, int kc, int j0, int nc, float *dst);
+    const float *data; /* dense sources: B, its row stride, and whether op(B) = B^T */
+    ptrdiff_t ld;
+    int trans;
+    const void *ctx; /* other sources: whatever their pack needs */
+};
+
+/* A dense op(B): B (K x N, row stride ldb) or, with trans, B^T (B is N x K). */
+CliffGemmB cliff_gemm_dense_b(const float *B, ptrdiff_t ldb, int trans);
+
+/* C = alpha op(A) op(B) + beta C; beta == 0 overwrites C without reading it
+ * (NaN in C does not survive). */
+void cliff_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                   ptrdiff_t lda, const float *B, ptrdiff_t ldb, float beta, float *C,
+                   ptrdiff_t ldc);
+/* The same with any op(B) source. */
+void cliff_gemm_src(int trans_a, int M, int N, int K, float alpha, const float *A,
+                    ptrdiff_t lda, const CliffGemmB *b, float beta, float *C, ptrdiff_t ldc);
+
+/* Instruction sets, best last. */
+enum { CLIFF_ISA_GENERIC = 0, CLIFF_ISA_AVX2 = 1, CLIFF_ISA_AVX512 = 2 };
+/* The set the engine uses now (after CLIFF_ISA and any force). */
+int cliff_gemm_isa(void);
+const char *cliff_gemm_isa_name(int isa);
+/* Forces a set (tests, benchmarks): the lower of it and what the CPU has.
+ * -1 returns to the CPU's best. Not to be called while a product runs. */
+void cliff_gemm_force_isa(int isa);
+
+#endif
