@@ -1,0 +1,40 @@
+#!/bin/sh
+# The nets of `make bench` (bench/nets/*_solver.prototxt) stay buildable: each
+# --dry-run exits 0 with a train net and no test net (the bench times the train
+# step alone), and --print-config shows the solver takes no snapshots. The small
+# ones also run one timed iteration; CaffeNet (~1 GB, seconds per step) is only
+# built, never run, here.
+# Usage: sh tests/bench_nets.test.sh BUILD_DIR (from the repository root).
+BUILD=${1:-build}
+TRAIN=$BUILD/train
+SUITE=bench_nets
+. tests/report.sh
+if [ ! -x "$TRAIN" ]; then fail setup "no $TRAIN"; exit 1; fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+for s in bench/nets/*_solver.prototxt; do
+    [ -e "$s" ] || continue
+    n=$((n + 1))
+    b=$(basename "$s" _solver.prototxt)
+    if "$TRAIN" "$s" --dry-run > "$tmp/$b.dry" 2> "$tmp/$b.err" &&
+       grep -q '^train: net ' "$tmp/$b.dry" && ! grep -q '^test' "$tmp/$b.dry" &&
+       grep -q '^ *total: [0-9]* learnable parameters' "$tmp/$b.dry" && [ ! -s "$tmp/$b.err" ]
+    then ok "dry_run/$b"
+    else fail "dry_run/$b" "$(head -c 600 "$tmp/$b.err") $(grep '^test' "$tmp/$b.dry" | head -2)"; fi
+    if "$TRAIN" "$s" --print-config > "$tmp/$b.cfg" 2>&1 &&
+       grep -q '^snapshot: 0$' "$tmp/$b.cfg" && grep -q '^snapshot_after_train: false$' "$tmp/$b.cfg"
+    then ok "no_snapshots/$b"
+    else fail "no_snapshots/$b" "snapshot is not 0 or snapshot_after_train not false"; fi
+done
+check found_nets "no bench/nets/*_solver.prototxt" test "$n" -ge 2
+
+# One timed iteration of the small nets: the table and the matrix-work line that
+# bench/run.sh parses.
+for b in cifar10_quick; do
+    if "$TRAIN" "bench/nets/${b}_solver.prototxt" --time --iterations 1 > "$tmp/$b.time" 2> "$tmp/$b.terr" &&
+       grep -q '^ *iteration [0-9.]* ms: .* conv+ip [0-9.]* GFLOP/s' "$tmp/$b.time" && [ ! -s "$tmp/$b.terr" ]
+    then ok "time/$b"
+    else fail "time/$b" "$(head -c 600 "$tmp/$b.terr")"; fi
+done
