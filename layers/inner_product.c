@@ -8,24 +8,18 @@
  *             dbias[N]  += column sums of dtop
  *             dbottom   = dtop * W                       [transpose: dtop * W^T]
  *
- * Without transpose, on a CPU with AVX-512 and at least 16 rows, the products
- * run on cliff_gemm_avx512 (blas.h), which wants its right operand contiguous
- * along the output columns:
- *   forward   top^T[N x M] = W * bottom^T   (bottom transposed in, top out)
- *   dW        += dtop^T * bottom            (dtop read transposed in place)
- *   dbottom   = dtop * W
+ * Every product runs on the matrix engine (gemm.h), which picks its own
+ * blocking for the shapes (a few rows against a wide W^T run as top^T = W *
+ * bottom^T, W read in place): no scratch, no transposes here.
  */
 #include <string.h>
 
-#include "layers/kernels/blas.h"
+#include "layers/kernels/gemm.h"
 #include "vision_util.h"
 
 typedef struct Ip {
     int axis, N, K, M;
     int bias, transpose;
-    int fast;        /* products on cliff_gemm_avx512 */
-    float *t;        /* fast forward: bottom^T (K x M), then top^T (N x M) */
-    size_t t_cap;
 } Ip;
 
 static const Cliff__InnerProductParameter ip_defaults = CLIFF__INNER_PRODUCT_PARAMETER__INIT;
@@ -73,25 +67,10 @@ static int ip_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                                    : 0,
                                p->axis, p->K);
     p->M = (int)cliff_tensor_count_range(b, 0, p->axis);
-    p->fast = !p->transpose && p->M >= 16 && cliff_gemm_avx512_usable();
-    if (p->fast &&
-        cliff_scratch_reserve(&p->t, &p->t_cap, (size_t)p->M * ((size_t)p->K + p->N), err))
-        return -1;
     int shape[CLIFF_MAX_AXES];
     for (int i = 0; i < p->axis; i++) shape[i] = b->shape[i];
     shape[p->axis] = p->N;
     return cliff_tensor_reshape(top[0], p->axis + 1, shape, err);
-}
-
-/* dst[c][r] = src[r][c] for a rows x cols src, in 16 x 16 blocks. */
-static void transpose(const float *restrict src, int rows, int cols, float *restrict dst)
-{
-    for (int r0 = 0; r0 < rows; r0 += 16)
-        for (int c0 = 0; c0 < cols; c0 += 16) {
-            const int r1 = r0 + 16 < rows ? r0 + 16 : rows, c1 = c0 + 16 < cols ? c0 + 16 : cols;
-            for (int c = c0; c < c1; c++)
-                for (int r = r0; r < r1; r++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
-        }
 }
 
 static void ip_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -101,23 +80,15 @@ static void ip_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     const Ip *p = l->priv;
     const int M = p->M, N = p->N, K = p->K;
     float *y = top[0]->data;
-    if (p->fast) { /* t = [bottom^T (K x M) | top^T (N x M)] */
-        float *xt = p->t, *yt = p->t + (size_t)K * M;
-        transpose(bottom[0]->data, M, K, xt);
-        cliff_gemm_avx512(N, M, K, l->params[0].data, K, 1, xt, M, 0, yt, M);
-        const float *b = p->bias ? l->params[1].data : NULL;
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++)
-                y[(size_t)m * N + n] = yt[(size_t)n * M + m] + (b ? b[n] : 0.0f);
-        return;
-    }
     float beta = 0.0f;
-    if (p->bias) { /* rows start as the bias, gemm adds on top */
+    if (p->bias) { /* rows start as the bias, the product adds on top */
         const float *b = l->params[1].data;
         for (int m = 0; m < M; m++) memcpy(y + (size_t)m * N, b, (size_t)N * sizeof *y);
         beta = 1.0f;
     }
-    cliff_gemm(0, !p->transpose, M, N, K, 1.0f, bottom[0]->data, l->params[0].data, beta, y);
+    /* W is N x K (op = W^T), or K x N with transpose */
+    cliff_gemm_ex(0, !p->transpose, M, N, K, 1.0f, bottom[0]->data, K, l->params[0].data,
+                  p->transpose ? N : K, beta, y, N);
 }
 
 static void ip_backward(CliffLayer *l, CliffTensor *const *top, int nt,
@@ -127,14 +98,11 @@ static void ip_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const Ip *p = l->priv;
     const int M = p->M, N = p->N, K = p->K;
     const float *dy = top[0]->diff, *x = bottom[0]->data;
-    if (p->fast) {
-        if (l->param_need_grad[0]) /* dW[N x K] += dy^T x: dy^T(n, m) = dy[m*N + n] */
-            cliff_gemm_avx512(N, K, M, dy, 1, N, x, K, 1, l->params[0].diff, K);
-    } else if (l->param_need_grad[0]) {
-        if (p->transpose)
-            cliff_gemm(1, 0, K, N, M, 1.0f, x, dy, 1.0f, l->params[0].diff);
-        else
-            cliff_gemm(1, 0, N, K, M, 1.0f, dy, x, 1.0f, l->params[0].diff);
+    if (l->param_need_grad[0]) {
+        if (p->transpose) /* dW[K x N] += x^T dy */
+            cliff_gemm_ex(1, 0, K, N, M, 1.0f, x, K, dy, N, 1.0f, l->params[0].diff, N);
+        else /* dW[N x K] += dy^T x */
+            cliff_gemm_ex(1, 0, N, K, M, 1.0f, dy, N, x, K, 1.0f, l->params[0].diff, K);
     }
     if (p->bias && l->param_need_grad[1]) {
         float *db = l->params[1].diff;
@@ -143,20 +111,14 @@ static void ip_backward(CliffLayer *l, CliffTensor *const *top, int nt,
             for (int n = 0; n < N; n++) db[n] += row[n];
         }
     }
-    if (propagate_down[0]) {
-        if (p->fast)
-            cliff_gemm_avx512(M, K, N, dy, N, 1, l->params[0].data, K, 0, bottom[0]->diff, K);
-        else
-            cliff_gemm(0, p->transpose, M, K, N, 1.0f, dy, l->params[0].data, 0.0f,
-                       bottom[0]->diff);
-    }
+    if (propagate_down[0]) /* dx[M x K] = dy W (W^T with transpose) */
+        cliff_gemm_ex(0, p->transpose, M, K, N, 1.0f, dy, N, l->params[0].data,
+                      p->transpose ? N : K, 0.0f, bottom[0]->diff, K);
 }
 
 static void ip_destroy(CliffLayer *l)
 {
-    Ip *p = l->priv;
-    if (p) free(p->t);
-    free(p);
+    free(l->priv);
     l->priv = NULL;
 }
 

@@ -1,8 +1,9 @@
 /* Gradient-check cases big enough to reach the layers' fast paths (on a CPU
  * with AVX-512; elsewhere they run the generic paths and still must pass):
  *
- *   InnerProduct  M >= 16 rows, not transposed: cliff_gemm_avx512 for the
- *                 forward, the data gradient and the accumulated weight gradient
+ *   InnerProduct  the matrix engine's tiles with tails (M = 20, 33 rows), its
+ *                 transposed mode (few rows against wide W^T: N > 64) and a
+ *                 weight gradient accumulated into
  *   Pooling       MAX 2x2 stride 2, even H and W, >= 8 outputs a row: pool_fast.c
  *   Convolution   stride_h = dilation_h = 1: conv_fast.c. Each case names the
  *                 branches of the dispatch it takes (layers/kernels/conv_fast.c,
@@ -35,7 +36,7 @@
      .nbottom = 1, .bottom = {G4(2, C, H, W)}, .ntop = 1}
 
 const GradCase grad_cases_fast[] = {
-    /* ---- InnerProduct on cliff_gemm_avx512 ---- */
+    /* ---- InnerProduct on the matrix engine ---- */
     {.name = "InnerProduct/fast_20_rows",
      .layer = "type: 'InnerProduct' inner_product_param { num_output: 5" FILLERS " }",
      .nbottom = 1, .bottom = {G2(20, 7)}, .ntop = 1},
@@ -43,6 +44,9 @@ const GradCase grad_cases_fast[] = {
      .layer = "type: 'InnerProduct' inner_product_param { num_output: 17 axis: 2 "
               "bias_term: false weight_filler { type: 'gaussian' std: 0.5 } }",
      .nbottom = 1, .bottom = {G3(3, 11, 6)}, .ntop = 1},
+    {.name = "InnerProduct/engine_transposed_mode_70_outputs",
+     .layer = "type: 'InnerProduct' inner_product_param { num_output: 70" FILLERS " }",
+     .nbottom = 1, .bottom = {G2(3, 5)}, .ntop = 1},
 
     /* ---- Pooling MAX 2x2/2 on pool_fast.c ---- */
     {.name = "Pooling/max_2x2s2_fast_ow8_mask", .kinks = 1,

@@ -180,13 +180,37 @@ static void test_custom_source(void)
     free(A), free(C), free(Bd), free(R);
 }
 
+/* Few rows against a wide op(B)^T run as C^T = op(B)^T op(A)^T (gemm.c): the
+ * same bits as the plain blocked product (cliff_gemm_src never transposes). */
+static void test_transposed_mode_bit_identical(void)
+{
+    const int Ms[] = {1, 6, 7, 64};
+    for (int t = 0; t < 8; t++) {
+        Case c = {t & 1, 1, Ms[t % 4], 300, 500, t >= 4 ? 0.5f : 1.0f, t % 3 ? 1.0f : 0.0f, 2};
+        Operands o = make_operands(&c, 90 + t);
+        float *C = run_engine(&c, &o);
+        float *R = malloc(sizeof(float) * (size_t)c.M * o.ldc);
+        memcpy(R, o.C0, sizeof(float) * (size_t)c.M * o.ldc);
+        const CliffGemmB b = cliff_gemm_dense_b(o.B, o.ldb, 1);
+        cliff_gemm_src(c.ta, c.M, c.N, c.K, c.alpha, o.A, o.lda, &b, c.beta, R, o.ldc);
+        if (memcmp(C, R, sizeof(float) * (size_t)c.M * o.ldc))
+            CHECK_FAILF("M %d ta %d alpha %g beta %g: transposed run differs", c.M, c.ta,
+                        c.alpha, c.beta);
+        check_against_reference(&c, &o, C);
+        free(C);
+        free(R);
+        free_operands(&o);
+    }
+}
+
 /* The same product on every instruction set this CPU has, bit for bit. */
 static void test_isas_bit_identical(void)
 {
     const int best = cliff_gemm_isa();
     printf("# engine instruction set: %s\n", cliff_gemm_isa_name(best));
-    for (int t = 0; t < 4; t++) {
-        Case c = {t & 1, t >> 1, 97, 130, 900, t == 3 ? 0.5f : 1.0f, t == 2 ? 1.0f : 0.0f, 1};
+    for (int t = 0; t < 6; t++) { /* t >= 4: one column panel, op(A) read in place */
+        Case c = {t & 1, (t >> 1) & 1, 97, t >= 4 ? 40 : 130, 900, t == 3 ? 0.5f : 1.0f,
+                  t == 2 ? 1.0f : 0.0f, 1};
         Operands o = make_operands(&c, 40 + t);
         cliff_gemm_force_isa(best);
         float *ref = run_engine(&c, &o);
@@ -245,6 +269,7 @@ int main(void)
     RUN(test_shapes_and_transposes);
     RUN(test_beta_zero_and_empty_reduction);
     RUN(test_custom_source);
+    RUN(test_transposed_mode_bit_identical);
     RUN(test_isas_bit_identical);
     RUN(test_threads_bit_identical);
     return test_main_end();

@@ -40,9 +40,10 @@ struct CliffGemmB {
      * floats, dst[(q*kc + k)*NR + jj]; columns past nc are written as zeros.
      * Called from several threads at once with disjoint dst. */
     void (*pack)(const CliffGemmB *b, int k0, int kc, int j0, int nc, float *dst);
-    const float *data; /* dense sources: B, its row stride, and whether op(B) = B^T */
+    const float *data; /* dense sources: B, its row stride, whether op(B) = B^T, */
     ptrdiff_t ld;
     int trans;
+    float scale;       /* and a factor applied while packing (1: none) */
     const void *ctx; /* other sources: whatever their pack needs */
 };
 

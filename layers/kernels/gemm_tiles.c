@@ -11,14 +11,14 @@
 #define MR CLIFF_GEMM_MR
 #define NR 64
 
-void cliff_gemm_tile_generic(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                             int rows, int cols, int accumulate)
+void cliff_gemm_tile_generic(CLIFF_GEMM_TILE_ARGS)
 {
     for (int i = 0; i < rows; i++) {
         float *ci = c + i * ldc;
+        const float *ai = a[i];
         for (int j = 0; j < cols; j++) {
             float acc = accumulate ? ci[j] : 0.0f;
-            for (int k = 0; k < kc; k++) acc = fmaf(ap[k * MR + i], bp[k * NR + j], acc);
+            for (int k = 0; k < kc; k++) acc = fmaf(ai[k * acs], bp[k * NR + j], acc);
             ci[j] = acc;
         }
     }
@@ -37,8 +37,7 @@ AVX2_INLINE __m256i avx2_mask(int n)
 }
 
 /* One 6 x 16 sub-tile: columns [j0, j0 + 16) of the panel. */
-AVX2_INLINE void avx2_sub(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                          int rows, int cols, int accumulate)
+AVX2_INLINE void avx2_sub(CLIFF_GEMM_TILE_ARGS)
 {
     const __m256i m0 = avx2_mask(cols), m1 = avx2_mask(cols - 8);
     __m256 acc[MR][2];
@@ -54,9 +53,9 @@ AVX2_INLINE void avx2_sub(int kc, const float *ap, const float *bp, float *c, pt
         const __m256 b0 = _mm256_loadu_ps(bp + k * NR), b1 = _mm256_loadu_ps(bp + k * NR + 8);
 #pragma GCC unroll 6
         for (int i = 0; i < MR; i++) {
-            const __m256 a = _mm256_broadcast_ss(ap + k * MR + i);
-            acc[i][0] = _mm256_fmadd_ps(a, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(a, b1, acc[i][1]);
+            const __m256 av = _mm256_broadcast_ss(a[i] + k * acs);
+            acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
         }
     }
     for (int i = 0; i < rows; i++) {
@@ -65,13 +64,10 @@ AVX2_INLINE void avx2_sub(int kc, const float *ap, const float *bp, float *c, pt
     }
 }
 
-__attribute__((target("avx2,fma"))) void cliff_gemm_tile_avx2(int kc, const float *ap,
-                                                              const float *bp, float *c,
-                                                              ptrdiff_t ldc, int rows, int cols,
-                                                              int accumulate)
+__attribute__((target("avx2,fma"))) void cliff_gemm_tile_avx2(CLIFF_GEMM_TILE_ARGS)
 {
     for (int j0 = 0; j0 < cols; j0 += 16)
-        avx2_sub(kc, ap, bp + j0, c + j0, ldc, rows, cols - j0, accumulate);
+        avx2_sub(kc, a, acs, bp + j0, c + j0, ldc, rows, cols - j0, accumulate);
 }
 
 CLIFF_AVX512_INLINE __mmask16 first_lanes(int n)
@@ -80,9 +76,7 @@ CLIFF_AVX512_INLINE __mmask16 first_lanes(int n)
 }
 
 /* NV vectors of 16 columns; MASKED: the last columns are a partial vector. */
-CLIFF_AVX512_INLINE void avx512_tile(const int NV, const int MASKED, int kc, const float *ap,
-                                     const float *bp, float *c, ptrdiff_t ldc, int rows,
-                                     int cols, int accumulate)
+CLIFF_AVX512_INLINE void avx512_tile(const int NV, const int MASKED, CLIFF_GEMM_TILE_ARGS)
 {
     __mmask16 mk[4];
     for (int j = 0; j < 4; j++) mk[j] = first_lanes(cols - 16 * j);
@@ -95,15 +89,18 @@ CLIFF_AVX512_INLINE void avx512_tile(const int NV, const int MASKED, int kc, con
                             ? (MASKED ? cliff_load_mask(c + i * ldc + 16 * j, mk[j])
                                       : _mm512_loadu_ps(c + i * ldc + 16 * j))
                             : _mm512_setzero_ps();
-    for (int k = 0; k < kc; k++, ap += MR, bp += NR) {
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    for (ptrdiff_t o = 0, end = kc * acs; o < end; o += acs, bp += NR) {
         __m512 bv[4];
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++) bv[j] = _mm512_load_ps(bp + 16 * j);
+        const float *ar[MR] = {a0, a1, a2, a3, a4, a5};
+        /* one broadcast live at a time: 24 accumulators + 4 of B + 1 fit in 32 */
 #pragma GCC unroll 6
         for (int i = 0; i < MR; i++) {
-            const __m512 a = _mm512_set1_ps(ap[i]);
+            const __m512 av = _mm512_set1_ps(ar[i][o]);
 #pragma GCC unroll 4
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(a, bv[j], acc[i][j]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
         }
     }
 #pragma GCC unroll 6
@@ -119,36 +116,31 @@ CLIFF_AVX512_INLINE void avx512_tile(const int NV, const int MASKED, int kc, con
     }
 }
 
-__attribute__((target("avx512f"))) void cliff_gemm_tile_avx512(int kc, const float *ap,
-                                                               const float *bp, float *c,
-                                                               ptrdiff_t ldc, int rows, int cols,
-                                                               int accumulate)
+__attribute__((target("avx512f"))) void cliff_gemm_tile_avx512(CLIFF_GEMM_TILE_ARGS)
 {
     const int nv = (cols + 15) / 16;
     if (cols == NR)
-        avx512_tile(4, 0, kc, ap, bp, c, ldc, rows, cols, accumulate);
+        avx512_tile(4, 0, kc, a, acs, bp, c, ldc, rows, cols, accumulate);
     else if (nv == 4)
-        avx512_tile(4, 1, kc, ap, bp, c, ldc, rows, cols, accumulate);
+        avx512_tile(4, 1, kc, a, acs, bp, c, ldc, rows, cols, accumulate);
     else if (nv == 3)
-        avx512_tile(3, 1, kc, ap, bp, c, ldc, rows, cols, accumulate);
+        avx512_tile(3, 1, kc, a, acs, bp, c, ldc, rows, cols, accumulate);
     else if (nv == 2)
-        avx512_tile(2, 1, kc, ap, bp, c, ldc, rows, cols, accumulate);
+        avx512_tile(2, 1, kc, a, acs, bp, c, ldc, rows, cols, accumulate);
     else
-        avx512_tile(1, 1, kc, ap, bp, c, ldc, rows, cols, accumulate);
+        avx512_tile(1, 1, kc, a, acs, bp, c, ldc, rows, cols, accumulate);
 }
 
 #else /* not x86-64: the engine never selects these */
 
-void cliff_gemm_tile_avx2(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                          int rows, int cols, int accumulate)
+void cliff_gemm_tile_avx2(CLIFF_GEMM_TILE_ARGS)
 {
-    cliff_gemm_tile_generic(kc, ap, bp, c, ldc, rows, cols, accumulate);
+    cliff_gemm_tile_generic(kc, a, acs, bp, c, ldc, rows, cols, accumulate);
 }
 
-void cliff_gemm_tile_avx512(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                            int rows, int cols, int accumulate)
+void cliff_gemm_tile_avx512(CLIFF_GEMM_TILE_ARGS)
 {
-    cliff_gemm_tile_generic(kc, ap, bp, c, ldc, rows, cols, accumulate);
+    cliff_gemm_tile_generic(kc, a, acs, bp, c, ldc, rows, cols, accumulate);
 }
 
 #endif

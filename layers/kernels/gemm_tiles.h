@@ -1,11 +1,13 @@
 /* The register tiles of the matrix engine (gemm_tiles.c), one per instruction
  * set, all with one contract:
  *
- *   C[rows x cols] (row stride ldc) = (accumulate ? C : 0) + Ap * Bp
+ *   C[rows x cols] (row stride ldc) = (accumulate ? C : 0) + A * Bp
  *
- * where Ap is a packed panel of MR rows (ap[k*MR + i], kc steps) and Bp a
- * packed panel of NR columns (bp[k*NR + j]); rows <= MR, cols <= NR; only
- * C's first rows x cols are read or written. Every element is accumulated in
+ * where A(i, k) = a[i][k * acs] (MR row pointers: a packed panel has
+ * a[i] = panel + i and acs = MR; a matrix read in place has its rows and any
+ * step; pointers of rows past `rows` must still be readable: repeat the last)
+ * and Bp a packed panel of NR columns (bp[k*NR + j], 64-byte aligned);
+ * rows <= MR, cols <= NR; only C's first rows x cols are read or written. Every element is accumulated in
  * k order with one fused multiply-add per step, so all tiles give the same
  * bits. */
 #ifndef CLIFF_GEMM_TILES_H
@@ -15,15 +17,15 @@
 
 #define CLIFF_GEMM_MR 6
 
-typedef void (*CliffGemmTile)(int kc, const float *ap, const float *bp, float *c,
-                              ptrdiff_t ldc, int rows, int cols, int accumulate);
+#define CLIFF_GEMM_TILE_ARGS                                                               \
+    int kc, const float *const *a, ptrdiff_t acs, const float *bp, float *c, ptrdiff_t ldc, \
+        int rows, int cols, int accumulate
 
-void cliff_gemm_tile_generic(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                             int rows, int cols, int accumulate);
+typedef void (*CliffGemmTile)(CLIFF_GEMM_TILE_ARGS);
+
+void cliff_gemm_tile_generic(CLIFF_GEMM_TILE_ARGS);
 /* Only on x86-64 with GCC or Clang; call only when the CPU has the set. */
-void cliff_gemm_tile_avx2(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                          int rows, int cols, int accumulate);
-void cliff_gemm_tile_avx512(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc,
-                            int rows, int cols, int accumulate);
+void cliff_gemm_tile_avx2(CLIFF_GEMM_TILE_ARGS);
+void cliff_gemm_tile_avx512(CLIFF_GEMM_TILE_ARGS);
 
 #endif
