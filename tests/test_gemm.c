@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "layers/kernels/fork_join.h"
@@ -203,6 +205,43 @@ static void test_transposed_mode_bit_identical(void)
     }
 }
 
+/* n floats ending exactly at a page that may not be read: a read past the end
+ * of an operand read in place faults instead of passing unseen. */
+static float *guarded(size_t n, void **map, size_t *len)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t bytes = (n * sizeof(float) + page - 1) / page * page;
+    *len = bytes + page;
+    char *m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    mprotect(m + bytes, page, PROT_NONE);
+    *map = m;
+    return (float *)(m + bytes) - n;
+}
+
+/* Operands read in place (one column panel; the transposed mode's op(B)^T)
+ * are never read past their last row, also when the rows end inside a tile. */
+static void test_in_place_reads_stay_inside(void)
+{
+    const int M = 13, K = 50, N = 40; /* 13 rows: a tile of 1 at the end */
+    void *ma, *mb;
+    size_t la, lb;
+    float *A = guarded((size_t)M * K, &ma, &la), *B = guarded((size_t)K * N, &mb, &lb);
+    float C[13 * 130];
+    unsigned s = 5;
+    for (int i = 0; i < M * K; i++) A[i] = frand(&s);
+    for (int i = 0; i < K * N; i++) B[i] = frand(&s);
+    cliff_gemm_ex(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N); /* A read in place */
+    munmap(mb, lb);
+    /* transposed mode: op(B)^T = B (130 x 50) read in place, 130 = 21 tiles + 4 */
+    float *Bt = guarded((size_t)130 * K, &mb, &lb);
+    for (int i = 0; i < 130 * K; i++) Bt[i] = frand(&s);
+    cliff_gemm_ex(0, 1, M, 130, K, 1.0f, A, K, Bt, K, 0.0f, C, 130);
+    CHECK(isfinite(C[0]) && isfinite(C[13 * 130 - 1]));
+    munmap(ma, la);
+    munmap(mb, lb);
+}
+
 /* The same product on every instruction set this CPU has, bit for bit. */
 static void test_isas_bit_identical(void)
 {
@@ -250,8 +289,9 @@ static void test_threads_bit_identical(void)
         printf("# one thread only: thread-count check skipped\n");
         return;
     }
-    for (int t = 0; t < 4; t++) {
-        Case c = {t & 1, t >> 1, 200, 300, 900, 1.0f, t == 1 ? 1.0f : 0.0f, 0};
+    for (int t = 0; t < 6; t++) { /* t < 4: split by rows; t >= 4: by column panels */
+        Case c = {t & 1, (t >> 1) & 1, t < 4 ? 200 : 30, t < 4 ? 300 : 700, t < 4 ? 900 : 400,
+                  1.0f, t % 2 ? 1.0f : 0.0f, 0};
         Operands o = make_operands(&c, 70 + t);
         float *par = run_engine(&c, &o);
         Serial s = {&c, &o, NULL};
@@ -270,6 +310,7 @@ int main(void)
     RUN(test_beta_zero_and_empty_reduction);
     RUN(test_custom_source);
     RUN(test_transposed_mode_bit_identical);
+    RUN(test_in_place_reads_stay_inside);
     RUN(test_isas_bit_identical);
     RUN(test_threads_bit_identical);
     return test_main_end();
