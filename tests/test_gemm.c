@@ -224,10 +224,14 @@ static float *guarded(size_t n, void **map, size_t *len)
 static void test_in_place_reads_stay_inside(void)
 {
     const int M = 13, K = 50, N = 40; /* 13 rows: a tile of 1 at the end */
-    void *ma, *mb;
-    size_t la, lb;
+    void *ma = NULL, *mb = NULL;
+    size_t la = 0, lb = 0;
     float *A = guarded((size_t)M * K, &ma, &la), *B = guarded((size_t)K * N, &mb, &lb);
     float C[13 * 130];
+    if (!A || !B) {
+        CHECK_FAILF("mmap failed");
+        return;
+    }
     unsigned s = 5;
     for (int i = 0; i < M * K; i++) A[i] = frand(&s);
     for (int i = 0; i < K * N; i++) B[i] = frand(&s);
@@ -235,6 +239,10 @@ static void test_in_place_reads_stay_inside(void)
     munmap(mb, lb);
     /* transposed mode: op(B)^T = B (130 x 50) read in place, 130 = 21 tiles + 4 */
     float *Bt = guarded((size_t)130 * K, &mb, &lb);
+    if (!Bt) {
+        CHECK_FAILF("mmap failed");
+        return;
+    }
     for (int i = 0; i < 130 * K; i++) Bt[i] = frand(&s);
     cliff_gemm_ex(0, 1, M, 130, K, 1.0f, A, K, Bt, K, 0.0f, C, 130);
     CHECK(isfinite(C[0]) && isfinite(C[13 * 130 - 1]));
