@@ -6,47 +6,37 @@
  * weights (Caffe's semantics).
  *
  * Convolution: weight M x (C/G) x kh x kw, bias M; top (outer...) x M x oh x ow.
- *   forward: im2col of all num images into col [C*kh*kw] x [num*oh*ow], ONE gemm
- *   per group  out_g[M/G x num*ohw] = W_g[M/G x K] * col_g[K x num*ohw]
- *   (K = C/G*kh*kw), then a reorder to num x M x ohw with the bias fused.
- *   The column buffer of each bottom is kept for backward (the net calls
- *   backward after forward on unchanged bottoms, as Caffe does); backward
- *   then reuses it for the column gradient (one buffer less to keep in cache)
- *   and marks it stale, so a second backward without a forward redoes im2col.
  * Deconvolution: the transpose. Weight C x (M/G) x kh x kw, bias M;
  *   top (outer...) x M x OH x OW with OH = stride*(H-1) + dil*(kh-1) + 1 - 2*pad.
- *   forward: col_g[M/G*kh*kw x num*HW] = W_g^T * x_g, col2im onto the top.
  *
- * With num == 1 the channel-major layout equals NCHW and the reorders are
- * skipped.
+ * Both run on the matrix engine through conv_gemm.h, per chunk of images, with
+ * the column matrix packed straight from the images (implicit im2col,
+ * conv_pack.h): no column buffer, a workspace that does not grow with the
+ * batch (workspace_bytes, printed by --dry-run).
+ *   Convolution    forward  top = im2col product of the bottom
+ *                  backward dW += dtop col(bottom)^T, dbottom = col2im product of dtop
+ *   Deconvolution  forward  top = col2im product of the bottom
+ *                  backward dW += bottom col(dtop)^T, dbottom = im2col product of dtop
  *
  * Convolutions with stride_h = dilation_h = 1 on a CPU with AVX-512 take the
- * shifted-row path of conv_fast.h instead (no column buffer, no reorders,
- * output straight in NCHW); reshape decides, per geometry.
+ * shifted-row path of conv_fast.h instead; reshape decides, per geometry.
  */
 #include <string.h>
 
-#include "layers/kernels/blas.h"
 #include "layers/kernels/conv_fast.h"
-#include "layers/kernels/im2col.h"
+#include "layers/kernels/conv_gemm.h"
 #include "vision_util.h"
 
 typedef struct Conv {
     int deconv;
-    CliffConvGeom g;   /* im2col geometry: image = bottom (conv) or top (deconv) */
+    CliffConvGeom g;   /* image side = bottom (conv) or top (deconv), all channels */
     int axis;          /* channel axis */
     int num;           /* images: product of the axes before the channel axis */
     int channels;      /* C of the bottom */
     int num_output;    /* M */
     int group;
     int bias;          /* has a bias blob (index 1) */
-    size_t col_size;   /* floats of one column buffer */
-    float *col;        /* conv: one cached column buffer per bottom; deconv: one */
-    size_t col_cap;
-    int *col_valid;    /* conv: per bottom, col holds im2col of the bottom */
-    int ncol_valid;
-    float *cm;         /* channel-major scratch: [M or C] x [num*plane] */
-    size_t cm_cap;
+    CliffConvGemm eng; /* the engine path (every geometry but the fast ones) */
     int fast;          /* conv: this geometry runs on conv_fast (fp) */
     CliffConvFastPlan fp;
 } Conv;
@@ -162,34 +152,17 @@ static int conv_reshape_common(CliffLayer *l, CliffTensor *const *bottom, int nb
     for (int t = 0; t < nb; t++)
         if (cliff_tensor_reshape(top[t], p->axis + 3, shape, err)) return -1;
 
-    p->col_size = (size_t)g->channels * g->kernel_h * g->kernel_w * (size_t)p->num *
-                  (size_t)g->out_h * g->out_w;
     p->fast = !p->deconv && cliff_conv_fast_usable(g);
-    if (p->fast) /* no column buffer, no channel-major scratch */
-        return cliff_conv_fast_plan(&p->fp, g, p->group, p->num_output, p->num, err);
-    size_t cm_rows = p->deconv ? (size_t)p->channels : (size_t)p->num_output;
-    size_t plane = p->deconv ? (size_t)H * W : (size_t)out_h * out_w;
-    if (cliff_scratch_reserve(&p->col, &p->col_cap, p->col_size * (p->deconv ? 1 : nb), err) ||
-        cliff_scratch_reserve(&p->cm, &p->cm_cap, cm_rows * p->num * plane, err))
-        return -1;
-    if (!p->deconv && nb > p->ncol_valid) {
-        int *v = realloc(p->col_valid, (size_t)nb * sizeof *v);
-        if (!v) return cliff_error_set(err, "out of memory");
-        p->col_valid = v;
-        p->ncol_valid = nb;
-    }
-    if (!p->deconv)
-        for (int b = 0; b < nb; b++) p->col_valid[b] = 0;
-    return 0;
+    if (p->fast) return cliff_conv_fast_plan(&p->fp, g, p->group, p->num_output, p->num, err);
+    return cliff_convg_plan(&p->eng, g, p->group, p->deconv ? p->channels : p->num_output,
+                            p->num, err);
 }
 
 static void conv_destroy(CliffLayer *l)
 {
     Conv *p = l->priv;
     if (!p) return;
-    free(p->col);
-    free(p->col_valid);
-    free(p->cm);
+    cliff_convg_free(&p->eng);
     cliff_conv_fast_plan_free(&p->fp);
     free(p);
     l->priv = NULL;
@@ -199,9 +172,12 @@ static double conv_flops(const CliffLayer *l)
 {
     const Conv *p = l->priv;
     if (!p) return 0;
-    /* multiply-adds: every column entry meets M/G (conv) or C/G (deconv) weights */
+    /* multiply-adds: every column entry (K x P an image and group) meets M/G
+     * (conv) or C/G (deconv) weights */
+    const CliffConvGeom *g = &p->g;
+    double col = (double)g->channels * g->kernel_h * g->kernel_w * g->out_h * g->out_w * p->num;
     double per = p->deconv ? (double)p->channels / p->group : (double)p->num_output / p->group;
-    return per * (double)p->col_size;
+    return per * col;
 }
 
 /* ---- Convolution ---- */
@@ -225,33 +201,12 @@ static void conv_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
 {
     (void)nt;
     Conv *p = l->priv;
-    const CliffConvGeom *g = &p->g;
-    const int G = p->group, M = p->num_output, Mg = M / G;
-    const int K = p->channels / G * g->kernel_h * g->kernel_w;
-    const int plane = g->out_h * g->out_w, P = p->num * plane;
     const float *w = l->params[0].data, *bias = p->bias ? l->params[1].data : NULL;
-    if (p->fast) {
-        for (int b = 0; b < nb; b++)
-            cliff_conv_fast_forward(&p->fp, bottom[b]->data, w, bias, top[b]->data);
-        return;
-    }
     for (int b = 0; b < nb; b++) {
-        float *col = p->col + (size_t)b * p->col_size;
-        cliff_im2col(bottom[b]->data, p->num, g, col);
-        p->col_valid[b] = 1;
-        float *out = p->num == 1 ? top[b]->data : p->cm; /* [M] x [P] */
-        for (int gi = 0; gi < G; gi++)
-            cliff_gemm(0, 0, Mg, P, K, 1.0f, w + (size_t)gi * Mg * K, col + (size_t)gi * K * P,
-                       0.0f, out + (size_t)gi * Mg * P);
-        if (p->num == 1) {
-            if (bias)
-                for (int m = 0; m < M; m++) {
-                    float *row = out + (size_t)m * plane;
-                    for (int i = 0; i < plane; i++) row[i] += bias[m];
-                }
-        } else {
-            cliff_cm_to_nchw(p->cm, p->num, M, plane, bias, top[b]->data);
-        }
+        if (p->fast)
+            cliff_conv_fast_forward(&p->fp, bottom[b]->data, w, bias, top[b]->data);
+        else
+            cliff_convg_im2col(&p->eng, w, bottom[b]->data, bias, top[b]->data);
     }
 }
 
@@ -260,50 +215,16 @@ static void conv_backward(CliffLayer *l, CliffTensor *const *top, int nt,
 {
     (void)nt;
     Conv *p = l->priv;
-    const CliffConvGeom *g = &p->g;
-    const int G = p->group, M = p->num_output, Mg = M / G;
-    const int K = p->channels / G * g->kernel_h * g->kernel_w;
-    const int plane = g->out_h * g->out_w, P = p->num * plane;
     const float *w = l->params[0].data;
     float *dw = l->param_need_grad[0] ? l->params[0].diff : NULL;
     float *db = p->bias && l->param_need_grad[1] ? l->params[1].diff : NULL;
-    if (p->fast) {
-        for (int b = 0; b < nb; b++)
-            cliff_conv_fast_backward(&p->fp, bottom[b]->data, w, top[b]->diff, dw, db,
-                                     propagate_down[b] ? bottom[b]->diff : NULL);
-        return;
-    }
     for (int b = 0; b < nb; b++) {
-        if (!dw && !db && !propagate_down[b]) continue;
-        float *col = p->col + (size_t)b * p->col_size;
-        if (!p->col_valid[b]) { /* a previous backward reused it */
-            cliff_im2col(bottom[b]->data, p->num, g, col);
-            p->col_valid[b] = 1;
-        }
-        const float *dy; /* [M] x [P] */
-        if (p->num == 1) {
-            dy = top[b]->diff;
-            if (db)
-                for (int m = 0; m < M; m++) {
-                    double acc = 0;
-                    for (int i = 0; i < plane; i++) acc += dy[(size_t)m * plane + i];
-                    db[m] += (float)acc;
-                }
-        } else {
-            cliff_nchw_to_cm(top[b]->diff, p->num, M, plane, p->cm, db);
-            dy = p->cm;
-        }
-        if (dw)
-            for (int gi = 0; gi < G; gi++)
-                cliff_gemm(0, 1, Mg, K, P, 1.0f, dy + (size_t)gi * Mg * P,
-                           col + (size_t)gi * K * P, 1.0f, dw + (size_t)gi * Mg * K);
-        if (propagate_down[b]) {
-            for (int gi = 0; gi < G; gi++)
-                cliff_gemm(1, 0, K, P, Mg, 1.0f, w + (size_t)gi * Mg * K, dy + (size_t)gi * Mg * P,
-                           0.0f, col + (size_t)gi * K * P);
-            p->col_valid[b] = 0; /* col now holds the column gradient */
-            cliff_col2im(col, p->num, g, bottom[b]->diff);
-        }
+        float *dx = propagate_down[b] ? bottom[b]->diff : NULL;
+        if (p->fast)
+            cliff_conv_fast_backward(&p->fp, bottom[b]->data, w, top[b]->diff, dw, db, dx);
+        else
+            cliff_convg_backward(&p->eng, w, top[b]->diff, bottom[b]->data, dw, db,
+                                 dx ? CLIFF_CONVG_DATA_COL2IM : CLIFF_CONVG_NO_DATA, dx);
     }
 }
 
@@ -335,30 +256,24 @@ static void deconv_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
 {
     (void)nt;
     Conv *p = l->priv;
-    const CliffConvGeom *g = &p->g;
-    const int G = p->group, C = p->channels, Cg = C / G, M = p->num_output;
-    const int Kd = M / G * g->kernel_h * g->kernel_w; /* column rows per group */
-    const int plane = g->out_h * g->out_w, P = p->num * plane;    /* bottom plane */
-    const int oplane = g->height * g->width;                      /* top plane */
     const float *w = l->params[0].data, *bias = p->bias ? l->params[1].data : NULL;
-    for (int b = 0; b < nb; b++) {
-        const float *x; /* [C] x [P] */
-        if (p->num == 1) {
-            x = bottom[b]->data;
-        } else {
-            cliff_nchw_to_cm(bottom[b]->data, p->num, C, plane, p->cm, NULL);
-            x = p->cm;
+    for (int b = 0; b < nb; b++)
+        cliff_convg_col2im(&p->eng, w, bottom[b]->data, bias, top[b]->data);
+}
+
+/* The bias gradient: sums of the top's channels (the image side). */
+static void deconv_bias_grad(const Conv *p, const float *dy, float *db)
+{
+    const size_t plane = (size_t)p->g.height * p->g.width;
+    for (int m = 0; m < p->num_output; m++) {
+        double acc = 0;
+        for (int n = 0; n < p->num; n++) {
+            const float *row = dy + ((size_t)n * p->num_output + m) * plane;
+            float s = 0.0f;
+            for (size_t i = 0; i < plane; i++) s += row[i];
+            acc += s;
         }
-        for (int gi = 0; gi < G; gi++)
-            cliff_gemm(1, 0, Kd, P, Cg, 1.0f, w + (size_t)gi * Cg * Kd, x + (size_t)gi * Cg * P,
-                       0.0f, p->col + (size_t)gi * Kd * P);
-        float *y = top[b]->data;
-        cliff_col2im(p->col, p->num, g, y);
-        if (bias)
-            for (int nm = 0; nm < p->num * M; nm++) {
-                float *row = y + (size_t)nm * oplane, bm = bias[nm % M];
-                for (int i = 0; i < oplane; i++) row[i] += bm;
-            }
+        db[m] += (float)acc;
     }
 }
 
@@ -367,47 +282,14 @@ static void deconv_backward(CliffLayer *l, CliffTensor *const *top, int nt,
 {
     (void)nt;
     Conv *p = l->priv;
-    const CliffConvGeom *g = &p->g;
-    const int G = p->group, C = p->channels, Cg = C / G, M = p->num_output;
-    const int Kd = M / G * g->kernel_h * g->kernel_w;
-    const int plane = g->out_h * g->out_w, P = p->num * plane;
-    const int oplane = g->height * g->width;
     const float *w = l->params[0].data;
     float *dw = l->param_need_grad[0] ? l->params[0].diff : NULL;
     float *db = p->bias && l->param_need_grad[1] ? l->params[1].diff : NULL;
     for (int b = 0; b < nb; b++) {
-        if (!dw && !db && !propagate_down[b]) continue;
-        const float *dy = top[b]->diff;
-        if (db)
-            for (int m = 0; m < M; m++) {
-                double acc = 0;
-                for (int n = 0; n < p->num; n++) {
-                    const float *row = dy + ((size_t)n * M + m) * oplane;
-                    for (int i = 0; i < oplane; i++) acc += row[i];
-                }
-                db[m] += (float)acc;
-            }
-        if (!dw && !propagate_down[b]) continue;
-        cliff_im2col(dy, p->num, g, p->col); /* [M*kh*kw] x [P] */
-        if (dw) {
-            const float *x;
-            if (p->num == 1) {
-                x = bottom[b]->data;
-            } else {
-                cliff_nchw_to_cm(bottom[b]->data, p->num, C, plane, p->cm, NULL);
-                x = p->cm;
-            }
-            for (int gi = 0; gi < G; gi++)
-                cliff_gemm(0, 1, Cg, Kd, P, 1.0f, x + (size_t)gi * Cg * P,
-                           p->col + (size_t)gi * Kd * P, 1.0f, dw + (size_t)gi * Cg * Kd);
-        }
-        if (propagate_down[b]) {
-            float *dx = p->num == 1 ? bottom[b]->diff : p->cm;
-            for (int gi = 0; gi < G; gi++)
-                cliff_gemm(0, 0, Cg, P, Kd, 1.0f, w + (size_t)gi * Cg * Kd,
-                           p->col + (size_t)gi * Kd * P, 0.0f, dx + (size_t)gi * Cg * P);
-            if (p->num != 1) cliff_cm_to_nchw(p->cm, p->num, C, plane, NULL, bottom[b]->diff);
-        }
+        if (db) deconv_bias_grad(p, top[b]->diff, db);
+        float *dx = propagate_down[b] ? bottom[b]->diff : NULL;
+        cliff_convg_backward(&p->eng, w, bottom[b]->data, top[b]->diff, dw, NULL,
+                             dx ? CLIFF_CONVG_DATA_IM2COL : CLIFF_CONVG_NO_DATA, dx);
     }
 }
 
