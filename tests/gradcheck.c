@@ -18,6 +18,8 @@ typedef struct Harness {
     int nb, nt;
     float *weights[GRAD_MAX_BOTTOMS]; /* objective weights, one array per top */
     CliffRng rng, rng_at_forward;     /* forward restarts from the same RNG state */
+    int64_t *state;                   /* the layer's state at the first checked forward */
+    size_t nstate;
     int set_up;
 } Harness;
 
@@ -32,6 +34,10 @@ int grad_fail(char *why, size_t len, const char *fmt, ...)
 
 static void fill_bottom(CliffTensor *t, const GradBottom *b, CliffRng *rng)
 {
+    if (b->values) {
+        memcpy(t->data, b->values, t->count * sizeof(float));
+        return;
+    }
     for (size_t i = 0; i < t->count; i++) {
         float v;
         switch (b->fill) {
@@ -55,6 +61,7 @@ static void harness_free(Harness *h)
         cliff_tensor_free(&h->top_store[i]);
         free(h->weights[i]);
     }
+    free(h->state);
     if (h->param) protobuf_c_message_free_unpacked(&h->param->base, NULL);
 }
 
@@ -110,14 +117,27 @@ static int harness_build(Harness *h, const GradCase *c, char *why, size_t len)
         for (size_t j = 0; j < h->top[t]->count; j++)
             h->weights[t][j] = cliff_rng_gaussian(&h->rng, 0, 1);
     }
+    for (int i = 0; i < c->warm_forwards; i++)
+        ops->forward(l, h->bottom, h->nb, h->top, h->nt);
+    if (ops->state_size && ops->state_save && ops->state_load &&
+        (h->nstate = ops->state_size(l)) > 0) {
+        h->state = malloc(h->nstate * sizeof *h->state);
+        if (!h->state) return grad_fail(why, len, "out of memory");
+        ops->state_save(l, h->state);
+    }
     h->rng_at_forward = h->rng;
     return 0;
 }
 
-/* Forward from a fixed RNG state; returns sum_t sum_j w[t][j] * top[t][j]. */
+/* Forward from a fixed RNG state and layer state; returns
+ * sum_t sum_j w[t][j] * top[t][j]. */
 static double objective(Harness *h)
 {
     h->rng = h->rng_at_forward;
+    if (h->state) {
+        CliffError err;
+        if (h->layer.ops->state_load(&h->layer, h->state, h->nstate, &err)) return NAN;
+    }
     h->layer.ops->forward(&h->layer, h->bottom, h->nb, h->top, h->nt);
     double L = 0;
     for (int t = 0; t < h->nt; t++)

@@ -24,6 +24,13 @@
  * driver reports them; more than half of a blob skipped fails. A smooth layer
  * skips nothing: every point is compared.
  *
+ * Layers with state (state_save: data cursors, a recurrent layer's carried
+ * hidden state) would see each forward of the check start from the state the
+ * previous one left: the harness saves the state once, after the case's
+ * warm_forwards, and restores it before every forward, so every evaluation of
+ * L starts from the same state (the state is an input without a gradient, as
+ * truncated BPTT treats it).
+ *
  * Each case also checks the gradient contract: a second backward doubles the
  * parameter gradients and leaves the bottom gradients unchanged.
  */
@@ -49,7 +56,8 @@ typedef struct GradBottom {
     int shape[8];
     GradFill fill;
     float a, b;
-    int no_propagate; /* 1: labels, indices, etc. (FILL_LABELS implies 1) */
+    int no_propagate; /* 1: labels, indices, sequence indicators (FILL_LABELS implies 1) */
+    const float *values; /* when set: the bottom's values (count of them), not `fill` */
 } GradBottom;
 
 typedef struct GradCase {
@@ -66,6 +74,9 @@ typedef struct GradCase {
     int max_checks;           /* per blob; default 400 */
     int forward_only;         /* layers that have no gradient (ArgMax, Accuracy...):
                                  runs setup/reshape/forward under the sanitizers only */
+    int warm_forwards;        /* forwards run before the check (layers with state, e.g. a
+                                 recurrent layer's carried hidden state): the check then
+                                 starts from the state they left */
     /* Optional: run before the layer is built (e.g. write a fixture file). */
     void (*before)(void);
     /* Optional forward check: returns 0 when top values are right. */
