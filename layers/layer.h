@@ -70,6 +70,9 @@ typedef struct CliffLayerOps {
     int (*state_load)(CliffLayer *l, const int64_t *in, size_t n, CliffError *err);
     /* Optional: multiply-adds of one forward pass (for train --time GFLOP/s). */
     double (*forward_flops)(const CliffLayer *l);
+    /* Optional: the name of parameter blob i in messages, where the index
+     * alone says little (a recurrent layer's "W_hc"); NULL for none. */
+    const char *(*param_name)(const CliffLayer *l, int i);
 } CliffLayerOps;
 
 /* A declared learnable parameter, before the net gives it storage. */

@@ -1,5 +1,7 @@
 /* Runs every gradient-check case and fails for any registered layer type
- * without one. */
+ * without one, and for a recurrent layer type (one that carries state and
+ * has a backward) without its cases over sequence starts, a static input,
+ * exposed states and a carried state. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,7 +9,7 @@
 #include "gradcheck.h"
 
 static const GradCase *const tables[] = {grad_cases_core, grad_cases_vision, grad_cases_neuron,
-                                             grad_cases_fast};
+                                             grad_cases_fast, grad_cases_recurrent};
 #define NTABLES (sizeof tables / sizeof tables[0])
 
 /* Points compared and skipped over the run; the cases that skipped any. */
@@ -47,6 +49,38 @@ static void every_layer_has_a_case(void)
                         cliff_layer_at(i)->type, cliff_layer_at(i)->type);
 }
 
+/* A case of `type` whose name contains `part` ("" for any), with at least
+ * `warm` warm forwards. */
+static int has_case_with(const char *type, const char *part, int warm)
+{
+    size_t n = strlen(type);
+    for (size_t t = 0; t < NTABLES; t++)
+        for (const GradCase *c = tables[t]; c->name; c++)
+            if (strncmp(c->name, type, n) == 0 && c->name[n] == '/' &&
+                strstr(c->name + n, part) && c->warm_forwards >= warm)
+                return 1;
+    return 0;
+}
+
+static void recurrent_layers_have_their_cases(void)
+{
+    static const char *const parts[] = {"resets", "static", "expose_hidden"};
+    int seen = 0;
+    for (size_t i = 0; i < cliff_layer_count(); i++) {
+        const CliffLayerOps *ops = cliff_layer_at(i);
+        if (!ops->state_save || !ops->backward) continue; /* not recurrent */
+        seen++;
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+            if (!has_case_with(ops->type, parts[k], 0))
+                CHECK_FAILF("recurrent layer type '%s' has no gradient-check case over %s "
+                            "(name it '%s/%s...')", ops->type, parts[k], ops->type, parts[k]);
+        if (!has_case_with(ops->type, "", 1))
+            CHECK_FAILF("recurrent layer type '%s' has no gradient-check case from a carried "
+                        "state (GradCase.warm_forwards)", ops->type);
+    }
+    CHECK(seen >= 2); /* RNN and LSTM */
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL; /* optional name prefix filter */
@@ -57,7 +91,10 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "gradcheck %s", c->name);
             check_run_named(name, run_case, (void *)c);
         }
-    if (!only) RUN(every_layer_has_a_case);
+    if (!only) {
+        RUN(every_layer_has_a_case);
+        RUN(recurrent_layers_have_their_cases);
+    }
     /* every skipped point is reported (kinks cases only; see gradcheck.h) */
     printf("gradcheck: %zu points compared, %zu skipped at kinks%s%s\n", total_checked,
            total_skipped, total_skipped ? ": " : "", skip_report);

@@ -76,8 +76,10 @@ int cliff_weights_read(const CliffNet *net, const char *path, int strict, float 
             }
             char fshape[256], nshape[256];
             if (!src.ops->shape_matches(src.ctx, L->name, p, &L->params[p], fshape, sizeof fshape)) {
-                cliff_error_set(err, "'%s': layer '%s' parameter %d has shape %s in the file "
-                                "but %s in the net", path, L->name, p, fshape,
+                const char *pn = L->ops->param_name ? L->ops->param_name(L, p) : NULL;
+                cliff_error_set(err, "'%s': layer '%s' parameter %d%s%s%s has shape %s in the "
+                                "file but %s in the net", path, L->name, p, pn ? " (" : "",
+                                pn ? pn : "", pn ? ")" : "", fshape,
                                 cliff_tensor_shape_str(&L->params[p], nshape, sizeof nshape));
                 goto out;
             }

@@ -1,0 +1,277 @@
+/* LSTM (Caffe's LSTMLayer: its unrolled net of InnerProduct, Scale and
+ * LSTMUnit layers, computed directly). Bottoms, tops and the carried state:
+ * recurrent.h. H = num_output; per step t, for every stream n:
+ *
+ *   [i' f' o' g'] = W_xc x_t + b_c [+ W_xc_static x_static] + W_hc (cont_t h_{t-1})
+ *   i = sigmoid(i'), f = cont_t sigmoid(f'), o = sigmoid(o'), g = tanh(g')
+ *   c_t = f c_{t-1} + i g        h_t = o tanh(c_t)
+ *
+ * (no clipping of any value, as Caffe's LSTMUnit). Parameters, in Caffe's
+ * order and shapes: W_xc (4H x I), b_c (4H), [W_xc_static (4H x S)],
+ * W_hc (4H x H); gate blocks of rows in the order i, f, o, g.
+ *
+ * The products run on the matrix engine (cliff_gemm_ex): the input
+ * projection of all T steps is one (T N x I) x (I x 4H) product, the
+ * recurrent one is one (N x H) x (H x 4H) product per step, and backward
+ * gathers the weight gradients and the input gradient into one product each
+ * over all steps. The gates are applied in one pass per step.
+ *
+ * Gradient of f' where cont is neither 0 nor 1: the true derivative
+ * cont sigmoid'(f') (Caffe's LSTMUnit uses f (1 - f) with the scaled f).
+ *
+ * Scratch (floats), sized at reshape:
+ *   G   T x N x 4H   gate pre-activations, then (i, sigmoid(f'), o, g)
+ *   C   T x N x H    cell states        TC  T x N x H   tanh(c)
+ *   Hc  T x N x H    cont_t h_{t-1}: the recurrent product's input
+ *   dG  T x N x 4H   gate gradients
+ *   dh, dc, dhc      N x H each: the gradients carried between steps
+ *   P   N x 4H       W_xc_static x_static, then its gradient summed over t */
+#include <math.h>
+#include <string.h>
+
+#include "layers/kernels/gemm.h"
+#include "recurrent.h"
+
+enum { P_WXC = 0, P_BC = 1 };
+/* Gate blocks within a row of 4H pre-activations (Caffe's order). */
+enum { GATE_I = 0, GATE_F = 1, GATE_O = 2, GATE_G = 3 };
+
+static int whc_index(const Recur *r) { return 2 + (r->b_static >= 0); }
+
+static size_t lstm_scratch(const Recur *r)
+{
+    const size_t TN = (size_t)r->T * r->N, NH = (size_t)r->N * r->H;
+    return TN * r->H * (4 + 3 + 4) + 3 * NH + (size_t)r->N * 4 * r->H;
+}
+
+static int lstm_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                      int nt, CliffError *err)
+{
+    (void)top;
+    Recur *r = cliff_recur_setup(l, bottom, nb, nt, 2, "h_0, c_0", err);
+    if (!r) return -1;
+    const Cliff__RecurrentParameter *rp = cliff_recur_param(l);
+    const int G = 4 * r->H;
+    int w[2] = {G, r->I};
+    if (cliff_layer_declare_param(l, 2, w, rp->weight_filler, 0.0f, 1, err) ||
+        cliff_layer_declare_param(l, 1, &G, rp->bias_filler, 0.0f, 1, err))
+        return -1;
+    if (r->b_static >= 0) {
+        w[1] = r->S;
+        if (cliff_layer_declare_param(l, 2, w, rp->weight_filler, 0.0f, 1, err)) return -1;
+    }
+    w[1] = r->H;
+    return cliff_layer_declare_param(l, 2, w, cliff_recur_hh_filler(l), 0.0f, 1, err);
+}
+
+static int lstm_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                        CliffTensor *const *top, int nt, CliffError *err)
+{
+    return cliff_recur_reshape(l, l->priv, bottom, nb, top, nt, lstm_scratch, err);
+}
+
+typedef struct Bufs {
+    float *G, *C, *TC, *Hc, *dG, *dh, *dc, *dhc, *P;
+} Bufs;
+
+static Bufs bufs(const Recur *r)
+{
+    const size_t TN = (size_t)r->T * r->N, NH = (size_t)r->N * r->H;
+    Bufs b;
+    b.G = r->scratch;
+    b.C = b.G + TN * 4 * r->H;
+    b.TC = b.C + TN * r->H;
+    b.Hc = b.TC + TN * r->H;
+    b.dG = b.Hc + TN * r->H;
+    b.dh = b.dG + TN * 4 * r->H;
+    b.dc = b.dh + NH;
+    b.dhc = b.dc + NH;
+    b.P = b.dhc + NH;
+    return b;
+}
+
+static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* One step's gates, in one pass: g4 (N x 4H) holds the pre-activations and
+ * gets (i, sigmoid(f'), o, g); c, tc, h (N x H) get c_t, tanh(c_t), h_t. */
+static void gates_forward(float *g4, const float *cprev, const float *cont, float *c, float *tc,
+                          float *h, int N, int H)
+{
+    for (int n = 0; n < N; n++) {
+        float *row = g4 + (size_t)n * 4 * H;
+        float *gi = row + GATE_I * H, *gf = row + GATE_F * H, *go = row + GATE_O * H,
+              *gg = row + GATE_G * H;
+        const float k = cont[n];
+        const size_t o = (size_t)n * H;
+        for (int d = 0; d < H; d++) {
+            const float i = sigm(gi[d]), sf = sigm(gf[d]), og = sigm(go[d]), g = tanhf(gg[d]);
+            const float f = k == 0.0f ? 0.0f : k * sf;
+            const float cv = f * cprev[o + d] + i * g, t = tanhf(cv);
+            gi[d] = i;
+            gf[d] = sf;
+            go[d] = og;
+            gg[d] = g;
+            c[o + d] = cv;
+            tc[o + d] = t;
+            h[o + d] = og * t;
+        }
+    }
+}
+
+static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffTensor *const *top, int nt)
+{
+    (void)nb, (void)nt;
+    Recur *r = l->priv;
+    const Bufs b = bufs(r);
+    const int T = r->T, N = r->N, H = r->H, G = 4 * H, TN = T * N;
+    const size_t NH = (size_t)N * H;
+    const float *x = bottom[0]->data, *cont = bottom[1]->data;
+    const float *Wxc = l->params[P_WXC].data, *Whc = l->params[whc_index(r)].data;
+    float *h = top[0]->data;
+    cliff_recur_begin(r, bottom);
+    const float *P = NULL;
+    if (r->b_static >= 0) { /* P = x_static W_xc_static^T, added to every step */
+        cliff_gemm_ex(0, 1, N, G, r->S, 1.0f, bottom[r->b_static]->data, r->S,
+                      l->params[2].data, r->S, 0.0f, b.P, G);
+        P = b.P;
+    }
+    cliff_recur_fill_rows(b.G, l->params[P_BC].data, P, T, N, G);
+    cliff_gemm_ex(0, 1, TN, G, r->I, 1.0f, x, r->I, Wxc, r->I, 1.0f, b.G, G);
+    for (int t = 0; t < T; t++) {
+        const float *hprev = t ? h + (t - 1) * NH : r->init;
+        const float *cprev = t ? b.C + (t - 1) * NH : r->init + NH;
+        float *hc = b.Hc + t * NH, *gt = b.G + t * NH * 4;
+        cliff_recur_scale_rows(hc, hprev, cont + (size_t)t * N, N, H);
+        cliff_gemm_ex(0, 1, N, G, H, 1.0f, hc, H, Whc, H, 1.0f, gt, G);
+        gates_forward(gt, cprev, cont + (size_t)t * N, b.C + t * NH, b.TC + t * NH, h + t * NH,
+                      N, H);
+    }
+    const float *final[2] = {h + (T - 1) * NH, b.C + (T - 1) * NH};
+    cliff_recur_end(r, final, top);
+}
+
+/* One step's gate gradients, in one pass: from dh (the output's gradient
+ * plus the recurrent one) and dc (carried from step t+1), writes dg4
+ * (N x 4H) and replaces dc with the gradient of c_{t-1}. */
+static void gates_backward(const float *g4, const float *cprev, const float *tc,
+                           const float *cont, const float *dh, float *dc, float *dg4, int N,
+                           int H)
+{
+    for (int n = 0; n < N; n++) {
+        const float *row = g4 + (size_t)n * 4 * H;
+        const float *gi = row + GATE_I * H, *gf = row + GATE_F * H, *go = row + GATE_O * H,
+                    *gg = row + GATE_G * H;
+        float *drow = dg4 + (size_t)n * 4 * H;
+        float *di = drow + GATE_I * H, *df = drow + GATE_F * H, *dout = drow + GATE_O * H,
+              *dgg = drow + GATE_G * H;
+        const float k = cont[n];
+        const size_t o = (size_t)n * H;
+        for (int d = 0; d < H; d++) {
+            const float i = gi[d], sf = gf[d], og = go[d], g = gg[d], t = tc[o + d];
+            const float dhv = dh[o + d];
+            const float dcv = dc[o + d] + dhv * og * (1.0f - t * t);
+            di[d] = dcv * g * i * (1.0f - i);
+            df[d] = k == 0.0f ? 0.0f : dcv * cprev[o + d] * k * sf * (1.0f - sf);
+            dout[d] = dhv * t * og * (1.0f - og);
+            dgg[d] = dcv * i * (1.0f - g * g);
+            dc[o + d] = k == 0.0f ? 0.0f : dcv * k * sf;
+        }
+    }
+}
+
+static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
+                          const int *propagate_down, CliffTensor *const *bottom, int nb)
+{
+    (void)nt, (void)nb;
+    Recur *r = l->priv;
+    const Bufs b = bufs(r);
+    const int T = r->T, N = r->N, H = r->H, G = 4 * H, TN = T * N, whc = whc_index(r);
+    const size_t NH = (size_t)N * H;
+    const float *x = bottom[0]->data, *cont = bottom[1]->data, *dtop = top[0]->diff;
+    const float *Whc = l->params[whc].data;
+    /* dh: the recurrent gradient of h_t (from step t+1), dc: that of c_t */
+    if (r->expose) {
+        memcpy(b.dh, top[1]->diff, NH * sizeof(float));
+        memcpy(b.dc, top[2]->diff, NH * sizeof(float));
+    } else {
+        memset(b.dh, 0, NH * sizeof(float));
+        memset(b.dc, 0, NH * sizeof(float));
+    }
+    for (int t = T - 1; t >= 0; t--) {
+        const float *dt = dtop + t * NH;
+        for (size_t j = 0; j < NH; j++) b.dh[j] += dt[j];
+        const float *cprev = t ? b.C + (t - 1) * NH : r->init + NH;
+        float *dgt = b.dG + t * NH * 4;
+        gates_backward(b.G + t * NH * 4, cprev, b.TC + t * NH, cont + (size_t)t * N, b.dh, b.dc,
+                       dgt, N, H);
+        /* dh_{t-1} = cont_t (dG_t W_hc) */
+        cliff_gemm_ex(0, 0, N, H, G, 1.0f, dgt, G, Whc, H, 0.0f, b.dhc, H);
+        cliff_recur_scale_rows(b.dh, b.dhc, cont + (size_t)t * N, N, H);
+    }
+    if (r->expose) {
+        if (propagate_down[r->b_hidden])
+            memcpy(bottom[r->b_hidden]->diff, b.dh, NH * sizeof(float));
+        if (propagate_down[r->b_hidden + 1])
+            memcpy(bottom[r->b_hidden + 1]->diff, b.dc, NH * sizeof(float));
+    }
+    if (l->param_need_grad[whc])
+        cliff_gemm_ex(1, 0, G, H, TN, 1.0f, b.dG, G, b.Hc, H, 1.0f, l->params[whc].diff, H);
+    if (l->param_need_grad[P_WXC])
+        cliff_gemm_ex(1, 0, G, r->I, TN, 1.0f, b.dG, G, x, r->I, 1.0f, l->params[P_WXC].diff,
+                      r->I);
+    if (l->param_need_grad[P_BC]) cliff_recur_colsum(l->params[P_BC].diff, b.dG, TN, G);
+    if (r->b_static >= 0 && (l->param_need_grad[2] || propagate_down[r->b_static])) {
+        memset(b.P, 0, (size_t)N * G * sizeof(float)); /* sum over t of dG_t */
+        for (int t = 0; t < T; t++) cliff_recur_colsum(b.P, b.dG + t * NH * 4, 1, N * G);
+        const float *xs = bottom[r->b_static]->data;
+        if (l->param_need_grad[2])
+            cliff_gemm_ex(1, 0, G, r->S, N, 1.0f, b.P, G, xs, r->S, 1.0f, l->params[2].diff,
+                          r->S);
+        if (propagate_down[r->b_static])
+            cliff_gemm_ex(0, 0, N, r->S, G, 1.0f, b.P, G, l->params[2].data, r->S, 0.0f,
+                          bottom[r->b_static]->diff, r->S);
+    }
+    if (propagate_down[0])
+        cliff_gemm_ex(0, 0, TN, r->I, G, 1.0f, b.dG, G, l->params[P_WXC].data, r->I, 0.0f,
+                      bottom[0]->diff, r->I);
+    if (propagate_down[1]) /* sequence indicators: no gradient */
+        memset(bottom[1]->diff, 0, bottom[1]->count * sizeof(float));
+}
+
+/* Caffe's names of the parameters (its unrolled net's param names). */
+static const char *lstm_param_name(const CliffLayer *l, int i)
+{
+    const Recur *r = l->priv;
+    static const char *const plain[] = {"W_xc", "b_c", "W_hc"};
+    static const char *const with_static[] = {"W_xc", "b_c", "W_xc_static", "W_hc"};
+    if (!r || i < 0 || i > 2 + (r->b_static >= 0)) return NULL;
+    return r->b_static >= 0 ? with_static[i] : plain[i];
+}
+
+static double lstm_flops(const CliffLayer *l)
+{
+    const Recur *r = l->priv;
+    if (!r) return 0;
+    const double TN = (double)r->T * r->N, G = 4.0 * r->H;
+    return TN * G * (r->I + r->H) + (r->b_static >= 0 ? (double)r->N * G * r->S : 0);
+}
+
+const CliffLayerOps cliff_ops_LSTM = {
+    .type = "LSTM",
+    .min_bottoms = 2,
+    .max_bottoms = 5, /* x, cont, [x_static], [h_0, c_0] */
+    .min_tops = 1,
+    .max_tops = 3, /* h, [h_T, c_T] */
+    .label_bottoms = 1u << 1, /* cont */
+    .setup = lstm_setup,
+    .reshape = lstm_reshape,
+    .forward = lstm_forward,
+    .backward = lstm_backward,
+    .destroy = cliff_recur_destroy,
+    .state_size = cliff_recur_state_size,
+    .state_save = cliff_recur_state_save,
+    .state_load = cliff_recur_state_load,
+    .forward_flops = lstm_flops,
+    .param_name = lstm_param_name,
+};

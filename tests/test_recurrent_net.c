@@ -1,0 +1,152 @@
+/* Recurrent nets end to end, on sequence data in plain HDF5 (data sets of
+ * S rows x N streams read with batch_size T give T x N batches, and stream n
+ * continues from one batch to the next):
+ *   lm      Embed on T x N ids -> LSTM -> InnerProduct axis 2 ->
+ *           SoftmaxWithLoss axis 2 over T x N labels (a language model)
+ *   adding  RNN -> Slice of the last step (axis 0) -> Reshape to N x H ->
+ *           InnerProduct -> EuclideanLoss against the sliced, reshaped target
+ *           (the adding problem's net, as Caffe's LSTM examples slice and
+ *           reshape)
+ * Each trains, and resumes bit for bit: 2K iterations in one run equal K
+ * iterations, a snapshot, and K more in a new solver restored from it. The
+ * snapshot must hold the carried hidden state: cont is 1 at the boundary, so
+ * a resumed run starting from zeros would diverge. */
+#include "solver_fixture.h"
+
+enum { T = 4, NS = 3, S = 6 * T, V = 5, K = 3 };
+
+/* ids, cont, label (next id) and a 2-wide input x (value, marker) with its
+ * target; S rows of NS streams. Stream n restarts every 9 + n rows (none in the rows of the first
+ * resumed batch, 12..15: its last step depends on the carried state). */
+static const char *write_data(const char *dir)
+{
+    static char list[300];
+    float ids[S][NS], cont[S][NS], label[S][NS], x[S][NS][2], target[S][NS];
+    for (int s = 0; s < S; s++)
+        for (int n = 0; n < NS; n++) {
+            ids[s][n] = (float)((s * 7 + n * 3 + s / 3) % V);
+            cont[s][n] = s % (9 + n) == 0 ? 0.0f : 1.0f;
+            x[s][n][0] = (float)sin(0.9 * s + n);
+            x[s][n][1] = (float)((s + n) % 3 == 0);
+            target[s][n] = (float)cos(0.4 * s - n);
+        }
+    for (int s = 0; s < S; s++)
+        for (int n = 0; n < NS; n++) label[s][n] = ids[(s + 1) % S][n];
+    char h5[300];
+    snprintf(h5, sizeof h5, "%s/seq.h5", dir);
+    snprintf(list, sizeof list, "%s/seq.txt", dir);
+    hsize_t d2[2] = {S, NS}, d3[3] = {S, NS, 2};
+    H5Fx w;
+    h5fx_create(&w, h5);
+    h5fx_write(&w, w.file, "ids", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, ids);
+    h5fx_write(&w, w.file, "cont", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, cont);
+    h5fx_write(&w, w.file, "label", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, label);
+    h5fx_write(&w, w.file, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d3, x);
+    h5fx_write(&w, w.file, "target", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, target);
+    if (h5fx_close(&w) == 0) h5fx_text(list, "%s\n", h5);
+    return list;
+}
+
+#define FILLERS "weight_filler { type: 'gaussian' std: 0.4 } bias_filler { type: 'gaussian' std: 0.1 }"
+
+static const char *const lm_net =
+    "layer { name: 'data' type: 'HDF5Data' top: 'ids' top: 'cont' top: 'label'\n"
+    "        hdf5_data_param { source: '%s' batch_size: %d } }\n"
+    "layer { name: 'embed' type: 'Embed' bottom: 'ids' top: 'e'\n"
+    "        embed_param { num_output: 4 input_dim: %d " FILLERS " } }\n"
+    "layer { name: 'lstm' type: 'LSTM' bottom: 'e' bottom: 'cont' top: 'h'\n"
+    "        recurrent_param { num_output: 6 " FILLERS " } }\n"
+    "layer { name: 'out' type: 'InnerProduct' bottom: 'h' top: 'logits'\n"
+    "        inner_product_param { num_output: %d axis: 2 " FILLERS " } }\n"
+    "layer { name: 'loss' type: 'SoftmaxWithLoss' bottom: 'logits' bottom: 'label'\n"
+    "        top: 'loss' softmax_param { axis: 2 } }\n";
+
+static const char *const adding_net =
+    "layer { name: 'data' type: 'HDF5Data' top: 'x' top: 'cont' top: 'target'\n"
+    "        hdf5_data_param { source: '%s' batch_size: %d } }\n"
+    "layer { name: 'rnn' type: 'RNN' bottom: 'x' bottom: 'cont' top: 'h'\n"
+    "        recurrent_param { num_output: 5 " FILLERS
+    "          recurrent_weight_filler { type: 'gaussian' std: 0.8 } } }\n"
+    "layer { name: 'last' type: 'Slice' bottom: 'h' top: 'h_early' top: 'h_last'\n"
+    "        slice_param { axis: 0 slice_point: %d } }\n"
+    "layer { name: 'quiet' type: 'Silence' bottom: 'h_early' }\n"
+    "layer { name: 'flat' type: 'Reshape' bottom: 'h_last' top: 'h_final'\n"
+    "        reshape_param { shape { dim: -1 dim: 5 } } }\n"
+    "layer { name: 'readout' type: 'InnerProduct' bottom: 'h_final' top: 'y'\n"
+    "        inner_product_param { num_output: 1 " FILLERS " } }\n"
+    "layer { name: 'tlast' type: 'Slice' bottom: 'target' top: 't_early' top: 't_last'\n"
+    "        slice_param { axis: 0 slice_point: %d } }\n"
+    "layer { name: 'tquiet' type: 'Silence' bottom: 't_early' }\n"
+    "layer { name: 'tflat' type: 'Reshape' bottom: 't_last' top: 't_final'\n"
+    "        reshape_param { shape { dim: -1 dim: 1 } } }\n"
+    "layer { name: 'loss' type: 'EuclideanLoss' bottom: 'y' bottom: 't_final' top: 'loss' }\n";
+
+static Cliff__SolverParameter *config(const char *dir, const char *list, int lm, int max_iter)
+{
+    char *net = NULL;
+    int rc = lm ? asprintf(&net, lm_net, list, T, V, V)
+                : asprintf(&net, adding_net, list, T, T - 1, T - 1);
+    if (rc < 0) return NULL;
+    Cliff__SolverParameter *sp = fx_sp(
+        "net_param { name: 'seq' %s } base_lr: 0.2 momentum: 0.9 lr_policy: 'fixed' "
+        "clip_gradients: 5 display: 0 random_seed: 3 max_iter: %d snapshot_prefix: '%s/run' "
+        "snapshot_after_train: %s",
+        net, max_iter, dir, max_iter == K ? "true" : "false");
+    free(net);
+    return sp;
+}
+
+static float *weights_after(CliffSolver *s, size_t *n)
+{
+    CliffNet *net = cliff_solver_train_net(s);
+    *n = net->param_count;
+    float *w = malloc(*n * sizeof *w + 1);
+    memcpy(w, net->param_slab, *n * sizeof *w);
+    return w;
+}
+
+static void resume_case(int lm)
+{
+    char *dir = fx_tmpdir();
+    const char *list = write_data(dir);
+    CliffError err;
+    size_t n_full = 0, n_res = 0;
+
+    CliffSolver *s = fx_solver(config(dir, list, lm, 2 * K), NULL);
+    if (!s) return;
+    float loss0 = 0;
+    for (int i = 0; i < 2 * K; i++) {
+        if (cliff_solver_step(s, 1, &err)) CHECK_FAILF("step: %s", err.msg);
+        if (i == 0) loss0 = (float)cliff_solver_stats(s)->loss;
+    }
+    float *full = weights_after(s, &n_full);
+    CHECK(fx_all_finite(full, n_full) && isfinite(loss0) && loss0 > 0);
+    cliff_solver_free(s);
+
+    s = fx_solver(config(dir, list, lm, K), NULL); /* writes run_iter_K */
+    if (s) CHECK(cliff_solver_solve(s, &err) == 0);
+    cliff_solver_free(s);
+
+    s = fx_solver(config(dir, list, lm, 2 * K), NULL);
+    if (!s) return;
+    char state[300];
+    snprintf(state, sizeof state, "%s/run_iter_%d.solverstate.h5", dir, K);
+    if (cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
+    if (cliff_solver_step(s, K, &err)) CHECK_FAILF("step: %s", err.msg);
+    float *res = weights_after(s, &n_res);
+    CHECK(n_full == n_res && memcmp(full, res, n_full * sizeof *full) == 0);
+    cliff_solver_free(s);
+    free(full);
+    free(res);
+    fx_rmdir(dir);
+}
+
+static void test_lstm_language_model_resumes_exactly(void) { resume_case(1); }
+static void test_rnn_adding_net_resumes_exactly(void) { resume_case(0); }
+
+int main(void)
+{
+    RUN(test_lstm_language_model_resumes_exactly);
+    RUN(test_rnn_adding_net_resumes_exactly);
+    return test_main_end();
+}
