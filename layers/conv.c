@@ -180,6 +180,14 @@ static double conv_flops(const CliffLayer *l)
     return per * col;
 }
 
+static size_t conv_workspace(const CliffLayer *l)
+{
+    const Conv *p = l->priv;
+    if (!p) return 0;
+    if (p->fast) return p->fp.buf_cap * sizeof(float) + (size_t)(p->fp.K * p->group + p->fp.Mg) * sizeof(int);
+    return cliff_convg_workspace_bytes(&p->eng);
+}
+
 /* ---- Convolution ---- */
 
 static int conv_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
@@ -240,6 +248,7 @@ const CliffLayerOps cliff_ops_Convolution = {
     .backward = conv_backward,
     .destroy = conv_destroy,
     .forward_flops = conv_flops,
+    .workspace_bytes = conv_workspace,
 };
 
 /* ---- Deconvolution ---- */
@@ -305,4 +314,5 @@ const CliffLayerOps cliff_ops_Deconvolution = {
     .backward = deconv_backward,
     .destroy = conv_destroy,
     .forward_flops = conv_flops,
+    .workspace_bytes = conv_workspace,
 };

@@ -170,6 +170,12 @@ static void eltwise_destroy(CliffLayer *l)
     l->priv = NULL;
 }
 
+static size_t eltwise_workspace(const CliffLayer *l)
+{
+    const Eltwise *p = l->priv;
+    return p ? p->mask_cap * sizeof(int) : 0;
+}
+
 const CliffLayerOps cliff_ops_Eltwise = {
     .type = "Eltwise",
     .min_bottoms = 2,
@@ -181,4 +187,5 @@ const CliffLayerOps cliff_ops_Eltwise = {
     .forward = eltwise_forward,
     .backward = eltwise_backward,
     .destroy = eltwise_destroy,
+    .workspace_bytes = eltwise_workspace,
 };

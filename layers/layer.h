@@ -73,6 +73,9 @@ typedef struct CliffLayerOps {
     /* Optional: the name of parameter blob i in messages, where the index
      * alone says little (a recurrent layer's "W_hc"); NULL for none. */
     const char *(*param_name)(const CliffLayer *l, int i);
+    /* Optional: bytes of scratch the layer holds beyond its tops and params
+     * (after reshape), for train --dry-run's workspace figures. */
+    size_t (*workspace_bytes)(const CliffLayer *l);
 } CliffLayerOps;
 
 /* A declared learnable parameter, before the net gives it storage. */

@@ -196,6 +196,12 @@ static void lrn_destroy(CliffLayer *l)
     l->priv = NULL;
 }
 
+static size_t lrn_workspace(const CliffLayer *l)
+{
+    const Lrn *p = l->priv;
+    return p ? (p->scale_cap + p->tmp_cap) * sizeof(float) : 0;
+}
+
 const CliffLayerOps cliff_ops_LRN = {
     .type = "LRN",
     .min_bottoms = 1,
@@ -207,4 +213,5 @@ const CliffLayerOps cliff_ops_LRN = {
     .forward = lrn_forward,
     .backward = lrn_backward,
     .destroy = lrn_destroy,
+    .workspace_bytes = lrn_workspace,
 };

@@ -360,6 +360,12 @@ static double pool_flops(const CliffLayer *l)
     return p ? (double)p->N * p->C * p->oh * p->ow * p->kh * p->kw : 0;
 }
 
+static size_t pool_workspace(const CliffLayer *l)
+{
+    const Pool *p = l->priv;
+    return p ? p->mask_cap * sizeof(int) : 0;
+}
+
 const CliffLayerOps cliff_ops_Pooling = {
     .type = "Pooling",
     .min_bottoms = 1,
@@ -372,4 +378,5 @@ const CliffLayerOps cliff_ops_Pooling = {
     .backward = pool_backward,
     .destroy = pool_destroy,
     .forward_flops = pool_flops,
+    .workspace_bytes = pool_workspace,
 };

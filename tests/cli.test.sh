@@ -152,6 +152,14 @@ for s in configs/*_solver.prototxt configs/*_solver.yaml; do
     # shellcheck disable=SC2046 # one --set argument per line, no spaces in them
     dry "$(basename "$s")" "$s" $(data_sets "$s")
 done
+# --dry-run states the layers' scratch: a workspace column (a convolution holds
+# some; ReLU none) and a total line after the parameter total.
+"$TRAIN" --dry-run configs/lenet_solver.prototxt $(data_sets configs/lenet_solver.prototxt) \
+    > "$tmp/ws.out" 2>&1
+check dry_run_workspace "no workspace figures: $(head -c 600 "$tmp/ws.out")" sh -c '
+    grep -q "^  layer .* workspace$" "$1" &&
+    grep -qE "^  conv1 .* [0-9.]+ (B|KiB|MiB)$" "$1" && grep -qE "^  relu1 .* -$" "$1" &&
+    grep -A1 "^  total: " "$1" | grep -qE "^  workspace [0-9.]+ (B|KiB|MiB|GiB) "' _ "$tmp/ws.out"
 # --time on every example config: a per-layer table and an iterations/s line.
 for s in configs/*_solver.prototxt configs/*_solver.yaml; do
     # shellcheck disable=SC2046

@@ -26,9 +26,9 @@ void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
     fprintf(out, "%s: net '%s', phase %s, %d layers, %d blobs\n", title,
             net->name ? net->name : "", net->phase == CLIFF__PHASE__TEST ? "TEST" : "TRAIN",
             net->nlayers, net->nblobs);
-    fprintf(out, "  %-20s %-18s %-44s %10s %10s\n", "layer", "type", "bottoms -> tops",
-            "params", "act mem");
-    size_t total_act = 0;
+    fprintf(out, "  %-20s %-18s %-44s %10s %10s %10s\n", "layer", "type", "bottoms -> tops",
+            "params", "act mem", "workspace");
+    size_t total_act = 0, total_ws = 0;
     for (int i = 0; i < net->nlayers; i++) {
         const CliffNetLayer *nl = &net->layers[i];
         char io[1024], shape[128];
@@ -49,10 +49,15 @@ void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
             if (!in_place) act += 2 * t->count * sizeof(float);
         }
         total_act += act;
-        char mem[32];
+        /* scratch the layer holds beyond tops and params (after reshape) */
+        const size_t ws =
+            nl->layer.ops->workspace_bytes ? nl->layer.ops->workspace_bytes(&nl->layer) : 0;
+        total_ws += ws;
+        char mem[32], wsm[32] = "-";
         human_bytes((double)act, mem, sizeof mem);
-        fprintf(out, "  %-20s %-18s %-44s %10zu %10s", nl->layer.name, nl->layer.ops->type, io,
-                layer_param_count(nl), mem);
+        if (ws) human_bytes((double)ws, wsm, sizeof wsm);
+        fprintf(out, "  %-20s %-18s %-44s %10zu %10s %10s", nl->layer.name, nl->layer.ops->type,
+                io, layer_param_count(nl), mem, wsm);
         for (int j = 0; j < nl->nt; j++)
             if (nl->loss_weight[j] != 0) fprintf(out, "  loss weight %g", nl->loss_weight[j]);
         fputc('\n', out);
@@ -62,6 +67,9 @@ void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
     human_bytes((double)total_act, am, sizeof am);
     fprintf(out, "  total: %zu learnable parameters in %d blobs (%s with gradients), "
             "activations %s (data + diff)\n", net->param_count, net->nparams, pm, am);
+    char wm[32];
+    human_bytes((double)total_ws, wm, sizeof wm);
+    fprintf(out, "  workspace %s (layers' scratch beyond tops and params)\n", wm);
     fprintf(out, "  outputs:");
     for (int o = 0; o < net->noutputs; o++)
         fprintf(out, " %s%s", net->blob_names[net->output_ids[o]],
