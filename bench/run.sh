@@ -1,9 +1,14 @@
 #!/bin/bash
-# bench/run.sh BUILD: the driver of `make bench`. Measures cliff's LeNet training
-# speed and memory on this machine next to its peers and the machine's ceilings,
-# checks the targets of the issue, and writes everything to bench/results.md. Run
-# from the repository root after
+# bench/run.sh BUILD: the driver of `make bench`. Measures cliff's training speed
+# and memory on this machine next to its peers and the machine's ceilings: the
+# benchmark set (LeNet, cifar10_quick, CaffeNet, a slot for the char-LSTM; see
+# bench/netset.sh) and LeNet in detail; checks the targets of the issues, and
+# writes everything to bench/results.md. Run from the repository root after
 # `make BUILD=... $BUILD/train $BUILD/bench/snapshot_time $BUILD/bench/fma_peak data`.
+#
+# Duration: about 3 minutes per round on a quiet 2-core machine (LeNet ~1,
+# cifar10_quick ~0.3, CaffeNet ~1.5: 4 timed iterations after 3 warm-up ones, at 1
+# and 2 threads, and its PyTorch twin), so the default 3 rounds take ~10 minutes.
 #
 # Peers and ceilings:
 #   - PyTorch (Debian's python3-torch) running Caffe's LeNet solver, and an OpenBLAS
@@ -23,9 +28,13 @@
 # figure is the median over the rounds (ceilings: the best round, since load only
 # ever lowers them). Logs of every run: $BUILD/bench/logs/.
 #
-# Environment: BENCH_ITERS (timed iterations at batch 64, default 300),
+# Environment: BENCH_ITERS (LeNet's timed iterations at batch 64, default 300),
 # BENCH_RUNS (rounds, default 3), BENCH_SNAPSHOT_REPS (default 20),
-# BENCH_OUT (default bench/results.md), BENCH_SHARED (default ../shared/bench).
+# BENCH_OUT (default bench/results.md), BENCH_SHARED (default ../shared/bench),
+# BENCH_CIFAR_ITERS (default 50), BENCH_CAFFENET_ITERS (default 4), BENCH_NETS (the
+# set's nets to run besides LeNet, default all: "cifar10_quick caffenet"),
+# BENCH_BASELINE (an older train binary timed on LeNet and cifar10_quick in the
+# same rounds: the "no slower than before" target).
 # Exit status 0 when every measurement ran (whatever the targets say), else 1;
 # results.md is written in both cases.
 set -u
@@ -135,9 +144,10 @@ mean_load() {
         echo n/a
 }
 
-# run_cliff_time LOG THREADS ITERS [--set ...]: `train --time` (with EXTRA_ENV, a
-# list of VAR=VALUE, added to the environment); appends to LOG.tsv
-# "iter_ms step_ms gflops_whole convip_ms logfile", or nothing on failure.
+# run_cliff_time LOG THREADS ITERS [--set ...]: `train --time` under /usr/bin/time
+# (with EXTRA_ENV, a list of VAR=VALUE, added to the environment; RUN_TRAIN and
+# RUN_SOLVER, when set, replace $TRAIN and $SOLVER); appends to LOG.tsv
+# "iter_ms step_ms gflops_whole convip_ms logfile maxrss_bytes", or nothing on failure.
 EXTRA_ENV=""
 run_cliff_time() {
     local log=$1 t=$2 n=$3
@@ -147,22 +157,24 @@ run_cliff_time() {
     echo "load $(loadavg)" > "$f"
     load_begin
     timeout 900 env OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" $EXTRA_ENV \
-        "$TRAIN" "$SOLVER" --time --iterations "$n" "$@" >> "$f" 2>&1 || ok=0
+        /usr/bin/time -f "maxrss_kib %M" "${RUN_TRAIN:-$TRAIN}" "${RUN_SOLVER:-$SOLVER}" \
+        --time --iterations "$n" "$@" >> "$f" 2>&1 || ok=0
     load_end "$log"
     if [ $ok = 0 ]; then
-        fail "train --time ($log), see $f"
+        fail "${RUN_TRAIN:-$TRAIN} ${RUN_SOLVER:-$SOLVER} --time ($log), see $f"
         return
     fi
     awk -v f="$f" '
         $2 == "Convolution" || $2 == "InnerProduct" { convip += $3 + $4 }
         /solver step \(/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "ms") step = $i }
         /^ *iteration [0-9.]+ ms:/ { it = $2; for (i = 1; i <= NF; i++) if ($i == "conv+ip") gf = $(i + 1) }
-        END { if (it != "" && step != "" && gf != "") print it, step, gf, convip, f }' "$f" \
+        $1 == "maxrss_kib" { rss = sprintf("%.0f", $2 * 1024) }
+        END { if (it != "" && step != "" && gf != "") print it, step, gf, convip, f, rss }' "$f" \
         >> "$LOGS/$log.tsv"
 }
 # run_torch LOG THREADS ITERS ENV...: lenet_torch.py with cliff's clip_gradients
-# under the environment command ENV... ("${PEER_ENV[@]}" or plain env); appends
-# "iter_per_s logfile" to LOG.tsv.
+# under the environment command ENV... ("${PEER_ENV[@]}" or plain env) and
+# /usr/bin/time; appends "iter_per_s logfile maxrss_bytes" to LOG.tsv.
 run_torch() {
     local log=$1 t=$2 n=$3
     shift 3
@@ -171,15 +183,16 @@ run_torch() {
     echo "load $(loadavg)" > "$f"
     load_begin
     timeout 900 "$@" OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" \
-        "$PY" "$SHARED/lenet_torch.py" --data "$DATA" --iters "$n" --threads "$t" \
+        /usr/bin/time -f "maxrss_kib %M" "$PY" "$SHARED/lenet_torch.py" --data "$DATA" --iters "$n" --threads "$t" \
         --clip "$CLIP" --display 0 >> "$f" 2>&1 || ok=0
     load_end "$log"
     if [ $ok = 0 ]; then
         fail "lenet_torch.py ($log), see $f"
         return
     fi
-    awk -v f="$f" '/^RESULT/ { for (i = 1; i <= NF; i++) if ($i == "iter_per_s") print $(i + 1), f }' \
-        "$f" >> "$LOGS/$log.tsv"
+    awk -v f="$f" '/^RESULT/ { for (i = 1; i <= NF; i++) if ($i == "iter_per_s") r = $(i + 1) }
+                   $1 == "maxrss_kib" { m = sprintf("%.0f", $2 * 1024) }
+                   END { if (r != "") print r, f, m }' "$f" >> "$LOGS/$log.tsv"
 }
 # col LOG K: column K of every run of LOG.
 col() { [ -s "$LOGS/$1.tsv" ] && awk -v k="$2" '{ print $k }' "$LOGS/$1.tsv"; }
@@ -211,6 +224,10 @@ under_load() {
     awk -v w="$worst" -v lim="$lim" 'BEGIN { if (w >= lim)
         printf " (not conclusive: other processes used %.2f cores meanwhile)", w }'
 }
+
+# The benchmark set (cifar10_quick, CaffeNet, the char-LSTM's slot; LeNet's rows
+# are this script's own runs): its nets, rounds and results.md section.
+. bench/netset.sh
 
 # ---------- start ----------
 START_S=$(date +%s)
@@ -290,6 +307,7 @@ for r in $(seq 1 "$RUNS"); do
     run_cliff_time cliff_2t 2 "$ITERS"
     EXTRA_ENV=OMP_WAIT_POLICY=passive run_cliff_time cliff_2t_passive 2 "$ITERS"
     [ $TORCH = 1 ] && run_torch torch_2t 2 "$ITERS" "${PEER_ENV[@]}"
+    netset_round
 done
 
 # ---------- snapshot write / read ----------
@@ -358,6 +376,7 @@ for t in 1 2; do
 done
 RSS_MAX=$(printf '%s\n' "${RSS[1]}" "${RSS[2]}" | grep -E '^[0-9]+$' | sort -n | tail -1)
 : "${RSS_MAX:=n/a}"
+netset_dry
 
 # ---------- figures ----------
 # Ceilings: the best round. PEAK[peer_T] is OpenBLAS with the peers' environment,
@@ -451,11 +470,19 @@ CC_V=$(cc --version 2>/dev/null | head -1)
 MED1_LOG=$(median_log cliff_1t)
 MED2_LOG=$(median_log cliff_2t)
 
+# A run shorter than the defaults is marked as such at the top of results.md.
+SHORT_NOTE=""
+if [ "$ITERS" -lt 300 ] || [ "$RUNS" -lt 3 ] || [ "$CIFAR_ITERS" -lt 50 ] || [ "$CAFFENET_ITERS" -lt 4 ] ||
+   [ -n "$ONLY_NETS" ]; then
+    SHORT_NOTE="**A short development run** ($RUNS rounds; LeNet $ITERS, cifar10_quick $CIFAR_ITERS, CaffeNet $CAFFENET_ITERS timed iterations$( [ -n "$ONLY_NETS" ] && echo "; nets: lenet $ONLY_NETS")): it shows the layout, its figures are not results.
+"
+fi
 R=$OUT.tmp
 {
 cat <<EOF
-# cliff benchmark: LeNet on Fashion-MNIST
+# cliff benchmark: LeNet, cifar10_quick, CaffeNet
 
+$SHORT_NOTE
 Written by \`make bench\` (bench/run.sh); rerun it to refresh. Every speed figure is the
 median of $RUNS runs; runs were interleaved in rounds so that load from other users fell
 on all configurations alike (min–max over the runs in brackets). Ceilings (FMA peak,
@@ -479,6 +506,10 @@ sgemm peak) are the best of the $RUNS rounds. Logs: \`$LOGS/\`.
 The machine is shared with other engineers building and testing; when the "other
 processes" figure above is well above 0 the speed figures are low and noisy (2-thread runs
 suffer most: both cores are needed and one of them is busy).
+
+$(netset_report)
+
+# LeNet in detail
 
 ## What is compared
 
@@ -571,13 +602,13 @@ alone (im2col, col2im and bias included); "whole iteration" divides by the full 
 Per-layer timing of the median 1-thread run:
 
 \`\`\`
-$( [ -n "$MED1_LOG" ] && sed -n '/^Timing/,$p' "$MED1_LOG")
+$( [ -n "$MED1_LOG" ] && sed -n '/^Timing/,$p' "$MED1_LOG" | grep -v '^maxrss_kib')
 \`\`\`
 
 Per-layer timing of the median 2-thread run:
 
 \`\`\`
-$( [ -n "$MED2_LOG" ] && sed -n '/^Timing/,$p' "$MED2_LOG")
+$( [ -n "$MED2_LOG" ] && sed -n '/^Timing/,$p' "$MED2_LOG" | grep -v '^maxrss_kib')
 \`\`\`
 
 ## Iteration time against batch size (1 thread)
@@ -637,7 +668,7 @@ bytes the run needs by construction (\`train --dry-run\` and the data set's shap
 The rest of the resident set is code and libraries (OpenBLAS, HDF5, protobuf-c, libc),
 OpenBLAS's work buffers, im2col buffers and allocator slack.
 
-## Targets
+## LeNet targets
 
 Each target with its measured value. A speed verdict is marked not conclusive when,
 during the runs it rests on, other processes used more than the cores those runs left
@@ -665,7 +696,7 @@ The sgemm peak of these targets is OpenBLAS's with its ${BLAS_CORE_PEER} kernels
 peers' environment). Against the core's FMA peak, which no code can pass: conv+ip at
 $(pct "$GFL1" "${FMA512[1]}")% (1 thread) and $(pct "$GFL2" "${FMA512[2]}")% (2 threads) over the layers' own time.
 
-## Commands
+# Commands
 
 Run from the repository root as \`$INVOKED\`. \`make bench\` first runs
 \`CLIFF_EXTRA_PKGS="python3-torch time" tools/install-deps.sh\`, builds \`$TRAIN\`,
@@ -697,7 +728,12 @@ OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $PY $SHARED/lenet_torch.py --data $DATA
 OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 $TRAIN $SOLVER --time --iterations $ITERS
 OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive $TRAIN $SOLVER --time --iterations $ITERS
 $PEER_ENV_TXT OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 $PY $SHARED/lenet_torch.py --data $DATA --iters $ITERS --threads 2 --clip $CLIP --display 0
+$(netset_commands)
 \`\`\`
+
+Every \`$TRAIN ... --time\` command and every PyTorch command runs under
+\`/usr/bin/time -f "maxrss_kib %M"\` (its peak RSS). The benchmark set's listed bytes come from \`$TRAIN SOLVER --dry-run\` on each
+of its solvers, after the rounds.
 
 Commands without \`$PEER_ENV_TXT\` run in the environment as set (\`$ENV_AS_SET\`).
 After the rounds (T = 1 and 2, FORMAT = HDF5 and BINARYPROTO):
