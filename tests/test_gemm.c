@@ -205,6 +205,39 @@ static void test_transposed_mode_bit_identical(void)
     }
 }
 
+/* Operands packed in advance give the same bits as packed on the fly: A alone,
+ * B alone, both; shapes that split over threads by rows and by columns. */
+static void test_prepacked_bit_identical(void)
+{
+    const int shapes[][3] = {{97, 130, 900}, {30, 700, 400}, {7, 40, 5}};
+    for (int sh = 0; sh < 3; sh++)
+        for (int t = 0; t < 4; t++) {
+            Case c = {t & 1, t >> 1, shapes[sh][0], shapes[sh][1], shapes[sh][2],
+                      t == 2 ? 0.5f : 1.0f, t == 1 ? 1.0f : 0.0f, 1};
+            Operands o = make_operands(&c, 300 + 4 * sh + t);
+            const CliffGemmB b = cliff_gemm_dense_b(o.B, o.ldb, c.tb);
+            float *ref = malloc(sizeof(float) * (size_t)c.M * o.ldc);
+            memcpy(ref, o.C0, sizeof(float) * (size_t)c.M * o.ldc);
+            cliff_gemm_src(c.ta, c.M, c.N, c.K, c.alpha, o.A, o.lda, &b, c.beta, ref, o.ldc);
+            float *pa = malloc(sizeof(float) * cliff_gemm_packed_a_floats(c.M, c.K));
+            float *pb = malloc(sizeof(float) * cliff_gemm_packed_b_floats(c.K, c.N));
+            cliff_gemm_pack_a(c.ta, c.M, c.K, c.alpha, o.A, o.lda, pa);
+            cliff_gemm_pack_b(&b, c.K, c.N, pb);
+            for (int mode = 1; mode < 4; mode++) {
+                float *C = malloc(sizeof(float) * (size_t)c.M * o.ldc);
+                memcpy(C, o.C0, sizeof(float) * (size_t)c.M * o.ldc);
+                cliff_gemm_prepacked(mode & 1 ? pa : NULL, c.ta, c.alpha, o.A, o.lda,
+                                     mode & 2 ? pb : NULL, &b, c.M, c.N, c.K, c.beta, C, o.ldc);
+                if (memcmp(C, ref, sizeof(float) * (size_t)c.M * o.ldc))
+                    CHECK_FAILF("%dx%dx%d ta %d tb %d: pre-packed %s differs", c.M, c.N, c.K,
+                                c.ta, c.tb, mode == 1 ? "A" : mode == 2 ? "B" : "A and B");
+                free(C);
+            }
+            free(pa), free(pb), free(ref);
+            free_operands(&o);
+        }
+}
+
 /* n floats ending exactly at a page that may not be read: a read past the end
  * of an operand read in place faults instead of passing unseen. */
 static float *guarded(size_t n, void **map, size_t *len)
@@ -319,6 +352,7 @@ int main(void)
     RUN(test_custom_source);
     RUN(test_transposed_mode_bit_identical);
     RUN(test_in_place_reads_stay_inside);
+    RUN(test_prepacked_bit_identical);
     RUN(test_isas_bit_identical);
     RUN(test_threads_bit_identical);
     return test_main_end();

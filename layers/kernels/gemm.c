@@ -151,7 +151,9 @@ typedef struct GemmJob {
     float alpha;
     Side a;
     int direct_a;    /* tiles read op(A) in place (alpha == 1) instead of packing it */
+    const float *a_packed; /* op(A) packed in advance (cliff_gemm_pack_a), or NULL */
     const CliffGemmB *b;
+    const float *b_packed; /* op(B) packed in advance (cliff_gemm_pack_b), or NULL */
     int accumulate;  /* C holds beta C already: add to it */
     float *C;
     ptrdiff_t ldc;
@@ -185,7 +187,9 @@ static void run_tile(const GemmJob *j, int kc, const float *const *a, ptrdiff_t 
         j->tile(kc, a, acs, bq, j->C + (ptrdiff_t)i * j->ldc + jj, j->ldc, rows, cols, acc);
 }
 
-/* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. */
+/* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. Packed
+ * panels: ap (this block's, kc steps each) or the whole-K panels of
+ * a_packed; bp likewise or b_packed. */
 static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
 {
     _Alignas(64) float buf[GEMM_STACK_FLOATS];
@@ -195,26 +199,39 @@ static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
         for (int pc = 0; pc < j->K; pc += KC) {
             const int kc = j->K - pc < KC ? j->K - pc : KC;
             const int acc = j->accumulate || pc > 0;
-            j->b->pack(j->b, pc, kc, jc, nc, bp);
+            /* panel q of this block: bq0 + q * bstride */
+            const float *bq0;
+            ptrdiff_t bstride;
+            if (j->b_packed) {
+                bq0 = j->b_packed + ((ptrdiff_t)(jc / NR) * j->K + pc) * NR;
+                bstride = (ptrdiff_t)j->K * NR;
+            } else {
+                j->b->pack(j->b, pc, kc, jc, nc, bp);
+                bq0 = bp;
+                bstride = (ptrdiff_t)kc * NR;
+            }
             for (int ic = r0; ic < r1; ic += MC) {
                 const int mc = r1 - ic < MC ? r1 - ic : MC;
-                if (!j->direct_a) pack_a(&j->a, j->alpha, ic, mc, pc, kc, ap);
+                if (!j->direct_a && !j->a_packed)
+                    pack_a(&j->a, j->alpha, ic, mc, pc, kc, ap);
                 for (int q = 0; q * NR < nc; q++) {
                     const int cols = nc - q * NR < NR ? nc - q * NR : NR;
-                    const float *bq = bp + (ptrdiff_t)q * kc * NR;
+                    const float *bq = bq0 + q * bstride;
                     for (int p = 0; p * MR < mc; p++) {
                         const int rows = mc - p * MR < MR ? mc - p * MR : MR, i = ic + p * MR;
                         const float *rowp[MR];
-                        ptrdiff_t acs;
+                        ptrdiff_t acs = MR;
                         if (j->direct_a) {
                             for (int r = 0; r < MR; r++)
                                 rowp[r] = j->a.p + (ptrdiff_t)(i + (r < rows ? r : rows - 1)) *
                                                        j->a.rs + (ptrdiff_t)pc * j->a.cs;
                             acs = j->a.cs;
+                        } else if (j->a_packed) { /* i is a multiple of MR */
+                            const float *pan = j->a_packed + ((ptrdiff_t)(i / MR) * j->K + pc) * MR;
+                            for (int r = 0; r < MR; r++) rowp[r] = pan + r;
                         } else {
                             for (int r = 0; r < MR; r++)
                                 rowp[r] = ap + (ptrdiff_t)p * kc * MR + r;
-                            acs = MR;
                         }
                         run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
                     }
@@ -285,6 +302,45 @@ void cliff_gemm_src(int trans_a, int M, int N, int K, float alpha, const float *
                    .tile = tile_for(cliff_gemm_isa())};
     /* one panel of columns: every element of op(A) is used once, read it in place */
     job.direct_a = N <= NR && alpha == 1.0f;
+    gemm_run(&job);
+}
+
+size_t cliff_gemm_packed_a_floats(int M, int K)
+{
+    return M <= 0 || K <= 0 ? 0 : (size_t)((M + MR - 1) / MR) * MR * (size_t)K;
+}
+
+void cliff_gemm_pack_a(int trans_a, int M, int K, float alpha, const float *A, ptrdiff_t lda,
+                       float *dst)
+{
+    if (M <= 0 || K <= 0) return;
+    const Side a = a_side(trans_a, A, lda);
+    /* whole-K panels: pack_a with kc = K writes exactly that layout */
+    pack_a(&a, alpha, 0, M, 0, K, dst);
+}
+
+size_t cliff_gemm_packed_b_floats(int K, int N)
+{
+    return N <= 0 || K <= 0 ? 0 : (size_t)((N + NR - 1) / NR) * NR * (size_t)K;
+}
+
+void cliff_gemm_pack_b(const CliffGemmB *b, int K, int N, float *dst)
+{
+    if (N <= 0 || K <= 0) return;
+    b->pack(b, 0, K, 0, N, dst);
+}
+
+void cliff_gemm_prepacked(const float *pa, int trans_a, float alpha, const float *A,
+                          ptrdiff_t lda, const float *pb, const CliffGemmB *b, int M, int N,
+                          int K, float beta, float *C, ptrdiff_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    const int product = K > 0 && (pa || alpha != 0.0f);
+    const int accumulate = apply_beta(M, N, beta, C, ldc, product);
+    if (!product) return;
+    GemmJob job = {.M = M, .N = N, .K = K, .alpha = alpha, .a = a_side(trans_a, A, lda),
+                   .a_packed = pa, .b = b, .b_packed = pb, .accumulate = accumulate, .C = C,
+                   .ldc = ldc, .tile = tile_for(cliff_gemm_isa())};
     gemm_run(&job);
 }
 

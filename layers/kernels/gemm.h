@@ -59,6 +59,24 @@ void cliff_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, c
 void cliff_gemm_src(int trans_a, int M, int N, int K, float alpha, const float *A,
                     ptrdiff_t lda, const CliffGemmB *b, float beta, float *C, ptrdiff_t ldc);
 
+/* Operands packed in advance: pack once, multiply many times (a layer's
+ * weights against every image of a batch, a recurrent weight at every time
+ * step). A packed op(A) (M x K, alpha folded in) takes
+ * cliff_gemm_packed_a_floats(M, K) floats, a packed op(B) (K x N)
+ * cliff_gemm_packed_b_floats(K, N); any alignment works, 64 bytes is best.
+ * The products give the same bits as unpacked ones with the same alpha. */
+size_t cliff_gemm_packed_a_floats(int M, int K);
+void cliff_gemm_pack_a(int trans_a, int M, int K, float alpha, const float *A, ptrdiff_t lda,
+                       float *dst);
+size_t cliff_gemm_packed_b_floats(int K, int N);
+void cliff_gemm_pack_b(const CliffGemmB *b, int K, int N, float *dst);
+/* C = op(A) op(B) + beta C with op(A) from pa (packed, alpha inside) or, when
+ * pa is NULL, alpha op(A) from (trans_a, A, lda); op(B) from pb (packed) or,
+ * when pb is NULL, from the source b. */
+void cliff_gemm_prepacked(const float *pa, int trans_a, float alpha, const float *A,
+                          ptrdiff_t lda, const float *pb, const CliffGemmB *b, int M, int N,
+                          int K, float beta, float *C, ptrdiff_t ldc);
+
 /* Instruction sets, best last. */
 enum { CLIFF_ISA_GENERIC = 0, CLIFF_ISA_AVX2 = 1, CLIFF_ISA_AVX512 = 2 };
 /* The set the engine uses now (after CLIFF_ISA and any force). */

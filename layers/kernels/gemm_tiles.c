@@ -93,7 +93,7 @@ CLIFF_AVX512_INLINE void avx512_tile(const int NV, const int MASKED, CLIFF_GEMM_
     for (ptrdiff_t o = 0, end = kc * acs; o < end; o += acs, bp += NR) {
         __m512 bv[4];
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) bv[j] = _mm512_load_ps(bp + 16 * j);
+        for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(bp + 16 * j);
         const float *ar[MR] = {a0, a1, a2, a3, a4, a5};
         /* one broadcast live at a time: 24 accumulators + 4 of B + 1 fit in 32 */
 #pragma GCC unroll 6

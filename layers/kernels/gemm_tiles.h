@@ -6,7 +6,7 @@
  * where A(i, k) = a[i][k * acs] (MR row pointers: a packed panel has
  * a[i] = panel + i and acs = MR; a matrix read in place has its rows and any
  * step; pointers of rows past `rows` must still be readable: repeat the last)
- * and Bp a packed panel of NR columns (bp[k*NR + j], 64-byte aligned);
+ * and Bp a packed panel of NR columns (bp[k*NR + j]);
  * rows <= MR, cols <= NR; only C's first rows x cols are read or written. Every element is accumulated in
  * k order with one fused multiply-add per step, so all tiles give the same
  * bits. */
