@@ -1,26 +1,30 @@
 /* HDF5Data: mini-batches from HDF5 files, Caffe's layout.
  *
- * hdf5_data_param.source is a text file listing .h5 paths, one per line (any
- * length; each must name a regular file, checked before HDF5 opens it). Each
- * top reads the dataset named like the top (e.g. "data", "label"); dataset
- * dimension 0 is the row (example) index, the rest is the example shape, so a
- * top is batch_size x dims[1..]. float32, float64 and integer datasets are
- * converted to float by HDF5. All files are loaded at setup, rows concatenated
- * in list order; forward copies the next batch_size rows (wrapping around at
- * the end of an epoch). With shuffle, rows are visited in a random permutation
+ * hdf5_data_param.source is a text file listing .h5 paths, one per line
+ * (source_list.h: any length; each must name a regular file, checked before
+ * HDF5 opens it). Each top reads the dataset named like the top (e.g. "data",
+ * "label"); dataset dimension 0 is the row (example) index, the rest is the
+ * example shape, so a top is batch_size x dims[1..]. float32, float64 and
+ * integer datasets are converted to float by HDF5. All files are loaded at
+ * setup, rows concatenated in list order; forward copies the next batch_size
+ * rows (wrapping around at the end of an epoch). With shuffle, rows are visited in a random permutation
  * drawn from the run's RNG, redrawn every epoch (Caffe permutes files and rows
  * within a file; cliff permutes all rows).
  *
+ * Sequences: datasets of S steps x N streams x ... read with batch_size T give
+ * time-major T x N x ... batches in which stream n continues from one batch to
+ * the next (README "Sequence data"; the wrap to row 0 falls inside a batch
+ * unless T divides the rows).
+ *
  * Resumable state: cursor, epoch, and the permutation when shuffling. */
-#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "h5_read.h"
 #include "layer.h"
+#include "source_list.h"
 
 #define HDF5_MAX_TOPS 8
 
@@ -45,79 +49,6 @@ static void shuffle_order(Hdf5Data *d, CliffRng *rng)
         d->order[i - 1] = d->order[j];
         d->order[j] = tmp;
     }
-}
-
-/* Appends a copy of path to *paths; 0 or -1 (out of memory). */
-static int push_path(char ***paths, int *n, const char *path)
-{
-    char **grown = realloc(*paths, (size_t)(*n + 1) * sizeof **paths);
-    if (!grown) return -1;
-    *paths = grown;
-    if (!(grown[*n] = strdup(path))) return -1;
-    (*n)++;
-    return 0;
-}
-
-/* Checks one listed path before HDF5 sees it: it must name a regular file
- * (HDF5 would read /dev/zero or a FIFO forever). */
-static int check_listed(const char *source, long line, const char *path, CliffError *err)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return cliff_error_set(err, "hdf5_data_param.source '%s' line %ld: cannot open HDF5 file "
-                               "'%s': %s", source, line, path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return cliff_error_set(err, "hdf5_data_param.source '%s' line %ld: '%s' is not a "
-                               "regular file", source, line, path);
-    return 0;
-}
-
-/* Reads the list file: one path per line (any length), surrounding blanks
- * and blank lines ignored. A NUL byte inside a line, or a path that is not
- * a regular file, is an error naming the list file and the line. */
-static char **read_list(const char *source, int *n, CliffError *err)
-{
-    FILE *f = fopen(source, "r");
-    if (!f) {
-        cliff_error_set(err, "cannot open hdf5_data_param.source '%s': %s", source,
-                        strerror(errno));
-        return NULL;
-    }
-    char **paths = NULL, *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    long lineno = 0;
-    int rc = 0;
-    *n = 0;
-    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if (memchr(line, 0, (size_t)len)) {
-            rc = cliff_error_set(err, "hdf5_data_param.source '%s' line %ld: the line holds a "
-                                 "NUL byte", source, lineno);
-            break;
-        }
-        char *s = line, *e = line + len;
-        while (*s == ' ' || *s == '\t') s++;
-        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) e--;
-        *e = 0;
-        if (!*s) continue;
-        if (check_listed(source, lineno, s, err)) rc = -1;
-        else if (push_path(&paths, n, s)) rc = cliff_error_set(err, "out of memory");
-    }
-    if (rc == 0 && ferror(f))
-        rc = cliff_error_set(err, "cannot read hdf5_data_param.source '%s': %s", source,
-                             strerror(errno));
-    free(line);
-    fclose(f);
-    if (rc == 0 && *n == 0)
-        rc = cliff_error_set(err, "hdf5_data_param.source '%s' lists no files", source);
-    if (rc) {
-        for (int i = 0; i < *n; i++) free(paths[i]);
-        free(paths);
-        *n = 0;
-        return NULL;
-    }
-    return paths;
 }
 
 /* Shape of dataset `name` in file: rows and per-row dims, each per-row dim
@@ -268,12 +199,11 @@ static int hdf5_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     l->priv = d;
     d->ntops = nt;
     d->batch = (int)p->batch_size;
-    int npaths = 0;
-    char **paths = read_list(p->source, &npaths, err);
-    if (!paths) return -1;
-    int rc = load_all(d, l->param, paths, npaths, err);
-    for (int i = 0; i < npaths; i++) free(paths[i]);
-    free(paths);
+    CliffSourceList list;
+    if (cliff_source_list_read("hdf5_data_param.source", "HDF5", p->source, &list, err))
+        return -1;
+    int rc = load_all(d, l->param, list.paths, list.n, err);
+    cliff_source_list_free(&list);
     if (rc) return -1;
     if (p->shuffle) {
         d->order = malloc(d->nrows * sizeof *d->order);

@@ -1,6 +1,7 @@
 /* HDF5Data beyond its gradcheck case: epochs wrap around, shuffling visits
  * every row once per epoch, the saved state restores the exact batch stream,
- * and bad sources give errors naming the file and the dataset. */
+ * sequence data (S steps x N streams) reads as time-major T x N batches, and
+ * bad sources give errors naming the file and the dataset. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,63 @@ static void shuffle_visits_every_row_once_and_resumes(void)
     free_net(net, np);
 }
 
+/* Sequence data: a file whose datasets are S time steps x N streams x ...
+ * read with batch_size T gives T x N x ... batches, batch k holding steps
+ * kT .. kT+T-1, so stream n continues from one batch to the next. At the end
+ * of the rows the batch wraps to step 0 inside a batch (5 steps, T = 2: the
+ * third batch is steps 4, 0): the file's cont must hold 0 at step 0 for a
+ * recurrent net to reset there. x[s][n][k] = 100 s + 10 n + k. */
+static void sequences_are_time_major(void)
+{
+    enum { S = 5, NS = 3 };
+    float x[S][NS][2], cont[S][NS];
+    for (int s = 0; s < S; s++)
+        for (int n = 0; n < NS; n++) {
+            x[s][n][0] = (float)(100 * s + 10 * n);
+            x[s][n][1] = (float)(100 * s + 10 * n + 1);
+            cont[s][n] = s == 0 ? 0.0f : 1.0f;
+        }
+    char path[512], list[512];
+    snprintf(path, sizeof path, "%s/seq.h5", dir);
+    snprintf(list, sizeof list, "%s/seq.txt", dir);
+    hsize_t d3[3] = {S, NS, 2}, d2[2] = {S, NS};
+    H5Fx w;
+    h5fx_create(&w, path);
+    h5fx_write(&w, w.file, "x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d3, x);
+    h5fx_write(&w, w.file, "cont", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, cont);
+    if (h5fx_close(&w) || h5fx_text(list, "%s\n", path)) return;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "layer { name: 'd' type: 'HDF5Data' top: 'x' top: 'cont' "
+             "hdf5_data_param { source: '%s' batch_size: 2 } }", list);
+    CliffError err;
+    Cliff__NetParameter *np = (Cliff__NetParameter *)cliff_text_parse(
+        &cliff__net_parameter__descriptor, "net", text, strlen(text), NULL, &err);
+    CliffRng rng;
+    cliff_rng_seed(&rng, 1);
+    CliffNet *net = np ? cliff_net_build(np, CLIFF__PHASE__TRAIN, NULL, &rng, NULL, &err) : NULL;
+    if (!net) {
+        CHECK_FAILF("build: %s", err.msg);
+        free_net(NULL, np);
+        return;
+    }
+    const CliffTensor *xt = net->blobs[0], *ct = net->blobs[1];
+    CHECK(xt->num_axes == 3 && xt->shape[0] == 2 && xt->shape[1] == NS && xt->shape[2] == 2);
+    CHECK(ct->num_axes == 2 && ct->shape[0] == 2 && ct->shape[1] == NS);
+    const int steps[4][2] = {{0, 1}, {2, 3}, {4, 0}, {1, 2}};
+    for (int b = 0; b < 4; b++) {
+        cliff_net_forward(net);
+        for (int t = 0; t < 2; t++)
+            for (int n = 0; n < NS; n++) {
+                int s = steps[b][t];
+                CHECK(xt->data[(t * NS + n) * 2] == 100 * s + 10 * n);
+                CHECK(xt->data[(t * NS + n) * 2 + 1] == 100 * s + 10 * n + 1);
+                CHECK(ct->data[t * NS + n] == (s == 0 ? 0.0f : 1.0f));
+            }
+    }
+    free_net(net, np);
+}
+
 static void expect_error(const char *list, const char *needle)
 {
     CliffRng rng;
@@ -301,6 +359,7 @@ int main(void)
     RUN(wraps_across_files_and_epochs);
     RUN(shuffle_visits_every_row_once_and_resumes);
     RUN(shuffle_redraws_every_epoch);
+    RUN(sequences_are_time_major);
     RUN(bad_sources_name_file_and_dataset);
     RUN(list_refuses_devices);
     RUN(list_line_with_nul);
