@@ -4,6 +4,7 @@
 #   make check      the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer run of the text-format reader (FUZZ_SECONDS)
 #   make bench      speed and memory figures (see bench/)
+#   make text-data  list the char-LSTM example's text files (build/data/fortunes/list.txt)
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 #   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
 # Parallel work: BUILD=build-foo keeps a separate tree.
@@ -43,7 +44,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data mutants FORCE
+.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data mutants FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -103,6 +104,20 @@ example: deps
 data: $(DATA)/train.txt
 $(DATA)/train.txt: | $(BUILD)/fmnist2h5
 	$(BUILD)/fmnist2h5 $(DATA)
+
+# The char-LSTM example's text: the fortune files of Debian's fortunes and fortunes-min
+# (files without extension; the .dat indexes and the .u8 links to the same files are
+# skipped), listed in name order for TextData's source. The files are read as shipped:
+# the '%' lines between fortunes stay, an end-of-text mark the model learns (stripping
+# them would join unrelated fortunes with no cue). The list is checked for 43 files.
+FORTUNES_DIR := /usr/share/games/fortunes
+TEXT_DATA := build/data/fortunes
+text-data: $(TEXT_DATA)/list.txt
+$(TEXT_DATA)/list.txt:
+	@mkdir -p $(TEXT_DATA)
+	find $(FORTUNES_DIR) -maxdepth 1 -type f ! -name '*.dat' | LC_ALL=C sort > $@.tmp
+	@n=$$(wc -l < $@.tmp); [ "$$n" -eq 43 ] || { echo "$(FORTUNES_DIR) holds $$n fortune files, not 43: run tools/install-deps.sh (fortunes fortunes-min)" >&2; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
 
 # The README's test command: installs what is missing, then builds and runs.
 test: deps
