@@ -105,14 +105,30 @@ static float *weights_after(CliffSolver *s, size_t *n)
     return w;
 }
 
+/* A solver for config(...); *sp is freed by done(). */
+static CliffSolver *solver(const char *dir, const char *list, int lm, int max_iter,
+                           Cliff__SolverParameter **sp)
+{
+    *sp = config(dir, list, lm, max_iter);
+    return *sp ? fx_solver(*sp, NULL) : NULL; /* fx_solver frees sp when it fails */
+}
+
+static void done(CliffSolver *s, Cliff__SolverParameter *sp)
+{
+    if (!s) return;
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+}
+
 static void resume_case(int lm)
 {
     char *dir = fx_tmpdir();
     const char *list = write_data(dir);
     CliffError err;
+    Cliff__SolverParameter *sp;
     size_t n_full = 0, n_res = 0;
 
-    CliffSolver *s = fx_solver(config(dir, list, lm, 2 * K), NULL);
+    CliffSolver *s = solver(dir, list, lm, 2 * K, &sp);
     if (!s) return;
     float loss0 = 0;
     for (int i = 0; i < 2 * K; i++) {
@@ -121,23 +137,24 @@ static void resume_case(int lm)
     }
     float *full = weights_after(s, &n_full);
     CHECK(fx_all_finite(full, n_full) && isfinite(loss0) && loss0 > 0);
-    cliff_solver_free(s);
+    done(s, sp);
 
-    s = fx_solver(config(dir, list, lm, K), NULL); /* writes run_iter_K */
+    s = solver(dir, list, lm, K, &sp); /* writes run_iter_K */
     if (s) CHECK(cliff_solver_solve(s, &err) == 0);
-    cliff_solver_free(s);
+    done(s, sp);
 
-    s = fx_solver(config(dir, list, lm, 2 * K), NULL);
-    if (!s) return;
-    char state[300];
-    snprintf(state, sizeof state, "%s/run_iter_%d.solverstate.h5", dir, K);
-    if (cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
-    if (cliff_solver_step(s, K, &err)) CHECK_FAILF("step: %s", err.msg);
-    float *res = weights_after(s, &n_res);
-    CHECK(n_full == n_res && memcmp(full, res, n_full * sizeof *full) == 0);
-    cliff_solver_free(s);
+    s = solver(dir, list, lm, 2 * K, &sp);
+    if (s) {
+        char state[300];
+        snprintf(state, sizeof state, "%s/run_iter_%d.solverstate.h5", dir, K);
+        if (cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
+        if (cliff_solver_step(s, K, &err)) CHECK_FAILF("step: %s", err.msg);
+        float *res = weights_after(s, &n_res);
+        CHECK(n_full == n_res && memcmp(full, res, n_full * sizeof *full) == 0);
+        free(res);
+        done(s, sp);
+    }
     free(full);
-    free(res);
     fx_rmdir(dir);
 }
 
