@@ -1,11 +1,11 @@
 /* The matrix engine (gemm.h): blocking, packing, threads, dispatch.
  *
- * Blocks: KC reduction steps x NC columns of op(B) (packed once per block,
- * 384 KB) and MC rows x KC of op(A) (144 KB): both stay in the 1 MB L2 while
- * the tile runs over them; one 64-column panel of B is reused by every row
- * tile of the A block before the next panel. The packing buffers live on the
- * caller's stack (GEMM_STACK_FLOATS, ~0.5 MB): no allocation can fail and
- * concurrent or nested callers never share one. */
+ * Blocks: KC reduction steps x NC columns of op(B) (384 KB packed) and MC
+ * rows x KC of op(A) (288 KB): both stay in the 1 MB L2 while the tile runs
+ * over them; one 64-column panel of B is reused by every row tile of the A
+ * block before the next panel. The packing buffers live on the caller's stack
+ * (GEMM_STACK_FLOATS, ~0.7 MB): no allocation can fail and concurrent or
+ * nested callers never share one. */
 #include "gemm.h"
 
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #define KC 384
 #endif
 #ifndef MC
-#define MC 96 /* a multiple of MR */
+#define MC 192 /* a multiple of MR */
 #endif
 #ifndef NC
 #define NC 256 /* a multiple of NR */
@@ -93,7 +93,15 @@ static void pack_a(const Side *a, float alpha, int i0, int mc, int k0, int kc, f
         float *d = dst + (ptrdiff_t)p * kc * MR;
         const int rows = mc - p * MR < MR ? mc - p * MR : MR;
         const float *base = a->p + (ptrdiff_t)(i0 + p * MR) * a->rs + (ptrdiff_t)k0 * a->cs;
-        if (a->cs == 1) { /* rows contiguous in k */
+        if (a->cs == 1 && rows == MR) { /* rows contiguous in k: six streams in, one out */
+            const float *a0 = base, *a1 = a0 + a->rs, *a2 = a1 + a->rs, *a3 = a2 + a->rs,
+                        *a4 = a3 + a->rs, *a5 = a4 + a->rs;
+            for (int k = 0; k < kc; k++, d += MR) {
+                d[0] = alpha * a0[k], d[1] = alpha * a1[k], d[2] = alpha * a2[k];
+                d[3] = alpha * a3[k], d[4] = alpha * a4[k], d[5] = alpha * a5[k];
+            }
+            continue;
+        } else if (a->cs == 1) {
             for (int i = 0; i < rows; i++) {
                 const float *ai = base + (ptrdiff_t)i * a->rs;
                 for (int k = 0; k < kc; k++) d[k * MR + i] = alpha * ai[k];
@@ -187,55 +195,105 @@ static void run_tile(const GemmJob *j, int kc, const float *const *a, ptrdiff_t 
         j->tile(kc, a, acs, bq, j->C + (ptrdiff_t)i * j->ldc + jj, j->ldc, rows, cols, acc);
 }
 
-/* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. Packed
- * panels: ap (this block's, kc steps each) or the whole-K panels of
- * a_packed; bp likewise or b_packed. */
+/* Where the tiles of one (reduction block, row block, column block) find
+ * their operands: packed panels of op(A) (MR rows, step MR) and of op(B). */
+typedef struct Panels {
+    const float *a0; /* panel 0 of the row block (packed), or NULL: op(A) in place */
+    ptrdiff_t astride; /* floats between consecutive A panels */
+    const float *b0;
+    ptrdiff_t bstride;
+} Panels;
+
+/* Every tile of rows [ic, ic + mc) x columns [jc, jc + nc) over reduction
+ * steps [pc, pc + kc). */
+static void run_block(const GemmJob *j, const Panels *pn, int pc, int kc, int ic, int mc, int jc,
+                      int nc, int acc)
+{
+    for (int q = 0; q * NR < nc; q++) {
+        const int cols = nc - q * NR < NR ? nc - q * NR : NR;
+        const float *bq = pn->b0 + q * pn->bstride;
+        for (int p = 0; p * MR < mc; p++) {
+            const int rows = mc - p * MR < MR ? mc - p * MR : MR, i = ic + p * MR;
+            const float *rowp[MR];
+            ptrdiff_t acs = MR;
+            if (pn->a0) {
+                const float *pan = pn->a0 + p * pn->astride;
+                for (int r = 0; r < MR; r++) rowp[r] = pan + r;
+            } else { /* in place; rows past the end repeat the last */
+                for (int r = 0; r < MR; r++)
+                    rowp[r] = j->a.p + (ptrdiff_t)(i + (r < rows ? r : rows - 1)) * j->a.rs +
+                              (ptrdiff_t)pc * j->a.cs;
+                acs = j->a.cs;
+            }
+            run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
+        }
+    }
+}
+
+/* Points pn at op(A)'s panels for rows [ic, ic + mc) x steps [pc, pc + kc):
+ * packed in advance, read in place, or packed now into ap. */
+static void a_panels(const GemmJob *j, int pc, int kc, int ic, int mc, float *ap, Panels *pn)
+{
+    if (j->a_packed) { /* ic is a multiple of MR */
+        pn->a0 = j->a_packed + ((ptrdiff_t)(ic / MR) * j->K + pc) * MR;
+        pn->astride = (ptrdiff_t)j->K * MR;
+    } else if (j->direct_a) {
+        pn->a0 = NULL;
+    } else {
+        pack_a(&j->a, j->alpha, ic, mc, pc, kc, ap);
+        pn->a0 = ap;
+        pn->astride = (ptrdiff_t)kc * MR;
+    }
+}
+
+static void b_panels(const GemmJob *j, int pc, int kc, int jc, int nc, float *bp, Panels *pn)
+{
+    if (j->b_packed) { /* jc is a multiple of NR */
+        pn->b0 = j->b_packed + ((ptrdiff_t)(jc / NR) * j->K + pc) * NR;
+        pn->bstride = (ptrdiff_t)j->K * NR;
+    } else {
+        j->b->pack(j->b, pc, kc, jc, nc, bp);
+        pn->b0 = bp;
+        pn->bstride = (ptrdiff_t)kc * NR;
+    }
+}
+
+/* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. One of the
+ * two packed blocks is packed again for every block of the other: the loop
+ * order repacks whichever costs fewer floats (A: once per column block, B:
+ * once per row block). Every element still sums its terms in k order. */
 static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
 {
     _Alignas(64) float buf[GEMM_STACK_FLOATS];
     float *ap = buf, *bp = buf + MC * KC;
-    for (int jc = c0; jc < c1; jc += NC) {
-        const int nc = c1 - jc < NC ? c1 - jc : NC;
+    Panels pn;
+    const int a_cheap = j->a_packed || j->direct_a, b_cheap = j->b_packed != NULL;
+    const double repack_a = a_cheap ? 0 : (double)(r1 - r0) * ((c1 - c0 + NC - 1) / NC - 1);
+    const double repack_b = b_cheap ? 0 : (double)(c1 - c0) * ((r1 - r0 + MC - 1) / MC - 1);
+    if (repack_b < repack_a) { /* row blocks outside: A packed once, B once per row block */
         for (int pc = 0; pc < j->K; pc += KC) {
-            const int kc = j->K - pc < KC ? j->K - pc : KC;
-            const int acc = j->accumulate || pc > 0;
-            /* panel q of this block: bq0 + q * bstride */
-            const float *bq0;
-            ptrdiff_t bstride;
-            if (j->b_packed) {
-                bq0 = j->b_packed + ((ptrdiff_t)(jc / NR) * j->K + pc) * NR;
-                bstride = (ptrdiff_t)j->K * NR;
-            } else {
-                j->b->pack(j->b, pc, kc, jc, nc, bp);
-                bq0 = bp;
-                bstride = (ptrdiff_t)kc * NR;
-            }
+            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = j->accumulate || pc > 0;
             for (int ic = r0; ic < r1; ic += MC) {
                 const int mc = r1 - ic < MC ? r1 - ic : MC;
-                if (!j->direct_a && !j->a_packed)
-                    pack_a(&j->a, j->alpha, ic, mc, pc, kc, ap);
-                for (int q = 0; q * NR < nc; q++) {
-                    const int cols = nc - q * NR < NR ? nc - q * NR : NR;
-                    const float *bq = bq0 + q * bstride;
-                    for (int p = 0; p * MR < mc; p++) {
-                        const int rows = mc - p * MR < MR ? mc - p * MR : MR, i = ic + p * MR;
-                        const float *rowp[MR];
-                        ptrdiff_t acs = MR;
-                        if (j->direct_a) {
-                            for (int r = 0; r < MR; r++)
-                                rowp[r] = j->a.p + (ptrdiff_t)(i + (r < rows ? r : rows - 1)) *
-                                                       j->a.rs + (ptrdiff_t)pc * j->a.cs;
-                            acs = j->a.cs;
-                        } else if (j->a_packed) { /* i is a multiple of MR */
-                            const float *pan = j->a_packed + ((ptrdiff_t)(i / MR) * j->K + pc) * MR;
-                            for (int r = 0; r < MR; r++) rowp[r] = pan + r;
-                        } else {
-                            for (int r = 0; r < MR; r++)
-                                rowp[r] = ap + (ptrdiff_t)p * kc * MR + r;
-                        }
-                        run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
-                    }
+                a_panels(j, pc, kc, ic, mc, ap, &pn);
+                for (int jc = c0; jc < c1; jc += NC) {
+                    const int nc = c1 - jc < NC ? c1 - jc : NC;
+                    b_panels(j, pc, kc, jc, nc, bp, &pn);
+                    run_block(j, &pn, pc, kc, ic, mc, jc, nc, acc);
                 }
+            }
+        }
+        return;
+    }
+    for (int jc = c0; jc < c1; jc += NC) { /* column blocks outside: A once per column block */
+        const int nc = c1 - jc < NC ? c1 - jc : NC;
+        for (int pc = 0; pc < j->K; pc += KC) {
+            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = j->accumulate || pc > 0;
+            b_panels(j, pc, kc, jc, nc, bp, &pn);
+            for (int ic = r0; ic < r1; ic += MC) {
+                const int mc = r1 - ic < MC ? r1 - ic : MC;
+                a_panels(j, pc, kc, ic, mc, ap, &pn);
+                run_block(j, &pn, pc, kc, ic, mc, jc, nc, acc);
             }
         }
     }
