@@ -258,6 +258,10 @@ static void b_panels(const GemmJob *j, int pc, int kc, int jc, int nc, float *bp
     }
 }
 
+/* The tiles add to C after the first reduction block, or from the start when
+ * C holds beta C. */
+static int accumulate_at(const GemmJob *j, int pc) { return j->accumulate || pc > 0; }
+
 /* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. One of the
  * two packed blocks is packed again for every block of the other: the loop
  * order repacks whichever costs fewer floats (A: once per column block, B:
@@ -272,7 +276,7 @@ static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
     const double repack_b = b_cheap ? 0 : (double)(c1 - c0) * ((r1 - r0 + MC - 1) / MC - 1);
     if (repack_b < repack_a) { /* row blocks outside: A packed once, B once per row block */
         for (int pc = 0; pc < j->K; pc += KC) {
-            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = j->accumulate || pc > 0;
+            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = accumulate_at(j, pc);
             for (int ic = r0; ic < r1; ic += MC) {
                 const int mc = r1 - ic < MC ? r1 - ic : MC;
                 a_panels(j, pc, kc, ic, mc, ap, &pn);
@@ -288,7 +292,7 @@ static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
     for (int jc = c0; jc < c1; jc += NC) { /* column blocks outside: A once per column block */
         const int nc = c1 - jc < NC ? c1 - jc : NC;
         for (int pc = 0; pc < j->K; pc += KC) {
-            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = j->accumulate || pc > 0;
+            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = accumulate_at(j, pc);
             b_panels(j, pc, kc, jc, nc, bp, &pn);
             for (int ic = r0; ic < r1; ic += MC) {
                 const int mc = r1 - ic < MC ? r1 - ic : MC;
