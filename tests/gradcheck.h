@@ -89,6 +89,7 @@ extern const GradCase grad_cases_core[];   /* tests/grad_cases_core.c: data laye
 extern const GradCase grad_cases_vision[]; /* tests/grad_cases_vision.c: conv, pool, ip, shape layers */
 extern const GradCase grad_cases_neuron[]; /* tests/grad_cases_neuron.c: neurons, norm, losses */
 extern const GradCase grad_cases_fast[];   /* tests/grad_cases_fast.c: AVX-512 fast paths */
+extern const GradCase grad_cases_engine[]; /* tests/grad_cases_engine.c: conv on the engine */
 extern const GradCase grad_cases_recurrent[]; /* tests/grad_cases_recurrent.c: RNN, LSTM */
 
 #define GRAD_STEP 1e-2

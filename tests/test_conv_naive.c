@@ -15,6 +15,7 @@
 #include "layers/kernels/blas.h"
 #include "check.h"
 #include "layers/kernels/conv_fast.h"
+#include "layers/kernels/gemm.h"
 #include "conv_naive.h"
 #include "layers/layer.h"
 #include "proto/textformat.h"
@@ -178,6 +179,14 @@ static const ConvCase conv_cases[] = {
     {2, 8, 10, 12, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1},   /* depthwise */
     {3, 2, 4, 4, 3, 1, 4, 4, 1, 1, 0, 0, 1, 1, 1},     /* kernel == input: 1x1 output */
     {8, 20, 12, 12, 50, 1, 5, 5, 1, 1, 0, 0, 1, 1, 1}, /* LeNet conv2 shape */
+    /* the engine path's packers and chunks (layers/kernels/conv_gemm.c) */
+    {2, 3, 23, 23, 4, 1, 11, 11, 4, 4, 0, 0, 1, 1, 1}, /* CaffeNet conv1's kernel and stride */
+    {2, 3, 7, 6, 3, 1, 3, 3, 2, 2, 2, 2, 1, 1, 1},     /* pad 2 stride 2: zero edges */
+    {1, 4, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1},     /* 1x1 batch 1, group 2: dense source */
+    {2, 4, 5, 5, 3, 1, 1, 1, 2, 2, 0, 0, 1, 1, 0},     /* 1x1 stride 2: not pointwise */
+    {2, 2, 18, 17, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1},   /* 306 columns: data gradient in 2 blocks */
+    {40, 2, 6, 6, 3, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1},    /* 16 images a product, 3 chunks */
+    {3, 4, 9, 8, 6, 2, 3, 2, 2, 1, 1, 2, 2, 3, 1},     /* group 2, dilation 2x3, mixed strides */
     /* stride_h = dilation_h = 1: the AVX-512 path of conv_fast.c where the CPU has it */
     {3, 1, 28, 28, 20, 1, 5, 5, 1, 1, 0, 0, 1, 1, 1},  /* LeNet conv1 shape */
     {3, 2, 42, 41, 7, 1, 3, 3, 1, 1, 1, 2, 1, 1, 1},   /* 43-wide rows, plane tail, 1 image a block */
@@ -229,7 +238,8 @@ static void conv_cases_vs_naive(const char *path)
 }
 
 /* Every case on the path the layer picks (conv_fast.c where the CPU has
- * AVX-512 and stride_h = dilation_h = 1), then all on the im2col + gemm path. */
+ * AVX-512 and stride_h = dilation_h = 1), then all on the matrix-engine path
+ * on each of its instruction sets. */
 static void test_conv_vs_naive(void)
 {
     CliffConvGeom lenet2 = {.channels = 20, .height = 12, .width = 12, .kernel_h = 5,
@@ -239,7 +249,14 @@ static void test_conv_vs_naive(void)
            cliff_conv_fast_usable(&lenet2) ? "used" : "not available");
     conv_cases_vs_naive("default path");
     cliff_avx512_allow(0);
-    if (!check_failures_in_test) conv_cases_vs_naive("im2col + gemm path");
+    const int best = cliff_gemm_isa();
+    for (int isa = best; isa >= CLIFF_ISA_GENERIC && !check_failures_in_test; isa--) {
+        char path[64];
+        snprintf(path, sizeof path, "matrix engine path, %s", cliff_gemm_isa_name(isa));
+        cliff_gemm_force_isa(isa);
+        conv_cases_vs_naive(path);
+    }
+    cliff_gemm_force_isa(-1);
     cliff_avx512_allow(1);
 }
 
@@ -279,7 +296,7 @@ static void test_conv_backward_repeatable(void)
     release(&h);
 }
 
-static void test_deconv_vs_naive(void)
+static void deconv_cases_vs_naive(const char *path)
 {
     for (size_t k = 0; k + 1 < sizeof conv_cases / sizeof conv_cases[0]; k++) {
         ConvCase c = conv_cases[k];
@@ -304,10 +321,21 @@ static void test_deconv_vs_naive(void)
         }
         release(&h);
         if (check_failures_in_test) {
-            printf("  (deconv case %zu)\n", k);
+            printf("  (deconv case %zu, %s)\n", k, path);
             return;
         }
     }
+}
+
+/* Deconvolution runs on the matrix engine: every case on each of its
+ * instruction sets. */
+static void test_deconv_vs_naive(void)
+{
+    for (int isa = cliff_gemm_isa(); isa >= CLIFF_ISA_GENERIC && !check_failures_in_test; isa--) {
+        cliff_gemm_force_isa(isa);
+        deconv_cases_vs_naive(cliff_gemm_isa_name(isa));
+    }
+    cliff_gemm_force_isa(-1);
 }
 
 typedef struct PoolCase {

@@ -3,6 +3,7 @@
  * change a sum (same seed -> same run, and exact resume, at any thread count). */
 #include <cblas.h>
 
+#include "layers/kernels/fork_join.h"
 #include "net_fixture.h"
 
 static const char *net_text =
@@ -47,10 +48,81 @@ static void two_threads_repeat_bit_for_bit(void)
     nfx_free(&fx);
 }
 
+/* Convolutions on the matrix engine (stride 2, groups, dilation, 1x1, a
+ * Deconvolution) and on the shifted-row path: the gradients on the fork-join's
+ * two threads equal, bit for bit, those of a pass run from inside a fork-join
+ * chunk, where every nested job runs on one thread (fork_join.h). */
+static const char *conv_net_text =
+    "layer { name: 'in' type: 'Input' top: 'data' top: 'label' "
+    "  input_param { shape { dim: 24 dim: 3 dim: 21 dim: 21 } shape { dim: 24 } } }"
+    "layer { name: 'c1' type: 'Convolution' bottom: 'data' top: 'c1' "
+    "  convolution_param { num_output: 8 kernel_size: 5 stride: 2 weight_filler { type: 'xavier' } "
+    "  bias_filler { type: 'gaussian' std: 0.1 } } }"
+    "layer { name: 'c2' type: 'Convolution' bottom: 'c1' top: 'c2' "
+    "  convolution_param { num_output: 8 kernel_size: 3 pad: 1 group: 2 "
+    "  weight_filler { type: 'xavier' } } }"
+    "layer { name: 'c3' type: 'Convolution' bottom: 'c2' top: 'c3' "
+    "  convolution_param { num_output: 6 kernel_size: 3 dilation: 2 pad: 1 "
+    "  weight_filler { type: 'xavier' } } }"
+    "layer { name: 'd4' type: 'Deconvolution' bottom: 'c3' top: 'd4' "
+    "  convolution_param { num_output: 4 kernel_size: 2 stride: 2 group: 2 "
+    "  weight_filler { type: 'xavier' } bias_filler { type: 'gaussian' std: 0.1 } } }"
+    "layer { name: 'c5' type: 'Convolution' bottom: 'd4' top: 'c5' "
+    "  convolution_param { num_output: 5 kernel_size: 1 weight_filler { type: 'xavier' } } }"
+    "layer { name: 'ip' type: 'InnerProduct' bottom: 'c5' top: 'ip' "
+    "  inner_product_param { num_output: 10 weight_filler { type: 'xavier' } } }"
+    "layer { name: 'loss' type: 'SoftmaxWithLoss' bottom: 'ip' bottom: 'label' top: 'loss' }";
+
+typedef struct Pass {
+    CliffNet *net;
+    float *grads;
+} Pass;
+
+static void one_pass(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    Pass *p = arg;
+    if (chunk) return;
+    cliff_net_zero_grads(p->net);
+    cliff_net_forward(p->net);
+    cliff_net_backward(p->net);
+    memcpy(p->grads, p->net->grad_slab, p->net->param_count * sizeof(float));
+}
+
+static void conv_grads_one_vs_two_threads(void)
+{
+    if (cliff_fj_threads() < 2) {
+        printf("  (one thread only: nothing to compare)\n");
+        return;
+    }
+    NetFx fx;
+    CliffNet *net = nfx_build_ok(&fx, conv_net_text, CLIFF__PHASE__TRAIN, NULL);
+    CliffTensor *data = net ? nfx_blob(net, "data") : NULL;
+    CliffTensor *label = net ? nfx_blob(net, "label") : NULL;
+    if (data && label) {
+        for (size_t i = 0; i < data->count; i++) data->data[i] = cliff_rng_gaussian(&fx.rng, 0, 1);
+        for (size_t i = 0; i < label->count; i++) label->data[i] = (float)(i % 10);
+        Pass two = {net, malloc(net->param_count * sizeof(float))};
+        Pass one = {net, malloc(net->param_count * sizeof(float))};
+        one_pass(&two, 0, 0);               /* the fork-join's threads */
+        cliff_fj_for(2, one_pass, &one);    /* serial inside chunk 0 */
+        if (memcmp(one.grads, two.grads, net->param_count * sizeof(float))) {
+            size_t k = 0;
+            while (one.grads[k] == two.grads[k]) k++;
+            CHECK_FAILF("gradient element %zu: %.9g on 1 thread, %.9g on 2", k, one.grads[k],
+                        two.grads[k]);
+        }
+        free(one.grads);
+        free(two.grads);
+    }
+    nfx_free(&fx);
+}
+
 int main(void)
 {
     /* The layers' own threads follow OpenBLAS's count, read at their first use. */
     openblas_set_num_threads(2);
     RUN(two_threads_repeat_bit_for_bit);
+    RUN(conv_grads_one_vs_two_threads);
     return test_main_end();
 }

@@ -7,9 +7,12 @@
 
 #include "check.h"
 #include "gradcheck.h"
+#include "layers/kernels/blas.h"
+#include "layers/kernels/gemm.h"
 
 static const GradCase *const tables[] = {grad_cases_core, grad_cases_vision, grad_cases_neuron,
-                                             grad_cases_fast, grad_cases_recurrent};
+                                             grad_cases_fast, grad_cases_recurrent,
+                                             grad_cases_engine};
 #define NTABLES (sizeof tables / sizeof tables[0])
 
 /* Points compared and skipped over the run; the cases that skipped any. */
@@ -81,6 +84,26 @@ static void recurrent_layers_have_their_cases(void)
     CHECK(seen >= 2); /* RNN and LSTM */
 }
 
+/* The engine's convolution cases again with the shifted-row path off (every
+ * case then runs on the engine) on each instruction set the CPU has. */
+static void engine_cases_on_every_isa(const char *only)
+{
+    const int best = cliff_gemm_isa();
+    cliff_avx512_allow(0);
+    for (int isa = best; isa >= CLIFF_ISA_GENERIC; isa--) {
+        cliff_gemm_force_isa(isa);
+        for (const GradCase *c = grad_cases_engine; c->name; c++) {
+            if (only && strncmp(c->name, only, strlen(only))) continue;
+            char name[256];
+            snprintf(name, sizeof name, "gradcheck %s [engine %s]", c->name,
+                     cliff_gemm_isa_name(isa));
+            check_run_named(name, run_case, (void *)c);
+        }
+    }
+    cliff_gemm_force_isa(-1);
+    cliff_avx512_allow(1);
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL; /* optional name prefix filter */
@@ -91,6 +114,7 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "gradcheck %s", c->name);
             check_run_named(name, run_case, (void *)c);
         }
+    engine_cases_on_every_isa(only);
     if (!only) {
         RUN(every_layer_has_a_case);
         RUN(recurrent_layers_have_their_cases);
