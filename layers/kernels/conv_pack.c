@@ -36,7 +36,7 @@ int cliff_conv_rows_build(CliffConvRows *rw, const CliffConvGeom *g, CliffError 
     if (K != rw->K || !rw->off) {
         cliff_conv_rows_free(rw);
         rw->off = malloc((size_t)(K ? K : 1) * sizeof *rw->off);
-        rw->ylo = malloc((size_t)(K ? K : 1) * 4 * sizeof *rw->ylo);
+        rw->ylo = malloc((size_t)(K ? K : 1) * 5 * sizeof *rw->ylo);
         if (!rw->off || !rw->ylo) {
             cliff_conv_rows_free(rw);
             return cliff_error_set(err, "out of memory for the convolution row tables");
@@ -46,11 +46,15 @@ int cliff_conv_rows_build(CliffConvRows *rw, const CliffConvGeom *g, CliffError 
     rw->yhi = rw->ylo + K;
     rw->xlo = rw->yhi + K;
     rw->xhi = rw->xlo + K;
+    rw->off32 = rw->xhi + K;
     const ptrdiff_t HW = (ptrdiff_t)g->height * g->width;
+    /* indices relative to an image stay within +-(C*H*W + H*W) */
+    rw->fits32 = (double)g->channels * (double)HW + 2.0 * (double)HW < 1e9;
     for (int r = 0; r < K; r++) {
         const int c = r / khw, ki = r / g->kernel_w % g->kernel_h, kj = r % g->kernel_w;
         const int offy = ki * g->dilation_h - g->pad_h, offx = kj * g->dilation_w - g->pad_w;
         rw->off[r] = c * HW + (ptrdiff_t)offy * g->width + offx;
+        rw->off32[r] = rw->fits32 ? (int)rw->off[r] : 0;
         valid_range(offy, g->stride_h, g->height, g->out_h, &rw->ylo[r], &rw->yhi[r]);
         valid_range(offx, g->stride_w, g->width, g->out_w, &rw->xlo[r], &rw->xhi[r]);
     }
@@ -204,9 +208,70 @@ CliffGemmB cliff_conv_col_b(const CliffConvSrc *s)
     return b;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "simd512.h"
+
+CLIFF_AVX512_INLINE __mmask16 lanes(int n)
+{
+    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+/* pack_colT with one masked gather per 16 column rows and reduction step: the
+ * rows' tables for the panel stay in registers; a lane is live when its row
+ * exists (r < j0 + nc) and sees the image at this output (oy, ox). */
+__attribute__((target("avx512f"))) static void pack_colT_avx512(const CliffGemmB *b, int k0,
+                                                                 int kc, int j0, int nc,
+                                                                 float *dst)
+{
+    const CliffConvSrc *s = b->ctx;
+    const CliffConvRows *rw = s->rows;
+    const int P = s->P, ow = s->g->out_w, oh = s->g->out_h, sw = s->g->stride_w;
+    const int rowstep = s->g->stride_h * s->g->width;
+    for (int q = 0; q * NR < nc; q++) {
+        const int cols = nc - q * NR < NR ? nc - q * NR : NR, r0 = j0 + q * NR;
+        float *dq = dst + (ptrdiff_t)q * kc * NR;
+        __m512i off[4], ylo[4], yhi[4], xlo[4], xhi[4];
+        __mmask16 live[4];
+        for (int v = 0; v < 4; v++) {
+            const int r = r0 + 16 * v;
+            live[v] = lanes(cols - 16 * v);
+            off[v] = _mm512_maskz_loadu_epi32(live[v], rw->off32 + r);
+            ylo[v] = _mm512_maskz_loadu_epi32(live[v], rw->ylo + r);
+            yhi[v] = _mm512_maskz_loadu_epi32(live[v], rw->yhi + r);
+            xlo[v] = _mm512_maskz_loadu_epi32(live[v], rw->xlo + r);
+            xhi[v] = _mm512_maskz_loadu_epi32(live[v], rw->xhi + r);
+        }
+        const int j = s->jbase + k0;
+        int n = j / P, p = j - n * P, oy = p / ow, ox = p - oy * ow;
+        for (int k = 0; k < kc; k++) {
+            const float *img = s->img + (ptrdiff_t)n * s->istride;
+            const __m512i pos = _mm512_set1_epi32(oy * rowstep + ox * sw);
+            const __m512i vy = _mm512_set1_epi32(oy), vx = _mm512_set1_epi32(ox);
+            float *d = dq + (ptrdiff_t)k * NR;
+            for (int v = 0; v < 4; v++) {
+                __mmask16 m = _mm512_mask_cmpge_epi32_mask(live[v], vy, ylo[v]);
+                m = _mm512_mask_cmplt_epi32_mask(m, vy, yhi[v]);
+                m = _mm512_mask_cmpge_epi32_mask(m, vx, xlo[v]);
+                m = _mm512_mask_cmplt_epi32_mask(m, vx, xhi[v]);
+                const __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
+                                                          _mm512_add_epi32(pos, off[v]), img, 4);
+                _mm512_storeu_ps(d + 16 * v, g);
+            }
+            if (++ox == ow) {
+                ox = 0;
+                if (++oy == oh) oy = 0, n++;
+            }
+        }
+    }
+}
+#endif
+
 CliffGemmB cliff_conv_colT_b(const CliffConvSrc *s)
 {
     CliffGemmB b = {.pack = pack_colT, .ctx = s};
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (s->rows->fits32 && cliff_gemm_isa() == CLIFF_ISA_AVX512) b.pack = pack_colT_avx512;
+#endif
     return b;
 }
 

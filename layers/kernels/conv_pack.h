@@ -36,6 +36,8 @@ typedef struct CliffConvRows {
     ptrdiff_t *off; /* c*H*W + (ki*dil_h - pad_h)*W + kj*dil_w - pad_w */
     int *ylo, *yhi; /* outputs oy in [ylo, yhi) have 0 <= iy < H */
     int *xlo, *xhi; /* outputs ox in [xlo, xhi) have 0 <= ix < W */
+    int *off32;     /* off as int (vector gathers), when fits32 */
+    int fits32;     /* every index within one image fits an int */
 } CliffConvRows;
 
 /* g: channels = C of one group, H, W, kernel, stride, pad, dilation, out_h,
