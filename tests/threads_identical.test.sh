@@ -6,7 +6,7 @@
 # order fixed by the shapes, never by which thread ran what.
 # Usage: sh tests/threads_identical.test.sh BUILD_DIR (from the repository root).
 BUILD=${1:-build}
-TRAIN=$BUILD/train
+TRAIN=${TRAIN:-$BUILD/train}
 SUITE=threads_identical
 . tests/report.sh
 if [ ! -x "$TRAIN" ]; then fail setup "no $TRAIN"; exit 1; fi
