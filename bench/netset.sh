@@ -9,13 +9,18 @@
 # the nets marked for it, in the same rounds.
 #
 # The set, one net per line: name, solver, timed iterations for cliff (after
-# train --time's 3 warm-up ones), PyTorch twin (script and arguments; "-" for
-# none), compared with the baseline binary (yes/no). LeNet's rows reuse run.sh's
+# train --time's 3 warm-up ones), PyTorch twin (script and arguments), the twin's
+# image layouts to try (nchw: PyTorch's default; nhwc: --channels-last; the table
+# shows the faster, as PyTorch at its best), compared with the baseline binary
+# (yes/no). LeNet's rows reuse run.sh's
 # own LeNet runs (cliff_1t/2t, torch_1t/2t), so it has no entry of its own here.
 #   - cifar10_quick: ~40 ms per step at 1 thread; 50 timed iterations.
 #   - CaffeNet: ~3 s per step at 1 thread (61 M parameters, 512 MiB of
 #     activations): BENCH_CAFFENET_ITERS (default 4) timed iterations after 3
-#     warm-up ones; the twin 4 after 1. With 3 rounds this net costs ~4 minutes.
+#     warm-up ones; the twin 4 after 1, in NHWC only (BENCH_CAFFENET_LAYOUTS,
+#     default "nhwc": 10% faster than NCHW in one loaded run here; "nchw nhwc"
+#     tries both at ~1.5 more minutes a round). With 3 rounds this net costs ~4
+#     minutes.
 #   - char-LSTM: the slot for the recurrent-nets issue. Its row reads "not in the
 #     tree yet" while bench/nets/char_lstm_solver.prototxt is missing; that issue
 #     adds the solver and bench/char_lstm_torch.py (same RESULT line as
@@ -23,28 +28,29 @@
 CIFAR_ITERS=${BENCH_CIFAR_ITERS:-50}
 CAFFENET_ITERS=${BENCH_CAFFENET_ITERS:-4}
 LSTM_ITERS=${BENCH_LSTM_ITERS:-50}
+CAFFENET_LAYOUTS=${BENCH_CAFFENET_LAYOUTS:-nhwc}
 NETSET_TABLE="
-cifar10_quick|bench/nets/cifar10_quick_solver.prototxt|$CIFAR_ITERS|bench/cifar10_quick_torch.py --iters $CIFAR_ITERS --warmup 5|yes
-caffenet|bench/nets/caffenet_solver.prototxt|$CAFFENET_ITERS|bench/caffenet_torch.py --iters $CAFFENET_ITERS --warmup 1|no
-char_lstm|bench/nets/char_lstm_solver.prototxt|$LSTM_ITERS|bench/char_lstm_torch.py --iters $LSTM_ITERS --warmup 5|no
+cifar10_quick|bench/nets/cifar10_quick_solver.prototxt|$CIFAR_ITERS|bench/cifar10_quick_torch.py --iters $CIFAR_ITERS --warmup 5|nchw nhwc|yes
+caffenet|bench/nets/caffenet_solver.prototxt|$CAFFENET_ITERS|bench/caffenet_torch.py --iters $CAFFENET_ITERS --warmup 1|$CAFFENET_LAYOUTS|no
+char_lstm|bench/nets/char_lstm_solver.prototxt|$LSTM_ITERS|bench/char_lstm_torch.py --iters $LSTM_ITERS --warmup 5|nchw|no
 "
 BASELINE=${BENCH_BASELINE:-}
 # "No slower than the baseline": new/old it/s at least this (medians of the same
 # rounds; the allowance is run-to-run noise on a quiet machine).
 BASE_MIN_RATIO=0.98
 
-# Per net: NS_SOLVER, NS_ITERS, NS_TWIN, NS_BASE, NS_PRESENT (solver file exists).
-declare -A NS_SOLVER NS_ITERS NS_TWIN NS_BASE NS_PRESENT
+# Per net: NS_SOLVER, NS_ITERS, NS_TWIN, NS_LAYOUTS, NS_BASE, NS_PRESENT (solver file exists).
+declare -A NS_SOLVER NS_ITERS NS_TWIN NS_LAYOUTS NS_BASE NS_PRESENT
 NETSET_NAMES="lenet"
 NS_SOLVER[lenet]=$SOLVER NS_ITERS[lenet]=$ITERS NS_BASE[lenet]=yes NS_PRESENT[lenet]=1
-NS_TWIN[lenet]="$SHARED/lenet_torch.py --data $DATA --iters $ITERS --clip CLIP --display 0"
+NS_TWIN[lenet]="$SHARED/lenet_torch.py" NS_LAYOUTS[lenet]=nchw  # run by run.sh itself
 # BENCH_NETS: the nets of the table to run (default all; LeNet always runs).
 ONLY_NETS=${BENCH_NETS:-}
-while IFS='|' read -r n s i tw b; do
+while IFS='|' read -r n s i tw l b; do
     [ -n "$n" ] || continue
     [ -z "$ONLY_NETS" ] || [[ " $ONLY_NETS " == *" $n "* ]] || continue
     NETSET_NAMES="$NETSET_NAMES $n"
-    NS_SOLVER[$n]=$s NS_ITERS[$n]=$i NS_TWIN[$n]=$tw NS_BASE[$n]=$b
+    NS_SOLVER[$n]=$s NS_ITERS[$n]=$i NS_TWIN[$n]=$tw NS_LAYOUTS[$n]=$l NS_BASE[$n]=$b
     NS_PRESENT[$n]=$([ -e "$s" ] && echo 1 || echo 0)
 done <<< "$NETSET_TABLE"
 
@@ -83,9 +89,13 @@ netset_round() {
         for t in 1 2; do
             if [ "$n" != lenet ]; then
                 RUN_SOLVER=${NS_SOLVER[$n]} run_cliff_time "${n}_cliff_${t}t" "$t" "${NS_ITERS[$n]}"
-                # shellcheck disable=SC2086 # the twin's arguments are words
-                [ $TORCH = 1 ] && [ -e "${NS_TWIN[$n]%% *}" ] &&
-                    run_twin "${n}_torch_${t}t" "$t" ${NS_TWIN[$n]}
+                local lay
+                for lay in ${NS_LAYOUTS[$n]}; do
+                    # shellcheck disable=SC2086 # the twin's arguments are words
+                    [ $TORCH = 1 ] && [ -e "${NS_TWIN[$n]%% *}" ] &&
+                        run_twin "${n}_torch_${lay}_${t}t" "$t" ${NS_TWIN[$n]} \
+                            $([ "$lay" = nhwc ] && echo --channels-last)
+                done
             fi
             [ -n "$BASELINE" ] && [ "${NS_BASE[$n]}" = yes ] &&
                 RUN_TRAIN=$BASELINE RUN_SOLVER=${NS_SOLVER[$n]} \
@@ -96,7 +106,18 @@ netset_round() {
 
 # Logs of the set: cliff's and the twin's runs of net N at T threads.
 ns_cliff() { [ "$1" = lenet ] && echo "cliff_${2}t" || echo "${1}_cliff_${2}t"; }
-ns_torch() { [ "$1" = lenet ] && echo "torch_${2}t" || echo "${1}_torch_${2}t"; }
+# The twin's log at T threads: the layout with the higher median it/s.
+ns_torch() {
+    [ "$1" = lenet ] && { echo "torch_${2}t"; return; }
+    local lay best="" bv=-1 v
+    for lay in ${NS_LAYOUTS[$1]}; do
+        v=$(med "${1}_torch_${lay}_${2}t" 1)
+        isnum "$v" && awk -v a="$v" -v b="$bv" 'BEGIN { exit !(a > b) }' && { bv=$v; best=$lay; }
+    done
+    echo "${1}_torch_${best:-${NS_LAYOUTS[$1]%% *}}_${2}t"
+}
+# layout_of LOG: "NCHW" / "NHWC" from a twin's log name.
+layout_of() { case $1 in *_nhwc_*) echo NHWC ;; *_nchw_*) echo NCHW ;; *) echo NCHW ;; esac; }
 
 # netset_dry: per net, the bytes --dry-run lists: NS_NPARAM, NS_NHIST, NS_ACT (data
 # + diff of every net the solver builds: train and test), NS_WS (the workspaces
@@ -129,6 +150,12 @@ netset_dry() {
         NS_TYPE[$n]=${typ:-SGD}
         case "${NS_TYPE[$n]}" in Adam|AdaDelta) NS_NHIST[$n]=2 ;; *) NS_NHIST[$n]=1 ;; esac
         [ "$n" = lenet ] && NS_DATA[$n]=$DATA_BYTES
+        # The twin must be the same net: its parameter count (RESULT line) is cliff's.
+        local tp
+        for tp in $(cat "$LOGS/${n}"_torch_*.tsv 2>/dev/null | awk '{ print $2 }' | grep -E '^[0-9]+$' | sort -u); do
+            [ "$tp" = "${NS_NPARAM[$n]}" ] ||
+                fail "${NS_TWIN[$n]%% *} has $tp parameters, ${NS_SOLVER[$n]} ${NS_NPARAM[$n]}"
+        done
         local ws=${NS_WS[$n]}
         [ "$ws" = none ] && ws=0
         NS_LISTED[$n]=$(calc "4 * ${NS_NPARAM[$n]} * (2 + ${NS_NHIST[$n]}) + ${NS_ACT[$n]} + $ws + ${NS_DATA[$n]}" 0)
@@ -166,7 +193,8 @@ the whole solver iteration: data, forward, backward, update; DummyData refills i
 gaussian batch at every step, as in Caffe, and that fill is timed). PyTorch: the net's
 twin (same layers, fillers, solver and lr policy, written in PyTorch operations; one
 random batch generated before the loop), its steady-state it/s after its own warm-up, in
-the peers' environment. Matrix work: the Convolution and InnerProduct FLOPs of an
+the peers' environment, in the faster of the image layouts tried (NCHW, PyTorch's default;
+NHWC, \`--channels-last\`; named in brackets). Matrix work: the Convolution and InnerProduct FLOPs of an
 iteration (2 x multiply-adds, forward and backward, as \`train --time\` counts them) over
 the whole iteration's time, against the core's 512-bit FMA peak at the same thread count
 (bench/fma_peak, best round: ${FMA512[1]} / ${FMA512[2]} GFLOP/s at 1 / 2 threads).
@@ -190,7 +218,7 @@ EOF
                 base="$(ips "${n}_base_${t}t") ($(nspread "${n}_base_${t}t" 1))"
                 bratio="$(calc "$(ipsr "$c") / $(ipsr "${n}_base_${t}t")" 3)x"
             fi
-            echo "| $n | $t | ${NS_ITERS[$n]} | **$(ips "$c")** ($(nspread "$c" 1)) | $(sig "$(med "$tl" 1)") ($(nspread "$tl")) | $(calc "$(ipsr "$c") / $(med "$tl" 1)" 2)x | $(r1 "$gf") | $(pct "$gf" "$fma")% | $base | $bratio |"
+            echo "| $n | $t | ${NS_ITERS[$n]} | **$(ips "$c")** ($(nspread "$c" 1)) | $(sig "$(med "$tl" 1)") ($(nspread "$tl"); $(layout_of "$tl")) | $(calc "$(ipsr "$c") / $(med "$tl" 1)" 2)x | $(r1 "$gf") | $(pct "$gf" "$fma")% | $base | $bratio |"
         done
     done
     for n in $NETSET_NAMES; do
@@ -219,7 +247,8 @@ EOF
         [ "${NS_PRESENT[$n]}" = 1 ] || { echo "| $n | not in the tree yet | | | | | |"; continue; }
         local rss trss
         rss=$(rss_max "$(ns_cliff "$n" 1)" "$(ns_cliff "$n" 2)")
-        trss=$(for t in 1 2; do col "$(ns_torch "$n" "$t")" 3; done | grep -E '^[0-9]+$' | sort -n | tail -1)
+        trss=$(cat "$LOGS/$(ns_torch "$n" 1).tsv" "$LOGS/$(ns_torch "$n" 2).tsv" 2>/dev/null |
+               awk '{ print $3 }' | grep -E '^[0-9]+$' | sort -n | tail -1)
         echo "| $n | $(calc "$(ipsr "$(ns_cliff "$n" 2)") / $(ipsr "$(ns_cliff "$n" 1)")" 2)x | $(calc "$(med "$(ns_torch "$n" 2)" 1) / $(med "$(ns_torch "$n" 1)" 1)" 2)x | $(mib "${rss:-n/a}") MiB | $(mib "${NS_LISTED[$n]}") MiB | $(calc "${rss:-n/a} / ${NS_LISTED[$n]}" 2)x | $( [ -n "$trss" ] && echo "$(mib "$trss") MiB" || echo "not measured") |"
     done
     cat <<EOF
@@ -290,8 +319,11 @@ netset_commands() {
         [ "${NS_PRESENT[$n]}" = 1 ] && [ "$n" != lenet ] || continue
         for t in 1 2; do
             echo "OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/time -f \"maxrss_kib %M\" $TRAIN ${NS_SOLVER[$n]} --time --iterations ${NS_ITERS[$n]}"
-            [ -e "${NS_TWIN[$n]%% *}" ] &&
-                echo "$PEER_ENV_TXT OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/time -f \"maxrss_kib %M\" $PY ${NS_TWIN[$n]} --threads $t"
+            local lay
+            for lay in ${NS_LAYOUTS[$n]}; do
+                [ -e "${NS_TWIN[$n]%% *}" ] &&
+                    echo "$PEER_ENV_TXT OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/time -f \"maxrss_kib %M\" $PY ${NS_TWIN[$n]} --threads $t$([ "$lay" = nhwc ] && echo " --channels-last")"
+            done
             [ -n "$BASELINE" ] && [ "${NS_BASE[$n]}" = yes ] &&
                 echo "OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/time -f \"maxrss_kib %M\" $BASELINE ${NS_SOLVER[$n]} --time --iterations ${NS_ITERS[$n]}"
         done

@@ -26,6 +26,8 @@ def args(description, iters, warmup):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--display", type=int, default=0, help="print the loss every N (0: never)")
+    p.add_argument("--channels-last", action="store_true",
+                   help="images and convolution weights in NHWC (torch.channels_last)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -42,6 +44,11 @@ def constant(value, *shape):
 
 def run(a, name, params, forward, x, y, base_lr, momentum, weight_decay, lr_at):
     """Trains on (x, y) for a.warmup + a.iters steps; prints the RESULT line."""
+    if a.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+        for t, _, _ in params.values():
+            if t.dim() == 4:
+                t.data = t.data.contiguous(memory_format=torch.channels_last)
     for t, _, _ in params.values():
         t.requires_grad_(True)
     hist = {k: torch.zeros_like(t) for k, (t, _, _) in params.items()}
@@ -64,5 +71,5 @@ def run(a, name, params, forward, x, y, base_lr, momentum, weight_decay, lr_at):
         if a.display and it % a.display == 0:
             print(f"iter {it} loss {loss.item():.4f} lr {lr:.6g}", flush=True)
     print(f"RESULT net {name} iters {a.iters} warmup {a.warmup} batch {x.shape[0]} "
-          f"threads {a.threads} params {nparams} train_s {t_train:.3f} "
+          f"threads {a.threads} channels_last {int(a.channels_last)} params {nparams} train_s {t_train:.3f} "
           f"iter_per_s {a.iters / t_train:.3f}", flush=True)

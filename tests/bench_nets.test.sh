@@ -3,7 +3,8 @@
 # --dry-run exits 0 with a train net and no test net (the bench times the train
 # step alone), and --print-config shows the solver takes no snapshots. The small
 # ones also run one timed iteration; CaffeNet (~1 GB, seconds per step) is only
-# built, never run, here.
+# built, never run, here. The bench scripts themselves at least parse (bash -n,
+# python3's compiler: no PyTorch needed).
 # Usage: sh tests/bench_nets.test.sh BUILD_DIR (from the repository root).
 BUILD=${1:-build}
 TRAIN=$BUILD/train
@@ -37,4 +38,14 @@ for b in cifar10_quick; do
        grep -q '^ *iteration [0-9.]* ms: .* conv+ip [0-9.]* GFLOP/s' "$tmp/$b.time" && [ ! -s "$tmp/$b.terr" ]
     then ok "time/$b"
     else fail "time/$b" "$(head -c 600 "$tmp/$b.terr")"; fi
+done
+
+# The driver and the PyTorch twins parse.
+for f in bench/run.sh bench/netset.sh; do
+    check "parses/$(basename "$f")" "bash -n fails: $(bash -n "$f" 2>&1 | head -c 300)" \
+        sh -c 'bash -n "$1" 2>/dev/null' _ "$f"
+done
+for f in bench/*_torch.py bench/torch_twin.py; do
+    check "parses/$(basename "$f")" "does not compile" \
+        sh -c 'python3 -c "import ast, sys; ast.parse(open(sys.argv[1]).read())" "$1" 2>/dev/null' _ "$f"
 done
