@@ -26,7 +26,9 @@
  *   Hc  T x N x H    cont_t h_{t-1}: the recurrent product's input
  *   dG  T x N x 4H   gate gradients
  *   dh, dc, dhc      N x H each: the gradients carried between steps
- *   P   N x 4H       W_xc_static x_static, then its gradient summed over t */
+ *   P   N x 4H       W_xc_static x_static, then its gradient summed over t
+ *   PW               W_hc packed for the engine once per pass (cliff_gemm_pack_b):
+ *                    as W_hc^T (H x 4H) in forward, as W_hc (4H x H) in backward */
 #include <string.h>
 
 #include "layers/kernels/fastmath.h"
@@ -39,10 +41,17 @@ enum { GATE_I = 0, GATE_F = 1, GATE_O = 2, GATE_G = 3 };
 
 static int whc_index(const Recur *r) { return 2 + (r->b_static >= 0); }
 
+static size_t packed_floats(const Recur *r)
+{
+    const size_t f = cliff_gemm_packed_b_floats(r->H, 4 * r->H),
+                 b = cliff_gemm_packed_b_floats(4 * r->H, r->H);
+    return (f > b ? f : b) + 16; /* + 16: room to start it on 64 bytes */
+}
+
 static size_t lstm_scratch(const Recur *r)
 {
     const size_t TN = (size_t)r->T * r->N, NH = (size_t)r->N * r->H;
-    return TN * r->H * (4 + 3 + 4) + 3 * NH + (size_t)r->N * 4 * r->H;
+    return TN * r->H * (4 + 3 + 4) + 3 * NH + (size_t)r->N * 4 * r->H + packed_floats(r);
 }
 
 static int lstm_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
@@ -72,7 +81,7 @@ static int lstm_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
 }
 
 typedef struct Bufs {
-    float *G, *C, *TC, *Hc, *dG, *dh, *dc, *dhc, *P;
+    float *G, *C, *TC, *Hc, *dG, *dh, *dc, *dhc, *P, *PW;
 } Bufs;
 
 static Bufs bufs(const Recur *r)
@@ -88,6 +97,7 @@ static Bufs bufs(const Recur *r)
     b.dc = b.dh + NH;
     b.dhc = b.dc + NH;
     b.P = b.dhc + NH;
+    b.PW = cliff_recur_align64(b.P + (size_t)r->N * 4 * r->H);
     return b;
 }
 
@@ -138,12 +148,14 @@ static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     }
     cliff_recur_fill_rows(b.G, l->params[P_BC].data, P, T, N, G);
     cliff_gemm_ex(0, 1, TN, G, r->I, 1.0f, x, r->I, Wxc, r->I, 1.0f, b.G, G);
+    const CliffGemmB wt = cliff_gemm_dense_b(Whc, H, 1); /* op(B) = W_hc^T, H x 4H */
+    cliff_gemm_pack_b(&wt, H, G, b.PW);
     for (int t = 0; t < T; t++) {
         const float *hprev = t ? h + (t - 1) * NH : r->init;
         const float *cprev = t ? b.C + (t - 1) * NH : r->init + NH;
         float *hc = b.Hc + t * NH, *gt = b.G + t * NH * 4;
         cliff_recur_scale_rows(hc, hprev, cont + (size_t)t * N, N, H);
-        cliff_gemm_ex(0, 1, N, G, H, 1.0f, hc, H, Whc, H, 1.0f, gt, G);
+        cliff_gemm_prepacked(NULL, 0, 1.0f, hc, H, b.PW, NULL, N, G, H, 1.0f, gt, G);
         gates_forward(gt, cprev, cont + (size_t)t * N, b.C + t * NH, b.TC + t * NH, h + t * NH,
                       N, H);
     }
@@ -189,7 +201,8 @@ static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const int T = r->T, N = r->N, H = r->H, G = 4 * H, TN = T * N, whc = whc_index(r);
     const size_t NH = (size_t)N * H;
     const float *x = bottom[0]->data, *cont = bottom[1]->data, *dtop = top[0]->diff;
-    const float *Whc = l->params[whc].data;
+    const CliffGemmB w = cliff_gemm_dense_b(l->params[whc].data, H, 0); /* W_hc, 4H x H */
+    cliff_gemm_pack_b(&w, G, H, b.PW);
     /* dh: the recurrent gradient of h_t (from step t+1), dc: that of c_t */
     if (r->expose) {
         memcpy(b.dh, top[1]->diff, NH * sizeof(float));
@@ -206,7 +219,7 @@ static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
         gates_backward(b.G + t * NH * 4, cprev, b.TC + t * NH, cont + (size_t)t * N, b.dh, b.dc,
                        dgt, N, H);
         /* dh_{t-1} = cont_t (dG_t W_hc) */
-        cliff_gemm_ex(0, 0, N, H, G, 1.0f, dgt, G, Whc, H, 0.0f, b.dhc, H);
+        cliff_gemm_prepacked(NULL, 0, 1.0f, dgt, G, b.PW, NULL, N, H, G, 0.0f, b.dhc, H);
         cliff_recur_scale_rows(b.dh, b.dhc, cont + (size_t)t * N, N, H);
     }
     if (r->expose) {
@@ -257,6 +270,8 @@ static double lstm_flops(const CliffLayer *l)
     return TN * G * (r->I + r->H) + (r->b_static >= 0 ? (double)r->N * G * r->S : 0);
 }
 
+static size_t lstm_workspace(const CliffLayer *l) { return cliff_recur_workspace_bytes(l->priv); }
+
 const CliffLayerOps cliff_ops_LSTM = {
     .type = "LSTM",
     .min_bottoms = 2,
@@ -274,4 +289,5 @@ const CliffLayerOps cliff_ops_LSTM = {
     .state_load = cliff_recur_state_load,
     .forward_flops = lstm_flops,
     .param_name = lstm_param_name,
+    .workspace_bytes = lstm_workspace,
 };

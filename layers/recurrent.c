@@ -184,6 +184,11 @@ void cliff_recur_colsum(float *db, const float *d, int M, int G)
     }
 }
 
+size_t cliff_recur_workspace_bytes(const Recur *r)
+{
+    return r ? (r->scratch_cap + 2 * r->carry_cap) * sizeof(float) : 0;
+}
+
 void cliff_recur_destroy(CliffLayer *l)
 {
     Recur *r = l->priv;

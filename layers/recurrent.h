@@ -70,6 +70,14 @@ void cliff_recur_fill_rows(float *rows, const float *b, const float *p, int T, i
 /* db[:] += column sums of the M x G matrix d. */
 void cliff_recur_colsum(float *db, const float *d, int M, int G);
 
+/* p rounded up to 64 bytes (the scratch reserves 16 floats for it). */
+static inline float *cliff_recur_align64(float *p)
+{
+    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+/* Bytes of the scratch, the carried and the initial states (for --dry-run). */
+size_t cliff_recur_workspace_bytes(const Recur *r);
+
 void cliff_recur_destroy(CliffLayer *l);
 size_t cliff_recur_state_size(const CliffLayer *l);
 void cliff_recur_state_save(const CliffLayer *l, int64_t *out);

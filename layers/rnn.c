@@ -20,7 +20,9 @@
  *   dO  T x N x H   gradient of W_ho h_t + b_o
  *   dA  T x N x H   gradient of h_t, then of its pre-activation
  *   dh, dhc         N x H each: the gradient carried between steps
- *   P   N x H       W_xh_static x_static, then its gradient summed over t */
+ *   P   N x H       W_xh_static x_static, then its gradient summed over t
+ *   PW              W_hh packed for the engine once per pass (cliff_gemm_pack_b):
+ *                   as W_hh^T in forward, as W_hh in backward */
 #include <string.h>
 
 #include "layers/kernels/fastmath.h"
@@ -34,7 +36,7 @@ static int whh_index(const Recur *r) { return 2 + (r->b_static >= 0); }
 static size_t rnn_scratch(const Recur *r)
 {
     const size_t TN = (size_t)r->T * r->N, NH = (size_t)r->N * r->H;
-    return TN * r->H * 4 + 3 * NH;
+    return TN * r->H * 4 + 3 * NH + cliff_gemm_packed_b_floats(r->H, r->H) + 16;
 }
 
 static int rnn_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
@@ -67,7 +69,7 @@ static int rnn_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
 }
 
 typedef struct Bufs {
-    float *Hs, *Hc, *dO, *dA, *dh, *dhc, *P;
+    float *Hs, *Hc, *dO, *dA, *dh, *dhc, *P, *PW;
 } Bufs;
 
 static Bufs bufs(const Recur *r)
@@ -81,6 +83,7 @@ static Bufs bufs(const Recur *r)
     b.dh = b.dA + TNH;
     b.dhc = b.dh + NH;
     b.P = b.dhc + NH;
+    b.PW = cliff_recur_align64(b.P + NH);
     return b;
 }
 
@@ -108,11 +111,13 @@ static void rnn_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     }
     cliff_recur_fill_rows(b.Hs, l->params[P_BH].data, P, T, N, H);
     cliff_gemm_ex(0, 1, TN, H, r->I, 1.0f, x, r->I, l->params[P_WXH].data, r->I, 1.0f, b.Hs, H);
+    const CliffGemmB wt = cliff_gemm_dense_b(l->params[whh].data, H, 1); /* op(B) = W_hh^T */
+    cliff_gemm_pack_b(&wt, H, H, b.PW);
     for (int t = 0; t < T; t++) {
         const float *hprev = t ? b.Hs + (t - 1) * NH : r->init;
         float *hc = b.Hc + t * NH, *ht = b.Hs + t * NH;
         cliff_recur_scale_rows(hc, hprev, cont + (size_t)t * N, N, H);
-        cliff_gemm_ex(0, 1, N, H, H, 1.0f, hc, H, l->params[whh].data, H, 1.0f, ht, H);
+        cliff_gemm_prepacked(NULL, 0, 1.0f, hc, H, b.PW, NULL, N, H, H, 1.0f, ht, H);
         tanh_in_place(ht, NH);
     }
     cliff_recur_fill_rows(o, l->params[whh + 2].data, NULL, T, N, H);
@@ -137,6 +142,8 @@ static void rnn_backward(CliffLayer *l, CliffTensor *const *top, int nt,
         cliff_gemm_ex(1, 0, H, H, TN, 1.0f, b.dO, H, b.Hs, H, 1.0f, l->params[whh + 1].diff, H);
     if (l->param_need_grad[whh + 2]) cliff_recur_colsum(l->params[whh + 2].diff, b.dO, TN, H);
     cliff_gemm_ex(0, 0, TN, H, H, 1.0f, b.dO, H, l->params[whh + 1].data, H, 0.0f, b.dA, H);
+    const CliffGemmB w = cliff_gemm_dense_b(l->params[whh].data, H, 0); /* op(B) = W_hh */
+    cliff_gemm_pack_b(&w, H, H, b.PW);
     if (r->expose)
         memcpy(b.dh, top[1]->diff, NH * sizeof(float));
     else
@@ -146,7 +153,7 @@ static void rnn_backward(CliffLayer *l, CliffTensor *const *top, int nt,
         const float *ht = b.Hs + t * NH;
         for (size_t j = 0; j < NH; j++) da[j] = (da[j] + b.dh[j]) * (1.0f - ht[j] * ht[j]);
         /* dh_{t-1} = cont_t (dA_t W_hh) */
-        cliff_gemm_ex(0, 0, N, H, H, 1.0f, da, H, l->params[whh].data, H, 0.0f, b.dhc, H);
+        cliff_gemm_prepacked(NULL, 0, 1.0f, da, H, b.PW, NULL, N, H, H, 0.0f, b.dhc, H);
         cliff_recur_scale_rows(b.dh, b.dhc, cont + (size_t)t * N, N, H);
     }
     if (r->expose && propagate_down[r->b_hidden])
@@ -193,6 +200,8 @@ static double rnn_flops(const CliffLayer *l)
     return TN * H * (r->I + 2 * H) + (r->b_static >= 0 ? (double)r->N * H * r->S : 0);
 }
 
+static size_t rnn_workspace(const CliffLayer *l) { return cliff_recur_workspace_bytes(l->priv); }
+
 const CliffLayerOps cliff_ops_RNN = {
     .type = "RNN",
     .min_bottoms = 2,
@@ -210,4 +219,5 @@ const CliffLayerOps cliff_ops_RNN = {
     .state_load = cliff_recur_state_load,
     .forward_flops = rnn_flops,
     .param_name = rnn_param_name,
+    .workspace_bytes = rnn_workspace,
 };
