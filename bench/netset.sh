@@ -148,7 +148,14 @@ netset_dry() {
             END { printf "%s %.0f %s\n", np, act, seen ? sprintf("%.0f", ws) : "none" }' "$f")
         typ=$("$TRAIN" "${NS_SOLVER[$n]}" --print-config 2>/dev/null | awk -F'"' '/^type:/ { print $2 }')
         NS_TYPE[$n]=${typ:-SGD}
-        case "${NS_TYPE[$n]}" in Adam|AdaDelta) NS_NHIST[$n]=2 ;; *) NS_NHIST[$n]=1 ;; esac
+        # History slabs as the solver holds them (--dry-run's "solver: history ... (N
+        # slabs ...), held twice": the next history is written apart and swapped in
+        # only when finite); by the solver type if that line is missing.
+        NS_NHIST[$n]=$(awk '/^solver: history/ { for (i = 1; i <= NF; i++) if ($i ~ /^\([0-9]+$/) {
+            k = substr($i, 2); if ($0 ~ /held twice/) k *= 2; print k; exit } }' "$f")
+        if [ -z "${NS_NHIST[$n]}" ]; then
+            case "${NS_TYPE[$n]}" in Adam|AdaDelta) NS_NHIST[$n]=2 ;; *) NS_NHIST[$n]=1 ;; esac
+        fi
         [ "$n" = lenet ] && NS_DATA[$n]=$DATA_BYTES
         # The twin must be the same net: its parameter count (RESULT line) is cliff's.
         local tp
@@ -254,7 +261,9 @@ EOF
     cat <<EOF
 
 Listed bytes, from \`train SOLVER --dry-run\` (train and test nets; a parameter is 4
-bytes; the solver history is 1 slab per parameter for SGD, 2 for Adam and AdaDelta):
+bytes; the solver history is 1 slab per parameter for SGD, 2 for Adam and AdaDelta, and
+the solver holds it twice — the next history is written apart and swapped in only when
+every value is finite, so a bad step is never half applied — as \`--dry-run\` states):
 
 | net | parameters | gradients | solver history | activations (data + diff) | workspace | data set in memory | listed total | PyTorch twin's parameters |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |

@@ -219,6 +219,14 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
             snprintf(title, sizeof title, "test net #%d", i);
             cliff_net_summary(stdout, cliff_solver_test_net(s, i), title);
         }
+        /* The solver's own memory: the history, twice (the step writes the next
+         * history apart and swaps it in only when every value is finite). */
+        int nhist = 0;
+        (void)cliff_solver_history(s, &nhist);
+        const double hist = 4.0 * nhist * (double)cliff_solver_train_net(s)->param_count;
+        printf("solver: history %.1f MiB (%d slab%s of the parameters' size), held twice: "
+               "%.1f MiB\n",
+               hist / 1048576.0, nhist, nhist == 1 ? "" : "s", 2.0 * hist / 1048576.0);
         rc = 0;
         goto done;
     }
