@@ -53,6 +53,6 @@ done
 # --dry-run states the solver's memory (the bench lists it): cifar10_quick's
 # 145,578 parameters with SGD are one history slab of 0.56 MiB, held twice.
 if "$TRAIN" bench/nets/cifar10_quick_solver.prototxt --dry-run 2>&1 |
-   grep -q '^solver: history 0.6 MiB (1 slab of the parameters.size), held twice: 1.1 MiB$'
+   grep -q '^solver: history 0.6 MiB (1 slab of the parameters. size), held twice: 1.1 MiB$'
 then ok "dry_run_solver_memory"
 else fail "dry_run_solver_memory" "no or wrong 'solver: history' line"; fi
