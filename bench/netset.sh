@@ -124,6 +124,11 @@ layout_of() { case $1 in *_nhwc_*) echo NHWC ;; *_nchw_*) echo NCHW ;; *) echo N
 # --dry-run states, summed over the nets; "none" when it states none: counted as 0),
 # NS_DATA (LeNet: its data set, loaded whole by HDF5Data) and NS_LISTED.
 declare -A NS_NPARAM NS_NHIST NS_ACT NS_WS NS_DATA NS_LISTED NS_TYPE
+# The program itself before any net (code, libraries, their static buffers):
+# the peak RSS of `train --version`, part of every listed total.
+NS_PROGRAM=$( { /usr/bin/time -f "maxrss_kib %M" "$TRAIN" --version > /dev/null; } 2>&1 |
+    awk '$1 == "maxrss_kib" { printf "%.0f", $2 * 1024 }')
+NS_PROGRAM=${NS_PROGRAM:-0}
 netset_dry() {
     local n f typ
     for n in $NETSET_NAMES; do
@@ -165,7 +170,7 @@ netset_dry() {
         done
         local ws=${NS_WS[$n]}
         [ "$ws" = none ] && ws=0
-        NS_LISTED[$n]=$(calc "4 * ${NS_NPARAM[$n]} * (2 + ${NS_NHIST[$n]}) + ${NS_ACT[$n]} + $ws + ${NS_DATA[$n]}" 0)
+        NS_LISTED[$n]=$(calc "4 * ${NS_NPARAM[$n]} * (2 + ${NS_NHIST[$n]}) + ${NS_ACT[$n]} + $ws + ${NS_DATA[$n]} + $NS_PROGRAM" 0)
     done
 }
 
@@ -263,7 +268,9 @@ EOF
 Listed bytes, from \`train SOLVER --dry-run\` (train and test nets; a parameter is 4
 bytes; the solver history is 1 slab per parameter for SGD, 2 for Adam and AdaDelta, and
 the solver holds it twice — the next history is written apart and swapped in only when
-every value is finite, so a bad step is never half applied — as \`--dry-run\` states):
+every value is finite, so a bad step is never half applied — as \`--dry-run\` states;
+every total includes the program itself, $(mib "$NS_PROGRAM") MiB: the peak RSS of
+\`train --version\`, code and libraries before any net):
 
 | net | parameters | gradients | solver history | activations (data + diff) | workspace | data set in memory | listed total | PyTorch twin's parameters |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
