@@ -103,8 +103,9 @@ static Bufs bufs(const Recur *r)
 
 /* One step's gates, in one pass: g4 (N x 4H) holds the pre-activations and
  * gets (i, sigmoid(f'), o, g); c, tc, h (N x H) get c_t, tanh(c_t), h_t. */
-CLIFF_VECTOR_CLONES static void gates_forward(float *g4, const float *cprev, const float *cont, float *c, float *tc,
-                          float *h, int N, int H)
+static inline __attribute__((always_inline)) void
+gates_forward_body(float *g4, const float *cprev, const float *cont, float *c, float *tc, float *h,
+                   int N, int H)
 {
     for (int n = 0; n < N; n++) {
         float *row = g4 + (size_t)n * 4 * H;
@@ -127,6 +128,10 @@ CLIFF_VECTOR_CLONES static void gates_forward(float *g4, const float *cprev, con
         }
     }
 }
+CLIFF_ISA_VARIANTS(gates_forward,
+                   (float *g4, const float *cprev, const float *cont, float *c, float *tc,
+                    float *h, int N, int H),
+                   (g4, cprev, cont, c, tc, h, N, H))
 
 static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                          CliffTensor *const *top, int nt)
@@ -166,9 +171,9 @@ static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
 /* One step's gate gradients, in one pass: from dh (the output's gradient
  * plus the recurrent one) and dc (carried from step t+1), writes dg4
  * (N x 4H) and replaces dc with the gradient of c_{t-1}. */
-CLIFF_VECTOR_CLONES static void gates_backward(const float *g4, const float *cprev, const float *tc,
-                           const float *cont, const float *dh, float *dc, float *dg4, int N,
-                           int H)
+static inline __attribute__((always_inline)) void
+gates_backward_body(const float *g4, const float *cprev, const float *tc, const float *cont,
+                    const float *dh, float *dc, float *dg4, int N, int H)
 {
     for (int n = 0; n < N; n++) {
         const float *row = g4 + (size_t)n * 4 * H;
@@ -191,6 +196,10 @@ CLIFF_VECTOR_CLONES static void gates_backward(const float *g4, const float *cpr
         }
     }
 }
+CLIFF_ISA_VARIANTS(gates_backward,
+                   (const float *g4, const float *cprev, const float *tc, const float *cont,
+                    const float *dh, float *dc, float *dg4, int N, int H),
+                   (g4, cprev, tc, cont, dh, dc, dg4, N, H))
 
 static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                           const int *propagate_down, CliffTensor *const *bottom, int nb)

@@ -87,10 +87,11 @@ static Bufs bufs(const Recur *r)
     return b;
 }
 
-CLIFF_VECTOR_CLONES static void tanh_in_place(float *x, size_t n)
+static inline __attribute__((always_inline)) void tanh_in_place_body(float *x, size_t n)
 {
     for (size_t j = 0; j < n; j++) x[j] = cliff_tanhf(x[j]);
 }
+CLIFF_ISA_VARIANTS(tanh_in_place, (float *x, size_t n), (x, n))
 
 static void rnn_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                         CliffTensor *const *top, int nt)

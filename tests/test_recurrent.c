@@ -4,6 +4,9 @@
  *     f, the carried c; tanh on the RNN's output), in double;
  *   - truncated BPTT: one forward over 2T steps equals two forwards over T
  *     steps each, the second starting from the state the first left;
+ *   - the same bits on every instruction set the engine offers (the gates'
+ *     AVX-512, AVX2 and portable loops, and the products, sum the same terms
+ *     in the same order);
  *   - the carried state's snapshot words: a round trip restores it exactly,
  *     and words of another shape are refused with the shapes named. */
 #include <math.h>
@@ -12,6 +15,7 @@
 
 #include "check.h"
 #include "layers/filler.h"
+#include "layers/kernels/gemm.h"
 #include "layers/layer.h"
 #include "proto/textformat.h"
 
@@ -277,6 +281,49 @@ static void state_case(const char *type)
 static void test_lstm_state_round_trip(void) { state_case("LSTM"); }
 static void test_rnn_state_round_trip(void) { state_case("RNN"); }
 
+/* Forward and backward (tops, input and parameter gradients) under each
+ * instruction set, from fresh layers with the same seed: identical bits. */
+static void isa_case(const char *type)
+{
+    char text[512];
+    snprintf(text, sizeof text, "type: '%s' recurrent_param { num_output: 20 " FILL " }", type);
+    const int shapes[2][3] = {{T, N, 7}, {T, N, 0}};
+    float *ref = NULL;
+    size_t n = 0;
+    const int isas[] = {CLIFF_ISA_AVX512, CLIFF_ISA_AVX2, CLIFF_ISA_GENERIC};
+    for (int k = 0; k < 3; k++) {
+        cliff_gemm_force_isa(isas[k]);
+        Rig g;
+        if (rig_build(&g, text, 2, shapes, 1, cont_vals, 5) == 0) {
+            rig_forward(&g);
+            for (size_t j = 0; j < g.t[0]->count; j++) g.t[0]->diff[j] = g.t[0]->data[j] - 0.25f;
+            int prop[2] = {1, 0};
+            g.l.ops->backward(&g.l, g.t, 1, prop, g.b, 2);
+            size_t m = g.t[0]->count + g.b[0]->count;
+            for (int p = 0; p < g.l.nparams; p++) m += g.l.params[p].count;
+            float *v = malloc(m * sizeof *v), *q = v;
+            memcpy(q, g.t[0]->data, g.t[0]->count * sizeof *q), q += g.t[0]->count;
+            memcpy(q, g.b[0]->diff, g.b[0]->count * sizeof *q), q += g.b[0]->count;
+            for (int p = 0; p < g.l.nparams; p++)
+                memcpy(q, g.l.params[p].diff, g.l.params[p].count * sizeof *q),
+                    q += g.l.params[p].count;
+            if (!ref) {
+                ref = v, n = m;
+            } else {
+                if (m != n || memcmp(v, ref, n * sizeof *v))
+                    CHECK_FAILF("%s differs from the first set", cliff_gemm_isa_name(isas[k]));
+                free(v);
+            }
+        }
+        rig_free(&g);
+    }
+    cliff_gemm_force_isa(-1);
+    free(ref);
+}
+
+static void test_lstm_same_bits_on_every_isa(void) { isa_case("LSTM"); }
+static void test_rnn_same_bits_on_every_isa(void) { isa_case("RNN"); }
+
 int main(void)
 {
     RUN(test_lstm_matches_caffe_reference);
@@ -285,6 +332,8 @@ int main(void)
     RUN(test_rnn_static_matches_caffe_reference);
     RUN(test_lstm_split_batches_equal_one);
     RUN(test_rnn_split_batches_equal_one);
+    RUN(test_lstm_same_bits_on_every_isa);
+    RUN(test_rnn_same_bits_on_every_isa);
     RUN(test_lstm_state_round_trip);
     RUN(test_rnn_state_round_trip);
     return test_main_end();
