@@ -19,7 +19,27 @@
  *                  backward dW += bottom col(dtop)^T, dbottom = im2col product of dtop
  *
  * Convolutions with stride_h = dilation_h = 1 on a CPU with AVX-512 take the
- * shifted-row path of conv_fast.h instead; reshape decides, per geometry.
+ * shifted-row path of conv_fast.h instead; reshape decides, per geometry. It
+ * stays because it is faster wherever it applies. bench/micro_convg, one
+ * thread, CPU time in ms (GFLOP/s), minimum of 4-10 reps, 2026-12-05 on a
+ * shared machine (load ~9 on 2 cores: ratios hold, absolute figures are low):
+ *                         forward          weight grad      data grad
+ *   LeNet conv2  engine   2.19  ( 94)      1.94  (105)      2.30  ( 89)
+ *   (64 images)  fast     0.99  (208)      1.13  (181)      1.09  (189)
+ *   cifar conv2  engine  14.4   ( 91)     15.8   ( 83)     15.4   ( 85)
+ *   (100)        fast     6.63  (198)      8.21  (160)      6.77  (193)
+ *   CaffeNet     engine  46.3   (155)     49.1   (146)     53.0   (135)
+ *   conv2 (16)   fast    38.9   (184)     42.8   (168)     41.7   (172)
+ *   CaffeNet     engine  31.6   (151)     36.2   (132)     35.8   (134)
+ *   conv3 (16)   fast    25.7   (186)     40.8   (117)     26.6   (180)
+ *   CaffeNet     engine  19.4   (123)     19.4   (124)     18.7   (128)
+ *   conv5 (16)   fast    14.3   (168)     20.2   (119)     13.8   (173)
+ * The engine path loses on the packing: per image it packs the K x P column
+ * matrix (forward), its transpose (weight gradient) and scatters the column
+ * gradient back (col2im), each about one float per Mg multiply-adds, while
+ * the shifted rows are built once per image in C*kw*(H + 2 pad)*ow floats.
+ * Everything else (stride or dilation_h > 1, no AVX-512, CaffeNet's conv1 at
+ * 26.5/32.1/29.6 ms = 127/105/114 GFLOP/s in the same run) is on the engine.
  */
 #include <string.h>
 
