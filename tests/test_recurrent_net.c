@@ -7,6 +7,8 @@
  *           InnerProduct -> EuclideanLoss against the sliced, reshaped target
  *           (the adding problem's net, as Caffe's LSTM examples slice and
  *           reshape)
+ * A Caffe .caffemodel (binary NetParameter, blobs by layer name and index)
+ * of an LSTM loads into W_xc, b_c, W_hc in that order.
  * Each trains, and resumes bit for bit: 2K iterations in one run equal K
  * iterations, a snapshot, and K more in a new solver restored from it. The
  * snapshot must hold the carried hidden state: cont is 1 at the boundary, so
@@ -161,8 +163,89 @@ static void resume_case(int lm)
 static void test_lstm_language_model_resumes_exactly(void) { resume_case(1); }
 static void test_rnn_adding_net_resumes_exactly(void) { resume_case(0); }
 
+/* Writes a binary .caffemodel as Caffe writes one: layer 'lstm' of type LSTM
+ * with its blobs W_xc (4H x I), b_c (4H), W_hc (4H x H), value v(b, i). */
+static float blob_value(int b, int i) { return 0.01f * (float)(100 * b + i) - 0.5f; }
+
+static int write_caffemodel(const char *path, int H, int I)
+{
+    Cliff__NetParameter net = CLIFF__NET_PARAMETER__INIT;
+    Cliff__LayerParameter layer = CLIFF__LAYER_PARAMETER__INIT, *layers[1] = {&layer};
+    Cliff__BlobProto blob[3] = {CLIFF__BLOB_PROTO__INIT, CLIFF__BLOB_PROTO__INIT,
+                                CLIFF__BLOB_PROTO__INIT};
+    Cliff__BlobShape shape[3] = {CLIFF__BLOB_SHAPE__INIT, CLIFF__BLOB_SHAPE__INIT,
+                                 CLIFF__BLOB_SHAPE__INIT};
+    Cliff__BlobProto *blobs[3] = {&blob[0], &blob[1], &blob[2]};
+    int64_t dims[3][2] = {{4 * H, I}, {4 * H, 0}, {4 * H, H}};
+    float *data[3];
+    for (int b = 0; b < 3; b++) {
+        shape[b].n_dim = b == 1 ? 1 : 2;
+        shape[b].dim = dims[b];
+        size_t n = (size_t)dims[b][0] * (size_t)(b == 1 ? 1 : dims[b][1]);
+        data[b] = malloc(n * sizeof(float));
+        for (size_t i = 0; i < n; i++) data[b][i] = blob_value(b, (int)i);
+        blob[b].shape = &shape[b];
+        blob[b].n_data = n;
+        blob[b].data = data[b];
+    }
+    layer.name = "lstm";
+    layer.type = "LSTM";
+    layer.n_blobs = 3;
+    layer.blobs = blobs;
+    net.name = "caffe";
+    net.n_layer = 1;
+    net.layer = layers;
+    size_t len = cliff__net_parameter__get_packed_size(&net);
+    uint8_t *buf = malloc(len);
+    cliff__net_parameter__pack(&net, buf);
+    FILE *f = fopen(path, "wb");
+    int rc = f && fwrite(buf, 1, len, f) == len ? 0 : -1;
+    if (f && fclose(f)) rc = -1;
+    free(buf);
+    for (int b = 0; b < 3; b++) free(data[b]);
+    return rc;
+}
+
+static void test_caffe_lstm_caffemodel_loads(void)
+{
+    enum { HH = 3, II = 2 };
+    char *dir = fx_tmpdir(), path[300];
+    snprintf(path, sizeof path, "%s/caffe_lstm.caffemodel", dir);
+    if (write_caffemodel(path, HH, II)) {
+        CHECK_FAILF("cannot write %s", path);
+        return;
+    }
+    Cliff__SolverParameter *sp = fx_sp(
+        "net_param { layer { name: 'in' type: 'Input' top: 'x' top: 'cont' input_param { "
+        "shape { dim: 4 dim: 2 dim: %d } shape { dim: 4 dim: 2 } } } "
+        "layer { name: 'lstm' type: 'LSTM' bottom: 'x' bottom: 'cont' top: 'h' "
+        "recurrent_param { num_output: %d } } "
+        "layer { name: 'loss' type: 'Reduction' bottom: 'h' top: 'loss' loss_weight: 1 } } "
+        "weights: '%s' base_lr: 0.1 max_iter: 1 snapshot_after_train: false",
+        II, HH, path);
+    CliffSolver *s = fx_solver(sp, NULL);
+    if (s) {
+        CliffNet *net = cliff_solver_train_net(s);
+        const int l = cliff_net_layer_index(net, "lstm");
+        CHECK(l >= 0);
+        const CliffLayer *L = &net->layers[l].layer;
+        CHECK(L->nparams == 3);
+        for (int b = 0; b < 3 && b < L->nparams; b++)
+            for (size_t i = 0; i < L->params[b].count; i++)
+                if (L->params[b].data[i] != blob_value(b, (int)i)) {
+                    CHECK_FAILF("blob %d (%s) element %zu: %g, expected %g", b,
+                                L->ops->param_name(L, b), i, L->params[b].data[i],
+                                blob_value(b, (int)i));
+                    break;
+                }
+        done(s, sp);
+    }
+    fx_rmdir(dir);
+}
+
 int main(void)
 {
+    RUN(test_caffe_lstm_caffemodel_loads);
     RUN(test_lstm_language_model_resumes_exactly);
     RUN(test_rnn_adding_net_resumes_exactly);
     return test_main_end();
