@@ -1,14 +1,13 @@
-/* 2-D convolution geometry and the batched im2col / col2im shared by
- * Convolution, Deconvolution and Im2col.
+/* 2-D convolution geometry (Convolution, Deconvolution, Im2col) and the
+ * batched im2col / col2im of the Im2col layer.
  *
  * Batched column layout: for `num` images of C x H x W, the column buffer is a
  * row-major matrix [C*kh*kw] x [num*oh*ow]; row (c*kh + ki)*kw + kj, column
  * n*oh*ow + oy*ow + ox holds image n, channel c at
  *     iy = oy*stride_h - pad_h + ki*dilation_h,  ix = ox*stride_w - pad_w + kj*dilation_w
- * (0 outside the image). With num = 1 this is Caffe's per-image im2col.
- * One gemm per group over all images then produces an [M] x [num*oh*ow] matrix;
- * cliff_cm_to_nchw / cliff_nchw_to_cm convert between that "channel-major" layout
- * and N x M x (oh*ow).
+ * (0 outside the image). With num = 1 this is Caffe's per-image im2col (the
+ * Im2col layer's). Convolution and Deconvolution never materialize it: their
+ * packers read the images directly (conv_pack.h).
  */
 #ifndef CLIFF_IM2COL_H
 #define CLIFF_IM2COL_H
@@ -43,13 +42,5 @@ void cliff_im2col(const float *img, int num, const CliffConvGeom *g, float *col)
 /* The adjoint: img (overwritten) = sum of the column entries that map to each
  * pixel. */
 void cliff_col2im(const float *col, int num, const CliffConvGeom *g, float *img);
-
-/* cm: [M] x [num*plane]  ->  nchw: num x M x plane; adds bias[m] when bias != NULL. */
-void cliff_cm_to_nchw(const float *cm, int num, int M, int plane, const float *bias,
-                      float *nchw);
-/* nchw: num x M x plane  ->  cm: [M] x [num*plane]. When bias_grad != NULL, adds
- * the sum over n and plane of channel m to bias_grad[m]. */
-void cliff_nchw_to_cm(const float *nchw, int num, int M, int plane, float *cm,
-                      float *bias_grad);
 
 #endif
