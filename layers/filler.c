@@ -24,11 +24,12 @@ static void fill_uniform(const Cliff__FillerParameter *fp, float *data, FillShap
     for (size_t i = 0; i < s.count; i++) data[i] = cliff_rng_uniform(rng, fp->min, fp->max);
 }
 
-/* Gaussian(mean, std); with sparse = k >= 0 each weight is kept with probability
- * k / shape[0] (Caffe: expected k non-zero inputs per output). */
+/* Gaussian(mean, std) through the bulk generator (one draw of rng keys the
+ * whole fill; rng.h); with sparse = k >= 0 each weight is kept with
+ * probability k / shape[0] (Caffe: expected k non-zero inputs per output). */
 static void fill_gaussian(const Cliff__FillerParameter *fp, float *data, FillShape s, CliffRng *rng)
 {
-    for (size_t i = 0; i < s.count; i++) data[i] = cliff_rng_gaussian(rng, fp->mean, fp->std);
+    cliff_rng_normal_fill(cliff_rng_next(rng), data, s.count, fp->mean, fp->std);
     if (fp->sparse >= 0 && s.num_axes >= 1) {
         float keep = (float)fp->sparse / (float)s.shape[0];
         for (size_t i = 0; i < s.count; i++)
@@ -73,7 +74,7 @@ static void fill_xavier(const Cliff__FillerParameter *fp, float *data, FillShape
 static void fill_msra(const Cliff__FillerParameter *fp, float *data, FillShape s, CliffRng *rng)
 {
     float std = (float)sqrt(2.0 / fan(fp, s));
-    for (size_t i = 0; i < s.count; i++) data[i] = cliff_rng_gaussian(rng, 0, std);
+    cliff_rng_normal_fill(cliff_rng_next(rng), data, s.count, 0, std);
 }
 
 /* Bilinear upsampling kernel for Deconvolution: K x K, f = ceil(K/2),

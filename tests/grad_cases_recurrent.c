@@ -66,7 +66,11 @@ const GradCase grad_cases_recurrent[] = {
      .nbottom = 3, .bottom = {X3(4, 3, 2), CONT(4, 3, resets), STATIC(3, 2)}, .ntop = 1},
     {.name = "RNN/expose_hidden", .layer = RNN("expose_hidden: true"),
      .nbottom = 3, .bottom = {X3(4, 3, 2), CONT(4, 3, resets), STATE(3, 3)}, .ntop = 2},
-    {.name = "RNN/expose_hidden_static", .layer = RNN("expose_hidden: true"),
+    /* With the gaussian fill of rng_normal.c, one static weight (param 3[7])
+     * sits where the central difference at h = 1e-2 is off by 1.4e-3 (1.086759
+     * against the analytic 1.088287), from truncation (h^2/6 |f'''|): at
+     * h = 3e-3 and at 1e-3 every point agrees within 1e-3. */
+    {.name = "RNN/expose_hidden_static", .layer = RNN("expose_hidden: true"), .step = 3e-3,
      .nbottom = 4, .bottom = {X3(4, 3, 2), CONT(4, 3, carried), STATIC(3, 4), STATE(3, 3)},
      .ntop = 2},
     {0},

@@ -1,12 +1,15 @@
 /* Fillers against their definitions: exact values where the filler is
  * deterministic (constant, bilinear), bounds and moments over many draws for
  * the random ones (tolerances several standard errors wide, fixed seed). */
+#include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "layers/filler.h"
+#include "layers/kernels/fork_join.h"
 #include "proto/textformat.h"
 
 static Cliff__FillerParameter *parse(const char *text)
@@ -162,6 +165,110 @@ static void test_bilinear(void)
     free(x);
 }
 
+/* The bulk normal generator (rng_normal.c) against the normal law: n = 2^21
+ * draws; mean and variance within 5 standard errors; the counts past 1, 2,
+ * 3, 4 and 4.5 sigma on either side within 5 binomial standard deviations
+ * (+2) of n * Phi(-k); and a 40-bin chi-square over [-4, 4]. */
+static void test_normal_law(void)
+{
+    const size_t n = (size_t)1 << 21;
+    float *x = malloc(n * sizeof *x);
+    cliff_rng_normal_fill(0x1234ABCDull, x, n, 0.0f, 1.0f);
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) s += x[i], ss += (double)x[i] * x[i];
+    const double mean = s / n, var = ss / n - mean * mean;
+    CHECK(fabs(mean) < 5 / sqrt((double)n));
+    CHECK(fabs(var - 1) < 5 * sqrt(2.0 / n));
+    const double ks[5] = {1, 2, 3, 4, 4.5};
+    for (int k = 0; k < 5; k++) {
+        size_t below = 0, above = 0;
+        for (size_t i = 0; i < n; i++) below += x[i] < -ks[k], above += x[i] > ks[k];
+        const double p = 0.5 * erfc(ks[k] / sqrt(2.0)), e = n * p;
+        const double tol = 5 * sqrt(n * p * (1 - p)) + 2;
+        if (fabs(below - e) > tol || fabs(above - e) > tol)
+            CHECK_FAILF("tail past %g sigma: %zu below, %zu above, expected %.1f +- %.1f", ks[k],
+                        below, above, e, tol);
+    }
+    enum { BINS = 40 };
+    size_t count[BINS] = {0};
+    for (size_t i = 0; i < n; i++)
+        if (x[i] >= -4 && x[i] < 4) count[(int)((x[i] + 4) * (BINS / 8.0))]++;
+    double chi2 = 0;
+    for (int b = 0; b < BINS; b++) {
+        const double lo = -4 + 8.0 * b / BINS, hi = lo + 8.0 / BINS;
+        const double e = n * 0.5 * (erfc(lo / sqrt(2.0)) - erfc(hi / sqrt(2.0)));
+        chi2 += (count[b] - e) * (count[b] - e) / e;
+    }
+    /* 39 degrees of freedom: mean 39, sd 8.8; 90 is beyond 5.5 sd */
+    if (chi2 > 90) CHECK_FAILF("chi-square %.1f over %d bins", chi2, BINS);
+    free(x);
+}
+
+/* The generator's stated mapping, evaluated in double with libm: pair j of
+ * key k is w = splitmix64(k + (j + 1) * gamma); radius from w's high half,
+ * angle from its low half (q * pi/2 + phi); a block of 2048 pairs writes its
+ * cosines, then its sines. The fill must match within float rounding (the
+ * largest difference seen was 5e-7, for |z| near 5). */
+static double reference_normal(uint64_t key, size_t n, size_t i)
+{
+    const size_t block = 4096, b = i / block, off = i % block;
+    const size_t len = n - b * block < block ? n - b * block : block, np = (len + 1) / 2;
+    const size_t j = b * 2048 + (off < np ? off : off - np);
+    uint64_t z = key + (j + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const uint32_t hi = (uint32_t)(z >> 32), lo = (uint32_t)z;
+    const double u = (float)(((float)(int32_t)(hi >> 1) + 0.5f) * 0x1p-31f);
+    const double theta = (lo >> 30) * (M_PI / 2) + (int32_t)(lo << 2) * 0x1p-31 * (M_PI / 4);
+    const double r = sqrt(-2 * log(u));
+    return off < np ? r * cos(theta) : r * sin(theta);
+}
+
+typedef struct FillRun {
+    float *x;
+    size_t n;
+} FillRun;
+
+static void fill_in_chunk(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    FillRun *f = arg;
+    if (chunk == 0) cliff_rng_normal_fill(99, f->x, f->n, 0.0f, 1.0f);
+}
+
+static void test_normal_exact_and_threads(void)
+{
+    /* whole blocks, a short odd last block, a single odd block */
+    const size_t sizes[4] = {3 * 4096 + 1001, 1, 4097, 200000};
+    for (int c = 0; c < 4; c++) {
+        const size_t n = sizes[c];
+        float *x = malloc(n * sizeof *x);
+        cliff_rng_normal_fill(7 + c, x, n, 1.5f, 2.0f);
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double d = fabs((x[i] - 1.5) / 2.0 - reference_normal(7 + c, n, i));
+            worst = d > worst ? d : worst;
+        }
+        if (worst > 2e-6) CHECK_FAILF("n %zu: off the reference by %g", n, worst);
+        free(x);
+    }
+    /* bit-identical whatever the threads: a fill run from inside a fork-join
+     * chunk runs on one thread */
+    const size_t n = (size_t)1 << 22;
+    float *par = malloc(n * sizeof *par), *ser = malloc(n * sizeof *ser);
+    FillRun f = {ser, n};
+    cliff_fj_for(2, fill_in_chunk, &f);
+    for (int rep = 0; rep < 4; rep++) { /* a busy machine may leave a helper idle once */
+        cliff_rng_normal_fill(99, par, n, 0.0f, 1.0f);
+        CHECK(memcmp(par, ser, n * sizeof *par) == 0);
+    }
+    cliff_rng_normal_fill(100, ser, n, 0.0f, 1.0f); /* another key, other numbers */
+    CHECK(memcmp(par, ser, n * sizeof *par) != 0);
+    free(par);
+    free(ser);
+}
+
 static void test_errors(void)
 {
     CliffError err;
@@ -180,8 +287,11 @@ static void test_errors(void)
 
 int main(void)
 {
+    openblas_set_num_threads(2); /* the fork-join's threads follow OpenBLAS's count */
     RUN(test_constant_and_uniform);
     RUN(test_gaussian_and_sparse);
+    RUN(test_normal_law);
+    RUN(test_normal_exact_and_threads);
     RUN(test_xavier_and_msra);
     RUN(test_positive_unitball);
     RUN(test_bilinear);

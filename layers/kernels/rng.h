@@ -5,6 +5,7 @@
 #ifndef CLIFF_RNG_H
 #define CLIFF_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct CliffRng {
@@ -20,6 +21,10 @@ float cliff_rng_uniform(CliffRng *rng, float a, float b);
 /* Normal(mean, stddev) by Box-Muller, one draw per call (no cached spare, so
  * the state stays the four words). */
 float cliff_rng_gaussian(CliffRng *rng, float mean, float stddev);
+/* x[0..n) <- Normal(mean, stddev), a function of (key, n) only, whatever the
+ * thread count (rng_normal.c: vectorized Box-Muller over blocks, split over
+ * the fork-join). Callers take key = cliff_rng_next(rng): one draw per fill. */
+void cliff_rng_normal_fill(uint64_t key, float *x, size_t n, float mean, float stddev);
 /* Uniform integer in [0, n); n > 0. Unbiased (rejection). */
 uint64_t cliff_rng_below(CliffRng *rng, uint64_t n);
 /* 1 with probability p. */
