@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clip.h"
+#include "slab_blocks.h"
 
 /* Four independent double accumulators: the sum vectorizes and does not wait
  * on one long chain of dependent additions. Why it is finite exactly when
@@ -23,15 +24,38 @@ double cliff_sumsq(const float *x, size_t n)
     return (a0 + a1) + (a2 + a3);
 }
 
+typedef struct NormJob {
+    const float *slab;
+    double *sums; /* per blob, summed block by block in slab order */
+} NormJob;
+
+static void norm_block(void *arg, CliffSlabBlock *b)
+{
+    const NormJob *j = arg;
+    b->result = cliff_sumsq(j->slab + b->off, b->n);
+}
+
+static void norm_done(void *arg, const CliffSlabBlock *b, int nb)
+{
+    const NormJob *j = arg;
+    for (int k = 0; k < nb; k++) j->sums[b[k].param] += b[k].result;
+}
+
+/* The blocks' sums are added per blob in block order on the calling thread
+ * (into param_norms, then rooted): the same bits whatever the thread count; a
+ * blob of one block sums as it did serially. */
 double cliff_slab_norms(const float *slab, const CliffNetParam *params, int nparams,
                         double *param_norms, int *first_bad)
 {
     double total = 0.0;
     if (first_bad) *first_bad = -1;
+    for (int i = 0; i < nparams; i++) param_norms[i] = 0.0;
+    NormJob j = {slab, param_norms};
+    cliff_slab_pass(params, nparams, norm_block, norm_done, &j);
     for (int i = 0; i < nparams; i++) {
-        double s = cliff_sumsq(slab + params[i].offset, params[i].count);
+        const double s = param_norms[i];
         if (!isfinite(s) && first_bad && *first_bad < 0) *first_bad = i;
-        if (param_norms) param_norms[i] = sqrt(s);
+        param_norms[i] = sqrt(s);
         total += s;
     }
     return sqrt(total);

@@ -34,7 +34,9 @@
 double cliff_sumsq(const float *x, size_t n);
 
 /* Per-blob norms of a slab laid out by params (offset/count), into
- * param_norms[nparams]; returns the global norm (sqrt of the summed squares).
+ * param_norms[nparams] (required); returns the global norm (sqrt of the
+ * summed squares). Runs over the fork-join in blocks (slab_blocks.h); a blob's
+ * sum is its blocks' sums added in order, the same bits on any thread count.
  * *first_bad (may be NULL) gets the index of the first blob holding a NaN or
  * inf, or -1. */
 double cliff_slab_norms(const float *slab, const CliffNetParam *params, int nparams,

@@ -40,6 +40,10 @@ struct CliffSolver {
     int iter, current_step;
     double *param_norms; /* nparams */
     double *clip_factor; /* nparams: clip factor of the current step (1.0 = none) */
+    /* The last good step zeroed the train net's gradient slab (step.c), so the
+     * next iteration does not zero it again; code that writes those gradients
+     * outside an iteration must clear it. */
+    int grads_zero;
 
     /* Smoothed loss over the last average_loss iterations (Caffe's UpdateSmoothedLoss). */
     double *losses;

@@ -3,8 +3,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "solver/formats/snapshot.h"
+#include "slab_blocks.h"
 #include "solver_impl.h"
 
 void cliff_solver_smooth_loss(CliffSolver *s, double loss)
@@ -24,52 +26,108 @@ void cliff_solver_smooth_loss(CliffSolver *s, double loss)
  * gradient and history stay in L1 between the three steps. */
 #define STEP_CHUNK 2048
 
+typedef struct StepJob {
+    CliffSolver *s;
+    CliffUpdateHyper hp;
+    float rate;
+    int bad_param; /* the first blob at fault, or -1 */
+} StepJob;
+
+/* Scale-and-decay and the update rule over one block of the slab (one blob's),
+ * an L1-sized chunk at a time: g becomes the step and the scratch history the
+ * new history. b->flag: some new history value or some w - step is not
+ * finite (the rest of the block is then left undone). */
+static void step_block(void *arg, CliffSlabBlock *b)
+{
+    const StepJob *j = arg;
+    CliffSolver *s = j->s;
+    const Cliff__SolverParameter *sp = s->sp;
+    CliffNet *net = s->net;
+    const CliffNetParam *p = &net->params[b->param];
+    const double clip_factor = s->clip_factor[b->param];
+    const float decay = sp->weight_decay * p->decay_mult, local_rate = j->rate * p->lr_mult;
+    for (size_t c = 0; c < b->n; c += STEP_CHUNK) {
+        const size_t off = b->off + c;
+        const size_t n = b->n - c < STEP_CHUNK ? b->n - c : STEP_CHUNK;
+        float *w = net->param_slab + off, *g = net->grad_slab + off;
+        cliff_scale_and_decay(s->reg, n, clip_factor, decay, w, g);
+        const float *hin[CLIFF_MAX_HISTORY];
+        float *hout[CLIFF_MAX_HISTORY];
+        for (int h = 0; h < s->nhist; h++) {
+            hin[h] = s->hist + (size_t)h * net->param_count + off;
+            hout[h] = s->hist_scratch + (size_t)h * net->param_count + off;
+        }
+        s->rule->update(n, local_rate, &j->hp, g, hin, hout);
+        int bad = !cliff_all_finite_diff(w, g, n);
+        for (int h = 0; h < s->nhist && !bad; h++) bad = !cliff_all_finite(hout[h], n);
+        if (bad) {
+            b->flag = 1;
+            return;
+        }
+    }
+}
+
+/* The first bad block of the pass names the blob (blocks are in slab order). */
+static void step_done(void *arg, const CliffSlabBlock *b, int nb)
+{
+    StepJob *j = arg;
+    for (int k = 0; k < nb && j->bad_param < 0; k++)
+        if (b[k].flag) j->bad_param = b[k].param;
+}
+
 /* Scale-and-decay (the blob's clip factor and weight decay) and the update
- * rule over every parameter blob, one L1-sized chunk at a time: g becomes the
- * step and scratch history the new history. Returns 1 when every new history
- * value and every w - step is finite; else 0 with *bad_param the first blob
- * at fault (nothing has been applied to the weights yet). */
+ * rule over every parameter blob, in blocks over the fork-join (every element
+ * is computed alone, so the bits do not depend on the threads). Returns 1
+ * when every new history value and every w - step is finite; else 0 with
+ * *bad_param the first blob at fault (nothing has been applied to the weights
+ * yet). */
 static int compute_steps(CliffSolver *s, float rate, int *bad_param)
 {
     const Cliff__SolverParameter *sp = s->sp;
-    CliffNet *net = s->net;
-    CliffUpdateHyper hp = {sp->momentum, sp->momentum2, sp->delta, sp->rms_decay, s->iter};
-    for (int i = 0; i < net->nparams; i++) {
-        const CliffNetParam *p = &net->params[i];
-        const double clip_factor = s->clip_factor[i];
-        const float decay = sp->weight_decay * p->decay_mult, local_rate = rate * p->lr_mult;
-        for (size_t c = 0; c < p->count; c += STEP_CHUNK) {
-            const size_t off = p->offset + c;
-            const size_t n = p->count - c < STEP_CHUNK ? p->count - c : STEP_CHUNK;
-            float *w = net->param_slab + off, *g = net->grad_slab + off;
-            cliff_scale_and_decay(s->reg, n, clip_factor, decay, w, g);
-            const float *hin[CLIFF_MAX_HISTORY];
-            float *hout[CLIFF_MAX_HISTORY];
-            for (int h = 0; h < s->nhist; h++) {
-                hin[h] = s->hist + (size_t)h * net->param_count + off;
-                hout[h] = s->hist_scratch + (size_t)h * net->param_count + off;
-            }
-            s->rule->update(n, local_rate, &hp, g, hin, hout);
-            int bad = !cliff_all_finite_diff(w, g, n);
-            for (int h = 0; h < s->nhist && !bad; h++) bad = !cliff_all_finite(hout[h], n);
-            if (bad) {
-                *bad_param = i;
-                return 0;
-            }
-        }
+    StepJob j = {s, {sp->momentum, sp->momentum2, sp->delta, sp->rms_decay, s->iter}, rate, -1};
+    cliff_slab_pass(s->net->params, s->net->nparams, step_block, step_done, &j);
+    if (j.bad_param < 0) return 1;
+    *bad_param = j.bad_param;
+    return 0;
+}
+
+/* w -= step, and the step zeroed: the gradient slab is then ready for the
+ * next iteration's accumulation, without a pass of its own. */
+static void apply_block(void *arg, CliffSlabBlock *b)
+{
+    CliffNet *net = arg;
+    float *restrict w = net->param_slab + b->off, *restrict g = net->grad_slab + b->off;
+    for (size_t e = 0; e < b->n; e++) {
+        w[e] = w[e] - g[e];
+        g[e] = 0.0f;
     }
-    return 1;
 }
 
 static void apply_steps(CliffSolver *s)
 {
     CliffNet *net = s->net;
-    float *w = net->param_slab;
-    const float *g = net->grad_slab;
-    for (size_t e = 0; e < net->param_count; e++) w[e] = w[e] - g[e];
+    cliff_flat_pass(net->param_count, apply_block, net);
+    s->grads_zero = 1;
     float *t = s->hist;
     s->hist = s->hist_scratch;
     s->hist_scratch = t;
+}
+
+typedef struct ScaleJob {
+    float *g;
+    float f;
+} ScaleJob;
+
+static void scale_block(void *arg, CliffSlabBlock *b)
+{
+    const ScaleJob *j = arg;
+    float *g = j->g + b->off;
+    for (size_t e = 0; e < b->n; e++) g[e] *= j->f;
+}
+
+static void zero_block(void *arg, CliffSlabBlock *b)
+{
+    memset((float *)arg + b->off, 0, b->n * sizeof(float));
 }
 
 static void display(CliffSolver *s)
@@ -132,7 +190,9 @@ static int iteration(CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffNet *net = s->net;
-    cliff_net_zero_grads(net);
+    /* a good step leaves the gradients zeroed (apply_steps) */
+    if (!s->grads_zero) cliff_flat_pass(net->param_count, zero_block, net->grad_slab);
+    s->grads_zero = 0;
     double loss = 0;
     for (int k = 0; k < sp->iter_size; k++) {
         loss += cliff_net_forward(net);
@@ -140,9 +200,10 @@ static int iteration(CliffSolver *s)
         cliff_net_backward(net);
     }
     loss /= sp->iter_size;
-    if (sp->iter_size > 1)
-        for (size_t e = 0; e < net->param_count; e++)
-            net->grad_slab[e] *= 1.0f / (float)sp->iter_size;
+    if (sp->iter_size > 1) {
+        ScaleJob sj = {net->grad_slab, 1.0f / (float)sp->iter_size};
+        cliff_flat_pass(net->param_count, scale_block, &sj);
+    }
 
     int bad_param = -1;
     double norm = cliff_slab_norms(net->grad_slab, net->params, net->nparams, s->param_norms,

@@ -1,13 +1,18 @@
 /* Gradient norms and clip policies on flat slabs laid out by hand-made
  * CliffNetParam tables, clipped the way the solver's step does it: the policy
  * decides the factors, scale-and-decay applies them. */
+#include <cblas.h>
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "fj_fixture.h"
+#include "layers/kernels/fork_join.h"
 #include "solver/clip.h"
+#include "solver/slab_blocks.h"
 #include "solver/update.h"
 
 /* Two blobs: 3 + 4 floats. */
@@ -159,8 +164,79 @@ static void test_table(void)
                  "global_norm, per_param_norm") == 0);
 }
 
+
+/* Three blobs of 3 blocks + 123, 100 and 40 blocks (slab_blocks.h). */
+#define BIG_A (3 * CLIFF_SLAB_BLOCK + 123)
+#define BIG_B 100
+#define BIG_C (40 * CLIFF_SLAB_BLOCK)
+static CliffNetParam big[3] = {
+    {.name = "b/0", .offset = 0, .count = BIG_A},
+    {.name = "b/1", .offset = BIG_A, .count = BIG_B},
+    {.name = "b/2", .offset = BIG_A + BIG_B, .count = BIG_C},
+};
+
+typedef struct NormRun {
+    const float *g;
+    double pn[3], total;
+    int bad;
+} NormRun;
+
+static void norms_in_chunk(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    NormRun *r = arg;
+    if (chunk == 0) r->total = cliff_slab_norms(r->g, big, 3, r->pn, &r->bad);
+}
+
+/* A blob's norm is the root of its blocks' sums of squares added in block
+ * order (exactly: the stated order, not merely close), and the same bits
+ * whether the blocks ran on two threads or, from inside a fork-join chunk,
+ * on one. */
+static void test_norms_in_blocks_thread_independent(void)
+{
+    const size_t n = BIG_A + BIG_B + BIG_C;
+    float *g = malloc(n * sizeof *g);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1664525u + 1013904223u;
+        /* magnitudes from 2^-11 to 2^11, changing within and between blocks,
+         * so that the order of a sum shows in its bits */
+        const int e = (int)((i / 977 + 5 * (i / CLIFF_SLAB_BLOCK)) % 23) - 11;
+        g[i] = ((float)(x >> 8) * 0x1p-24f - 0.5f) * ldexpf(1.0f, e);
+    }
+    NormRun serial = {g, {0}, 0, 0};
+    cliff_fj_for(2, norms_in_chunk, &serial);
+    double total = 0;
+    for (int p = 0; p < 3; p++) {
+        double s = 0;
+        for (size_t c = 0; c < big[p].count; c += CLIFF_SLAB_BLOCK) {
+            const size_t left = big[p].count - c;
+            s += cliff_sumsq(g + big[p].offset + c, left < CLIFF_SLAB_BLOCK ? left : CLIFF_SLAB_BLOCK);
+        }
+        CHECK(serial.pn[p] == sqrt(s));
+        total += s;
+    }
+    CHECK(serial.total == sqrt(total) && serial.bad == -1);
+    for (int rep = 0; rep < 4; rep++) { /* a busy machine may leave the helper idle once */
+        NormRun par = {g, {0}, 0, 0};
+        fx_fj_wake();
+        norms_in_chunk(&par, 0, 0);
+        CHECK(memcmp(par.pn, serial.pn, sizeof par.pn) == 0 && par.total == serial.total);
+    }
+    /* the first blob at fault, whichever block of which blob is reached first */
+    g[BIG_A + BIG_B + 39 * CLIFF_SLAB_BLOCK] = NAN;
+    g[BIG_A + 7] = INFINITY;
+    double pn[3];
+    int bad;
+    cliff_slab_norms(g, big, 3, pn, &bad);
+    CHECK(bad == 1 && isinf(pn[1]) && isnan(pn[2]) && isfinite(pn[0]));
+    free(g);
+}
+
 int main(void)
 {
+    openblas_set_num_threads(2); /* the fork-join's threads follow OpenBLAS's count */
+    RUN(test_norms_in_blocks_thread_independent);
     RUN(test_norms);
     RUN(test_norm_huge_is_finite);
     RUN(test_norm_nonfinite);
