@@ -49,7 +49,12 @@ int cliff_convg_plan(CliffConvGemm *pl, const CliffConvGeom *g, int groups, int 
     const size_t dcol = (size_t)pl->K * (cols < DCOLS ? cols : DCOLS);
     pl->part = round16(out > dcol ? out : dcol);
     const size_t wsize = (size_t)groups * pl->Mg * pl->K;
-    const size_t need = (size_t)pl->threads * pl->part + (size_t)(pl->wgroups - 1) * wsize;
+    /* the weights packed for the engine, per group, in either orientation */
+    const size_t pa = cliff_gemm_packed_a_floats(pl->Mg, pl->K),
+                 pat = cliff_gemm_packed_a_floats(pl->K, pl->Mg);
+    pl->wpack_group = pa > pat ? pa : pat;
+    const size_t need = (size_t)pl->threads * pl->part + (size_t)(pl->wgroups - 1) * wsize +
+                        (size_t)groups * pl->wpack_group;
     if (need > pl->cap || !pl->buf) {
         float *b = malloc((need ? need : 1) * sizeof *b);
         if (!b)
@@ -90,6 +95,7 @@ size_t cliff_convg_workspace_bytes(const CliffConvGemm *pl)
 typedef struct Job {
     CliffConvGemm *pl;
     const float *w, *x, *y, *bias;
+    const float *wpack; /* data chunks: W_g (IM2COL) or W_g^T (COL2IM) packed, per group */
     float *out;   /* data chunks: column side (IM2COL) or image side (COL2IM) */
     float *dw, *db;
     int wchunks;  /* chunks [0, wchunks) are weight-gradient groups */
@@ -124,16 +130,18 @@ static void im2col_chunk(const Job *j, int c, int thread)
         const CliffGemmB b = pl->pointwise && nimg == 1 ? cliff_gemm_dense_b(s.img, pl->HW, 0)
                                                         : cliff_conv_col_b(&s);
         const float *wg = j->w + (size_t)gi * Mg * K;
+        const float *pw = j->wpack + (size_t)gi * pl->wpack_group;
         const float *bias = j->bias ? j->bias + (size_t)gi * Mg : NULL;
         float *yg = j->out + ((size_t)n0 * pl->Co + (size_t)gi * Mg) * P;
         if (nimg == 1) { /* straight into NCHW; the bias as C's start */
             if (bias)
                 for (int m = 0; m < Mg; m++)
                     for (int p = 0; p < P; p++) yg[(size_t)m * P + p] = bias[m];
-            cliff_gemm_src(0, Mg, cols, K, 1.0f, wg, K, &b, bias ? 1.0f : 0.0f, yg, P);
+            cliff_gemm_prepacked(pw, 0, 1.0f, wg, K, NULL, &b, Mg, cols, K, bias ? 1.0f : 0.0f,
+                                 yg, P);
             continue;
         }
-        cliff_gemm_src(0, Mg, cols, K, 1.0f, wg, K, &b, 0.0f, scr, cols);
+        cliff_gemm_prepacked(pw, 0, 1.0f, wg, K, NULL, &b, Mg, cols, K, 0.0f, scr, cols);
         for (int n = 0; n < nimg; n++)
             for (int m = 0; m < Mg; m++) {
                 const float *src = scr + (size_t)m * cols + (size_t)n * P;
@@ -160,11 +168,12 @@ static void col2im_chunk(const Job *j, int c, int thread)
         float *xg = j->out + ((size_t)n0 * pl->Ci + (size_t)gi * Cg) * HW;
         for (int n = 0; n < nimg; n++) memset(xg + n * xstride, 0, (size_t)Cg * HW * sizeof *xg);
         const float *wg = j->w + (size_t)gi * Mg * K;
+        const float *pw = j->wpack + (size_t)gi * pl->wpack_group;
         for (int c0 = 0; c0 < cols; c0 += DCOLS) {
             const int nc = cols - c0 < DCOLS ? cols - c0 : DCOLS;
             ys.jbase = c0;
             const CliffGemmB b = cliff_conv_rows_b(&ys);
-            cliff_gemm_src(1, K, nc, Mg, 1.0f, wg, K, &b, 0.0f, dcol, nc);
+            cliff_gemm_prepacked(pw, 1, 1.0f, wg, K, NULL, &b, K, nc, Mg, 0.0f, dcol, nc);
             cliff_conv_col2im_block(&xs, dcol, nc, c0, nc, xg);
         }
     }
@@ -237,6 +246,23 @@ static void run_chunk(void *arg, int chunk, int thread)
         col2im_chunk(j, chunk - j->wchunks, thread);
 }
 
+/* The weights packed once for every chunk of a call (gemm.h): per group,
+ * W_g (Mg x K) for the im2col product or W_g^T (K x Mg) for the col2im one. */
+static const float *pack_weights(CliffConvGemm *pl, const float *w, int data)
+{
+    float *dst = pl->buf + (size_t)pl->threads * pl->part +
+                 (size_t)(pl->wgroups - 1) * pl->groups * pl->Mg * pl->K;
+    for (int gi = 0; gi < pl->groups; gi++) {
+        const float *wg = w + (size_t)gi * pl->Mg * pl->K;
+        float *d = dst + (size_t)gi * pl->wpack_group;
+        if (data == CLIFF_CONVG_DATA_IM2COL)
+            cliff_gemm_pack_a(0, pl->Mg, pl->K, 1.0f, wg, pl->K, d);
+        else
+            cliff_gemm_pack_a(1, pl->K, pl->Mg, 1.0f, wg, pl->K, d);
+    }
+    return dst;
+}
+
 /* All chunks: on the fork-join when there are several (their products then
  * run serially), else here (the engine may split the product). */
 static void run(Job *j, int nchunks)
@@ -251,21 +277,24 @@ static void run(Job *j, int nchunks)
 void cliff_convg_im2col(CliffConvGemm *pl, const float *w, const float *x, const float *bias,
                         float *y)
 {
-    Job j = {pl, w, x, NULL, bias, y, NULL, NULL, 0, CLIFF_CONVG_DATA_IM2COL};
+    Job j = {pl, w, x, NULL, bias, pack_weights(pl, w, CLIFF_CONVG_DATA_IM2COL), y, NULL, NULL,
+             0, CLIFF_CONVG_DATA_IM2COL};
     run(&j, pl->nchunks);
 }
 
 void cliff_convg_col2im(CliffConvGemm *pl, const float *w, const float *y, const float *bias,
                         float *x)
 {
-    Job j = {pl, w, NULL, y, bias, x, NULL, NULL, 0, CLIFF_CONVG_DATA_COL2IM};
+    Job j = {pl, w, NULL, y, bias, pack_weights(pl, w, CLIFF_CONVG_DATA_COL2IM), x, NULL, NULL,
+             0, CLIFF_CONVG_DATA_COL2IM};
     run(&j, pl->nchunks);
 }
 
 void cliff_convg_backward(CliffConvGemm *pl, const float *w, const float *y, const float *x,
                           float *dw, float *db, int data, float *dout)
 {
-    Job j = {pl, w, x, y, NULL, dout, dw, db, 0, data};
+    Job j = {pl, w, x, y, NULL, data != CLIFF_CONVG_NO_DATA ? pack_weights(pl, w, data) : NULL,
+             dout, dw, db, 0, data};
     j.wchunks = (dw || db) && pl->nchunks > 0 ? pl->wgroups : 0;
     run(&j, j.wchunks + (data != CLIFF_CONVG_NO_DATA ? pl->nchunks : 0));
     const size_t wsize = (size_t)pl->groups * pl->Mg * pl->K;

@@ -26,8 +26,12 @@
  * its own sum, added to dW in group order after the join; bias sums the same
  * way. Every result is therefore the same bits on any thread count.
  *
+ * The weights are packed for the engine once per call (cliff_gemm_pack_a),
+ * not once per image.
+ *
  * Workspace (cliff_convg_workspace_bytes): threads x max(Mg*nb*P, K*DCOLS)
- * floats, plus (wgroups - 1) weight-gradient sums and wgroups bias sums. */
+ * floats, plus (wgroups - 1) weight-gradient sums, the packed weights and
+ * wgroups bias sums. */
 #ifndef CLIFF_CONV_GEMM_H
 #define CLIFF_CONV_GEMM_H
 
@@ -47,7 +51,9 @@ typedef struct CliffConvGemm {
     int wgroups;        /* weight-gradient groups of chunks */
     int threads;
     size_t part;        /* floats of one thread's scratch */
-    float *buf;         /* threads x part, then (wgroups - 1) x G*Mg*K sums */
+    size_t wpack_group; /* floats of one group's packed weights (either orientation) */
+    float *buf;         /* threads x part, then (wgroups - 1) x G*Mg*K sums, then the
+                           weights packed for the engine (G x wpack_group) */
     size_t cap;
     double *dbsum;      /* wgroups x Co bias sums */
     size_t dbcap;
