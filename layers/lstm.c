@@ -101,37 +101,46 @@ static Bufs bufs(const Recur *r)
     return b;
 }
 
-/* One step's gates, in one pass: g4 (N x 4H) holds the pre-activations and
- * gets (i, sigmoid(f'), o, g); c, tc, h (N x H) get c_t, tanh(c_t), h_t. */
+/* One stream's gates at one step, in one pass: gi, gf, go, gg (H each) hold
+ * the pre-activations and get i, sigmoid(f'), o, g; cn, tn, hn get c_t,
+ * tanh(c_t), h_t from cp = c_{t-1} and k = cont. (Separate restrict
+ * arguments: the vectorizer cannot tell four blocks of one row apart.) */
 static inline __attribute__((always_inline)) void
-gates_forward_body(float *g4, const float *cprev, const float *cont, float *c, float *tc, float *h,
-                   int N, int H)
+gate_row_forward_body(float *restrict gi, float *restrict gf, float *restrict go,
+                      float *restrict gg, const float *restrict cp, float k, float *restrict cn,
+                      float *restrict tn, float *restrict hn, int H)
+{
+    for (int d = 0; d < H; d++) {
+        const float i = cliff_sigmoidf(gi[d]), sf = cliff_sigmoidf(gf[d]);
+        const float og = cliff_sigmoidf(go[d]), g = cliff_tanhf(gg[d]);
+        const float cv = k * sf * cp[d] + i * g, t = cliff_tanhf(cv); /* f = k sf */
+        gi[d] = i;
+        gf[d] = sf;
+        go[d] = og;
+        gg[d] = g;
+        cn[d] = cv;
+        tn[d] = t;
+        hn[d] = og * t;
+    }
+}
+CLIFF_ISA_VARIANTS(gate_row_forward,
+                   (float *restrict gi, float *restrict gf, float *restrict go,
+                    float *restrict gg, const float *restrict cp, float k, float *restrict cn,
+                    float *restrict tn, float *restrict hn, int H),
+                   (gi, gf, go, gg, cp, k, cn, tn, hn, H))
+
+/* One step's gates: g4 (N x 4H) pre-activations in, activations out; c, tc,
+ * h (N x H) get c_t, tanh(c_t), h_t. */
+static void gates_forward(float *g4, const float *cprev, const float *cont, float *c, float *tc,
+                          float *h, int N, int H)
 {
     for (int n = 0; n < N; n++) {
         float *row = g4 + (size_t)n * 4 * H;
-        float *gi = row + GATE_I * H, *gf = row + GATE_F * H, *go = row + GATE_O * H,
-              *gg = row + GATE_G * H;
-        const float k = cont[n];
         const size_t o = (size_t)n * H;
-        for (int d = 0; d < H; d++) {
-            const float i = cliff_sigmoidf(gi[d]), sf = cliff_sigmoidf(gf[d]);
-            const float og = cliff_sigmoidf(go[d]), g = cliff_tanhf(gg[d]);
-            const float f = k == 0.0f ? 0.0f : k * sf;
-            const float cv = f * cprev[o + d] + i * g, t = cliff_tanhf(cv);
-            gi[d] = i;
-            gf[d] = sf;
-            go[d] = og;
-            gg[d] = g;
-            c[o + d] = cv;
-            tc[o + d] = t;
-            h[o + d] = og * t;
-        }
+        gate_row_forward(row + GATE_I * H, row + GATE_F * H, row + GATE_O * H, row + GATE_G * H,
+                         cprev + o, cont[n], c + o, tc + o, h + o, H);
     }
 }
-CLIFF_ISA_VARIANTS(gates_forward,
-                   (float *g4, const float *cprev, const float *cont, float *c, float *tc,
-                    float *h, int N, int H),
-                   (g4, cprev, cont, c, tc, h, N, H))
 
 static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                          CliffTensor *const *top, int nt)
@@ -168,38 +177,48 @@ static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     cliff_recur_end(r, final, top);
 }
 
-/* One step's gate gradients, in one pass: from dh (the output's gradient
- * plus the recurrent one) and dc (carried from step t+1), writes dg4
- * (N x 4H) and replaces dc with the gradient of c_{t-1}. */
+/* One stream's gate gradients at one step, in one pass: from dh (the
+ * output's gradient plus the recurrent one) and dc (carried from step t+1),
+ * writes di, df, dout, dg and replaces dc with the gradient of c_{t-1}. */
 static inline __attribute__((always_inline)) void
-gates_backward_body(const float *g4, const float *cprev, const float *tc, const float *cont,
-                    const float *dh, float *dc, float *dg4, int N, int H)
+gate_row_backward_body(const float *restrict gi, const float *restrict gf,
+                       const float *restrict go, const float *restrict gg,
+                       const float *restrict cp, const float *restrict tn, float k,
+                       const float *restrict dh, float *restrict dc, float *restrict di,
+                       float *restrict df, float *restrict dout, float *restrict dgg, int H)
+{
+    for (int d = 0; d < H; d++) {
+        const float i = gi[d], sf = gf[d], og = go[d], g = gg[d], t = tn[d], dhv = dh[d];
+        const float dcv = dc[d] + dhv * og * (1.0f - t * t);
+        di[d] = dcv * g * i * (1.0f - i);
+        df[d] = dcv * cp[d] * k * sf * (1.0f - sf);
+        dout[d] = dhv * t * og * (1.0f - og);
+        dgg[d] = dcv * i * (1.0f - g * g);
+        dc[d] = dcv * k * sf;
+    }
+}
+CLIFF_ISA_VARIANTS(gate_row_backward,
+                   (const float *restrict gi, const float *restrict gf,
+                    const float *restrict go, const float *restrict gg,
+                    const float *restrict cp, const float *restrict tn, float k,
+                    const float *restrict dh, float *restrict dc, float *restrict di,
+                    float *restrict df, float *restrict dout, float *restrict dgg, int H),
+                   (gi, gf, go, gg, cp, tn, k, dh, dc, di, df, dout, dgg, H))
+
+static void gates_backward(const float *g4, const float *cprev, const float *tc,
+                           const float *cont, const float *dh, float *dc, float *dg4, int N,
+                           int H)
 {
     for (int n = 0; n < N; n++) {
         const float *row = g4 + (size_t)n * 4 * H;
-        const float *gi = row + GATE_I * H, *gf = row + GATE_F * H, *go = row + GATE_O * H,
-                    *gg = row + GATE_G * H;
         float *drow = dg4 + (size_t)n * 4 * H;
-        float *di = drow + GATE_I * H, *df = drow + GATE_F * H, *dout = drow + GATE_O * H,
-              *dgg = drow + GATE_G * H;
-        const float k = cont[n];
         const size_t o = (size_t)n * H;
-        for (int d = 0; d < H; d++) {
-            const float i = gi[d], sf = gf[d], og = go[d], g = gg[d], t = tc[o + d];
-            const float dhv = dh[o + d];
-            const float dcv = dc[o + d] + dhv * og * (1.0f - t * t);
-            di[d] = dcv * g * i * (1.0f - i);
-            df[d] = k == 0.0f ? 0.0f : dcv * cprev[o + d] * k * sf * (1.0f - sf);
-            dout[d] = dhv * t * og * (1.0f - og);
-            dgg[d] = dcv * i * (1.0f - g * g);
-            dc[o + d] = k == 0.0f ? 0.0f : dcv * k * sf;
-        }
+        gate_row_backward(row + GATE_I * H, row + GATE_F * H, row + GATE_O * H,
+                          row + GATE_G * H, cprev + o, tc + o, cont[n], dh + o, dc + o,
+                          drow + GATE_I * H, drow + GATE_F * H, drow + GATE_O * H,
+                          drow + GATE_G * H, H);
     }
 }
-CLIFF_ISA_VARIANTS(gates_backward,
-                   (const float *g4, const float *cprev, const float *tc, const float *cont,
-                    const float *dh, float *dc, float *dg4, int N, int H),
-                   (g4, cprev, tc, cont, dh, dc, dg4, N, H))
 
 static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                           const int *propagate_down, CliffTensor *const *bottom, int nb)
