@@ -44,7 +44,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data mutants FORCE
+.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data mutants FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -124,6 +124,14 @@ $(TEXT_DATA)/list.txt:
 	@n=$$(wc -l < $@.tmp); [ "$$n" -eq 43 ] || { echo "$(FORTUNES_DIR) holds $$n fortune files, not 43: run tools/install-deps.sh (fortunes fortunes-min)" >&2; rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 
+# The char-LSTM bench net's input (bench/nets/char_lstm_train.prototxt): random ids,
+# next-symbol targets and cont as time-major HDF5 (bench/char_lstm_data.py; Debian's
+# python3 with numpy and h5py). The net's source path is fixed, whatever BUILD is.
+LSTM_BENCH_DATA := build/bench/char_lstm
+lstm-bench-data: $(LSTM_BENCH_DATA)/list.txt
+$(LSTM_BENCH_DATA)/list.txt: bench/char_lstm_data.py
+	/usr/bin/python3 bench/char_lstm_data.py $(LSTM_BENCH_DATA)
+
 # The README's test command: installs what is missing, then builds and runs.
 test: deps
 	@$(MAKE) --no-print-directory test-run
@@ -143,6 +151,7 @@ bench:
 	@CLIFF_EXTRA_PKGS="python3-torch time" tools/install-deps.sh
 	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time $(BUILD)/bench/fma_peak
 	@test -e $(DATA)/train.txt || $(MAKE) --no-print-directory data
+	@$(MAKE) --no-print-directory lstm-bench-data
 	bench/run.sh $(BUILD)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)

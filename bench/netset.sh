@@ -21,10 +21,11 @@
 #     default "nhwc": 10% faster than NCHW in one loaded run here; "nchw nhwc"
 #     tries both at ~1.5 more minutes a round). With 3 rounds this net costs ~4
 #     minutes.
-#   - char-LSTM: the slot for the recurrent-nets issue. Its row reads "not in the
-#     tree yet" while bench/nets/char_lstm_solver.prototxt is missing; that issue
-#     adds the solver and bench/char_lstm_torch.py (same RESULT line as
-#     torch_twin.py) and nothing else needs to change here.
+#   - char-LSTM (issue 12): Embed -> LSTM 256 -> LSTM 256 -> InnerProduct over 100
+#     symbols, T = 64 x N = 32, on random ids (make lstm-bench-data); ~100-300 ms
+#     per step at 1 thread. Its twin bench/char_lstm_torch.py (nn.LSTM) holds
+#     PyTorch's second LSTM bias (b_hh) at zero and frozen, so the parameter
+#     counts are the same, as for every net.
 CIFAR_ITERS=${BENCH_CIFAR_ITERS:-50}
 CAFFENET_ITERS=${BENCH_CAFFENET_ITERS:-4}
 LSTM_ITERS=${BENCH_LSTM_ITERS:-50}
@@ -206,7 +207,7 @@ gaussian batch at every step, as in Caffe, and that fill is timed). PyTorch: the
 twin (same layers, fillers, solver and lr policy, written in PyTorch operations; one
 random batch generated before the loop), its steady-state it/s after its own warm-up, in
 the peers' environment, in the faster of the image layouts tried (NCHW, PyTorch's default;
-NHWC, \`--channels-last\`; named in brackets). Matrix work: the Convolution and InnerProduct FLOPs of an
+NHWC, \`--channels-last\`; named in brackets). Matrix work: the Convolution, InnerProduct and LSTM FLOPs of an
 iteration (2 x multiply-adds, forward and backward, as \`train --time\` counts them) over
 the whole iteration's time, against the core's 512-bit FMA peak at the same thread count
 (bench/fma_peak, best round: ${FMA512[1]} / ${FMA512[2]} GFLOP/s at 1 / 2 threads).

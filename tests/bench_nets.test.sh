@@ -14,6 +14,12 @@ if [ ! -x "$TRAIN" ]; then fail setup "no $TRAIN"; exit 1; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The char-LSTM net reads random sequences from build/bench/char_lstm (make
+# lstm-bench-data; written here when missing).
+if [ ! -e build/bench/char_lstm/list.txt ] &&
+   ! /usr/bin/python3 bench/char_lstm_data.py build/bench/char_lstm > "$tmp/lstm_data.err" 2>&1
+then fail "char_lstm_data" "$(head -c 300 "$tmp/lstm_data.err")"; fi
+
 n=0
 for s in bench/nets/*_solver.prototxt; do
     [ -e "$s" ] || continue
@@ -29,11 +35,11 @@ for s in bench/nets/*_solver.prototxt; do
     then ok "no_snapshots/$b"
     else fail "no_snapshots/$b" "snapshot is not 0 or snapshot_after_train not false"; fi
 done
-check found_nets "no bench/nets/*_solver.prototxt" test "$n" -ge 2
+check found_nets "fewer than 3 bench/nets/*_solver.prototxt" test "$n" -ge 3
 
-# One timed iteration of the small nets: the table and the matrix-work line that
-# bench/run.sh parses.
-for b in cifar10_quick; do
+# One timed iteration of the small nets (cifar10_quick, the char-LSTM): the table
+# and the matrix-work line that bench/run.sh parses.
+for b in cifar10_quick char_lstm; do
     if "$TRAIN" "bench/nets/${b}_solver.prototxt" --time --iterations 1 > "$tmp/$b.time" 2> "$tmp/$b.terr" &&
        grep -q '^ *iteration [0-9.]* ms: .* conv+ip [0-9.]* GFLOP/s' "$tmp/$b.time" && [ ! -s "$tmp/$b.terr" ]
     then ok "time/$b"
