@@ -42,6 +42,31 @@ static int check_hdf5(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     return 0;
 }
 
+/* TextData over "hello world" (vocabulary " dehlorw"), T = 2, N = 3: streams
+ * start at positions 0, 3, 6 (tests/test_text_data.c works out later batches). */
+static void write_text_fixture(void)
+{
+    mkdir(H5_DIR, 0755);
+    h5fx_text(H5_DIR "/hw.txt", "hello world");
+    h5fx_text(H5_DIR "/text_list.txt", "%s\n", H5_DIR "/hw.txt");
+}
+
+static int check_text(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                      int nt, char *why, size_t len)
+{
+    (void)l, (void)bottom, (void)nb;
+    static const float ids[6] = {3, 4, 7, 2, 5, 5}, targets[6] = {2, 5, 5, 4, 0, 6};
+    if (nt != 3) return grad_fail(why, len, "3 tops expected");
+    for (int t = 0; t < 3; t++)
+        if (top[t]->num_axes != 2 || top[t]->shape[0] != 2 || top[t]->shape[1] != 3)
+            return grad_fail(why, len, "tops should be 2 x 3");
+    for (int i = 0; i < 6; i++)
+        if (top[0]->data[i] != ids[i] || top[1]->data[i] != targets[i] ||
+            top[2]->data[i] != (i >= 3))
+            return grad_fail(why, len, "first batch is not 'hlw','eoo' -> 'eoo','l r'");
+    return 0;
+}
+
 static int check_dummy(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
                        int nt, char *why, size_t len)
 {
@@ -81,5 +106,9 @@ const GradCase grad_cases_core[] = {
      .layer = "type: 'HDF5Data' top: 'data' top: 'label' "
               "hdf5_data_param { source: '" H5_DIR "/list.txt' batch_size: 3 }",
      .ntop = 2, .forward_only = 1, .before = write_hdf5_fixture, .check_forward = check_hdf5},
+    {.name = "TextData/hello_world",
+     .layer = "type: 'TextData' top: 'ids' top: 'targets' top: 'cont' text_data_param { "
+              "source: '" H5_DIR "/text_list.txt' time_steps: 2 streams: 3 }",
+     .ntop = 3, .forward_only = 1, .before = write_text_fixture, .check_forward = check_text},
     {0},
 };

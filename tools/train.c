@@ -11,6 +11,8 @@
 
 #include "proto/config.h"
 #include "layers/layer.h"
+#include "layers/net/net.h"
+#include "layers/text_data.h"
 #include "tools/report/net_summary.h"
 #include "solver/solver.h"
 #include "proto/textformat.h"
@@ -203,6 +205,35 @@ static void install_signals(CliffSolver *s, const Options *o)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Writes the vocabulary of each TextData layer of the train net next to the
+ * snapshots, where a sampler finds it to turn ids back into text:
+ * <snapshot_prefix>.vocab, or <snapshot_prefix>.<layer>.vocab when the net
+ * has several TextData layers. Nothing without a snapshot_prefix. */
+static int save_vocabularies(CliffSolver *s, const char *prefix)
+{
+    const CliffNet *net = cliff_solver_train_net(s);
+    int count = 0;
+    for (int i = 0; i < net->nlayers; i++) count += !!cliff_text_data_vocab(&net->layers[i].layer);
+    if (!prefix || !prefix[0] || !count) return 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const CliffLayer *l = &net->layers[i].layer;
+        const CliffTextVocab *v = cliff_text_data_vocab(l);
+        if (!v) continue;
+        char *path = NULL;
+        CliffError err;
+        if ((count == 1 ? asprintf(&path, "%s.vocab", prefix)
+                        : asprintf(&path, "%s.%s.vocab", prefix, l->name)) < 0) {
+            fprintf(stderr, "error: out of memory\n");
+            return -1;
+        }
+        int rc = cliff_text_vocab_save(v, path, &err);
+        if (rc) fprintf(stderr, "error: layer '%s': %s\n", l->name, err.msg);
+        free(path);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
 {
     CliffError err;
@@ -243,6 +274,7 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         if (rc) fprintf(stderr, "error: %s\n", err.msg);
         goto done;
     }
+    if (save_vocabularies(s, sp->snapshot_prefix)) goto done;
     install_signals(s, o);
     if (cliff_solver_solve(s, &err)) {
         fflush(stdout);
