@@ -5,6 +5,7 @@
 #   make fuzz       libFuzzer run of the text-format reader (FUZZ_SECONDS)
 #   make bench      speed and memory figures (see bench/)
 #   make text-data  list the char-LSTM example's text files (build/data/fortunes/list.txt)
+#   make adding-data the adding problem's HDF5 data (build/data/adding/)
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 #   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
 # Parallel work: BUILD=build-foo keeps a separate tree.
@@ -44,7 +45,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data mutants FORCE
+.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data mutants FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -131,6 +132,18 @@ LSTM_BENCH_DATA := build/bench/char_lstm
 lstm-bench-data: $(LSTM_BENCH_DATA)/list.txt
 $(LSTM_BENCH_DATA)/list.txt: bench/char_lstm_data.py
 	/usr/bin/python3 bench/char_lstm_data.py $(LSTM_BENCH_DATA)
+
+# The adding problem's data (configs/adding_solver.prototxt): tools/adding_problem,
+# sequences of 50 steps in 50 streams, time-major for HDF5Data with batch_size 50;
+# 10000 training and 1000 test sequences from different seeds.
+ADDING_DATA := build/data/adding
+adding-data: $(ADDING_DATA)/train.txt $(ADDING_DATA)/test.txt
+$(ADDING_DATA)/train.txt: | $(BUILD)/adding_problem
+	@mkdir -p $(ADDING_DATA)
+	$(BUILD)/adding_problem --out $(ADDING_DATA)/train --length 50 --count 10000 --streams 50 --seed 1
+$(ADDING_DATA)/test.txt: | $(BUILD)/adding_problem
+	@mkdir -p $(ADDING_DATA)
+	$(BUILD)/adding_problem --out $(ADDING_DATA)/test --length 50 --count 1000 --streams 50 --seed 2
 
 # The README's test command: installs what is missing, then builds and runs.
 test: deps

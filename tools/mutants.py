@@ -100,8 +100,11 @@ def scratch_copy():
 
 
 def targets(tests):
+    """The programs the tests run: their test programs; for a shell test, every tool."""
+    tools = sorted(f"{BUILD}/{os.path.splitext(f)[0]}" for f in os.listdir(os.path.join(ROOT, "tools"))
+                   if f.endswith(".c"))
     return [f"{BUILD}/tests/{t}" for t in tests if not t.endswith(".test.sh")] + \
-        ([f"{BUILD}/train"] if any(t.endswith(".test.sh") for t in tests) else [])
+        (tools if any(t.endswith(".test.sh") for t in tests) else [])
 
 
 def run_tests(tests):
