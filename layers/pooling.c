@@ -22,7 +22,9 @@
 #endif
 
 #include "layers/kernels/blas.h"
+#include "layers/kernels/fork_join.h"
 #include "layers/kernels/pool_fast.h"
+#include "layers/kernels/pool_plane.h"
 #include "vision_util.h"
 
 typedef struct Pool {
@@ -33,6 +35,7 @@ typedef struct Pool {
     int *mask; /* MAX: argmax per top element */
     size_t mask_cap;
     int fast;  /* MAX 2x2/2 on pool_fast.c */
+    CliffPoolGeom geom; /* the general planes (pool_plane.c) */
 } Pool;
 
 static const Cliff__PoolingParameter pool_defaults = CLIFF__POOLING_PARAMETER__INIT;
@@ -144,6 +147,7 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                                cliff_tensor_shape_str(b, s, sizeof s));
     p->oh = pooled_size(p->H, p->kh, p->sh, p->ph, p->floor_mode);
     p->ow = pooled_size(p->W, p->kw, p->sw, p->pw, p->floor_mode);
+    p->geom = (CliffPoolGeom){p->H, p->W, p->oh, p->ow, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw};
     int shape[4] = {p->N, p->C, p->oh, p->ow};
     for (int t = 0; t < nt; t++)
         if (cliff_tensor_reshape(top[t], 4, shape, err)) return -1;
@@ -185,8 +189,7 @@ static inline void max_step4(__m128 *best, __m128i *arg, __m128 v, __m128i idx)
 static void max_plane(const Pool *p, const float *restrict xp, float *restrict y,
                       int *restrict mask)
 {
-    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow;
-    const int kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, ph = p->ph, pw = p->pw;
+    const int W = p->W, oh = p->oh, ow = p->ow;
     if (is_2x2s2(p)) {
         for (int py = 0; py < oh; py++) {
             const float *r0 = xp + (size_t)(2 * py) * W, *r1 = r0 + W;
@@ -224,43 +227,43 @@ static void max_plane(const Pool *p, const float *restrict xp, float *restrict y
         }
         return;
     }
-    for (int py = 0; py < oh; py++) {
-        int hs = py * sh - ph, he = hs + kh;
-        hs = hs < 0 ? 0 : hs;
-        he = he < H ? he : H;
-        for (int px = 0; px < ow; px++) {
-            int ws = px * sw - pw, we = ws + kw;
-            ws = ws < 0 ? 0 : ws;
-            we = we < W ? we : W;
-            float best = xp[hs * W + ws];
-            int arg = hs * W + ws;
-            for (int h = hs; h < he; h++)
-                for (int w = ws; w < we; w++) CLIFF_MAX_STEP(best, arg, xp[h * W + w], h * W + w);
-            y[py * ow + px] = best;
-            mask[py * ow + px] = arg;
-        }
-    }
+    cliff_pool_max_plane(&p->geom, xp, y, mask);
 }
 
 /* AVE over one plane: sum over the window clipped to the image, divided by the
  * window size clipped to the padded image. */
 static void ave_plane(const Pool *p, const float *restrict xp, float *restrict y)
 {
-    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow;
-    const int kh = p->kh, kw = p->kw, sh = p->sh, sw = p->sw, ph = p->ph, pw = p->pw;
-    for (int py = 0; py < oh; py++) {
-        const int h0 = py * sh - ph, h1 = h0 + kh;
-        const int hp = h1 < H + ph ? h1 : H + ph;
-        const int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
-        for (int px = 0; px < ow; px++) {
-            const int w0 = px * sw - pw, w1 = w0 + kw;
-            const int wp = w1 < W + pw ? w1 : W + pw;
-            const int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
-            float acc = 0;
-            for (int h = hs; h < he; h++)
-                for (int w = ws; w < we; w++) acc += xp[h * W + w];
-            y[py * ow + px] = acc / (float)((hp - h0) * (wp - w0));
-        }
+    cliff_pool_ave_plane(&p->geom, xp, y);
+}
+
+/* Planes a fork-join chunk: ~64 KB of input. */
+static int chunk_planes(const Pool *p)
+{
+    const int n = (16 * 1024) / (p->H * p->W);
+    return n < 1 ? 1 : n;
+}
+
+typedef struct PoolJob {
+    const Pool *p;
+    const float *x, *dy;
+    float *y, *dx;
+    int per;
+} PoolJob;
+
+static void forward_chunk(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    const PoolJob *j = arg;
+    const Pool *p = j->p;
+    const size_t in = (size_t)p->H * p->W, out = (size_t)p->oh * p->ow;
+    const int planes = p->N * p->C, p0 = chunk * j->per;
+    const int p1 = p0 + j->per < planes ? p0 + j->per : planes;
+    for (int pl = p0; pl < p1; pl++) {
+        if (p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX)
+            max_plane(p, j->x + pl * in, j->y + pl * out, p->mask + pl * out);
+        else
+            ave_plane(p, j->x + pl * in, j->y + pl * out);
     }
 }
 
@@ -270,24 +273,70 @@ static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     (void)nb;
     const Pool *p = l->priv;
     const int planes = p->N * p->C;
-    const size_t in = (size_t)p->H * p->W, out = (size_t)p->oh * p->ow;
-    const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
+    const size_t out = (size_t)p->oh * p->ow;
     const float *x = bottom[0]->data;
     float *y = top[0]->data;
     if (p->fast) {
         cliff_pool_max2_forward(x, planes, p->H, p->W, y, p->mask);
     } else {
-        for (int pl = 0; pl < planes; pl++) {
-            if (is_max)
-                max_plane(p, x + pl * in, y + pl * out, p->mask + pl * out);
-            else
-                ave_plane(p, x + pl * in, y + pl * out);
-        }
+        /* planes over the fork-join: each is computed alone, the same bits on
+         * any thread count */
+        PoolJob j = {.p = p, .x = x, .y = y, .per = chunk_planes(p)};
+        cliff_fj_for((planes + j.per - 1) / j.per, forward_chunk, &j);
     }
     if (nt > 1) { /* Caffe's mask top: the argmax as a float index in the plane */
         float *ym = top[1]->data;
         for (size_t i = 0; i < (size_t)planes * out; i++) ym[i] = (float)p->mask[i];
     }
+}
+
+/* dx of one plane (overwritten) from dy and, for MAX, the argmax mask. */
+static void backward_plane(const Pool *p, const float *dy, const int *mask, float *dxp)
+{
+    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow;
+    if (p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX && is_2x2s2(p)) {
+        /* windows tile the plane: write each bottom value once, no memset pass */
+        for (int py = 0; py < oh; py++) {
+            float *r0 = dxp + (size_t)(2 * py) * W, *r1 = r0 + W;
+            for (int px = 0; px < ow; px++) {
+                r0[2 * px] = r0[2 * px + 1] = r1[2 * px] = r1[2 * px + 1] = 0.0f;
+                const size_t o = (size_t)py * ow + px;
+                dxp[mask[o]] = dy[o];
+            }
+        }
+        return;
+    }
+    memset(dxp, 0, (size_t)H * W * sizeof *dxp);
+    if (p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX) {
+        /* overlapping windows add up in output order */
+        for (int o = 0; o < oh * ow; o++)
+            if (mask[o] >= 0) dxp[mask[o]] += dy[o];
+        return;
+    }
+    for (int py = 0; py < oh; py++) {
+        int h0 = py * p->sh - p->ph, h1 = h0 + p->kh;
+        for (int px = 0; px < ow; px++) {
+            int w0 = px * p->sw - p->pw, w1 = w0 + p->kw;
+            int hp = h1 < H + p->ph ? h1 : H + p->ph, wp = w1 < W + p->pw ? w1 : W + p->pw;
+            const float g = dy[(size_t)py * ow + px] / (float)((hp - h0) * (wp - w0));
+            int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
+            int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
+            for (int h = hs; h < he; h++)
+                for (int w = ws; w < we; w++) dxp[h * W + w] += g;
+        }
+    }
+}
+
+static void backward_chunk(void *arg, int chunk, int thread)
+{
+    (void)thread;
+    const PoolJob *j = arg;
+    const Pool *p = j->p;
+    const size_t in = (size_t)p->H * p->W, out = (size_t)p->oh * p->ow;
+    const int planes = p->N * p->C, p0 = chunk * j->per;
+    const int p1 = p0 + j->per < planes ? p0 + j->per : planes;
+    for (int pl = p0; pl < p1; pl++)
+        backward_plane(p, j->dy + pl * out, p->mask ? p->mask + pl * out : NULL, j->dx + pl * in);
 }
 
 static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
@@ -296,53 +345,14 @@ static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     (void)nt, (void)nb;
     if (!propagate_down[0]) return;
     const Pool *p = l->priv;
-    const int H = p->H, W = p->W, oh = p->oh, ow = p->ow, planes = p->N * p->C;
-    const int is_max = p->method == CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX;
-    const float *dy = top[0]->diff;
-    float *dx = bottom[0]->diff;
-    const int *mask = p->mask;
+    const int planes = p->N * p->C;
     if (p->fast) {
-        cliff_pool_max2_backward(dy, mask, planes, H, W, dx);
+        cliff_pool_max2_backward(top[0]->diff, p->mask, planes, p->H, p->W, bottom[0]->diff);
         return;
     }
-    if (is_max && is_2x2s2(p)) {
-        /* windows tile the plane: write each bottom value once, no memset pass */
-        for (int pl = 0; pl < planes; pl++) {
-            float *dxp = dx + (size_t)pl * H * W;
-            const size_t o0 = (size_t)pl * oh * ow;
-            for (int py = 0; py < oh; py++) {
-                float *r0 = dxp + (size_t)(2 * py) * W, *r1 = r0 + W;
-                for (int px = 0; px < ow; px++) {
-                    r0[2 * px] = r0[2 * px + 1] = r1[2 * px] = r1[2 * px + 1] = 0.0f;
-                    const size_t o = o0 + (size_t)py * ow + px;
-                    dxp[mask[o]] = dy[o];
-                }
-            }
-        }
-        return;
-    }
-    for (int pl = 0; pl < planes; pl++) {
-        float *dxp = dx + (size_t)pl * H * W;
-        const size_t o0 = (size_t)pl * oh * ow;
-        memset(dxp, 0, (size_t)H * W * sizeof *dxp);
-        if (is_max) {
-            for (int o = 0; o < oh * ow; o++)
-                if (mask[o0 + o] >= 0) dxp[mask[o0 + o]] += dy[o0 + o];
-            continue;
-        }
-        for (int py = 0; py < oh; py++) {
-            int h0 = py * p->sh - p->ph, h1 = h0 + p->kh;
-            for (int px = 0; px < ow; px++) {
-                int w0 = px * p->sw - p->pw, w1 = w0 + p->kw;
-                int hp = h1 < H + p->ph ? h1 : H + p->ph, wp = w1 < W + p->pw ? w1 : W + p->pw;
-                const float g = dy[o0 + (size_t)py * ow + px] / (float)((hp - h0) * (wp - w0));
-                int hs = h0 < 0 ? 0 : h0, he = h1 < H ? h1 : H;
-                int ws = w0 < 0 ? 0 : w0, we = w1 < W ? w1 : W;
-                for (int h = hs; h < he; h++)
-                    for (int w = ws; w < we; w++) dxp[h * W + w] += g;
-            }
-        }
-    }
+    /* planes over the fork-join; within a plane the order of the sums is fixed */
+    PoolJob j = {.p = p, .dy = top[0]->diff, .dx = bottom[0]->diff, .per = chunk_planes(p)};
+    cliff_fj_for((planes + j.per - 1) / j.per, backward_chunk, &j);
 }
 
 static void pool_destroy(CliffLayer *l)
