@@ -127,16 +127,34 @@ else
     fail fmnist_stand_in "$(cat "$tmp/fmnist.log")"
 fi
 
-# data_sets SOLVER: --set arguments pointing every HDF5Data layer of net_param at
-# the stand-in (train.txt unless the layer's source names test data).
+# Stand-ins for the sequence examples: 60000 characters of English for TextData
+# (the char-LSTM reads fortunes) and 100 adding-problem sequences of 50 steps.
+mkdir -p "$tmp/data"
+yes "the quick brown fox jumps over the lazy dog." | head -c 60000 > "$tmp/data/text.txt"
+echo "$tmp/data/text.txt" > "$tmp/data/text.list"
+for split in train test; do
+    "$BUILD/adding_problem" --out "$tmp/data/adding_$split" --length 50 --count 100 --streams 50 \
+        > /dev/null 2>&1 || fail adding_stand_in "$BUILD/adding_problem failed"
+done
+
+# data_sets SOLVER: --set arguments pointing every data layer of net_param at
+# a stand-in: HDF5Data at Fashion-MNIST's (train.txt unless the layer's source
+# names test data) or the adding problem's (a source naming "adding"),
+# TextData at the text.
 data_sets() {
     "$TRAIN" "$1" --print-config 2>/dev/null | awk -v d="$tmp/data" '
         /^  layer \{/ { i++ }
         /^    type: "HDF5Data"$/ { h[i] = 1 }
+        /^    type: "TextData"$/ { x[i] = 1 }
         /^      source: / { s[i] = $2 }
-        END { for (k = 1; k <= i; k++) if (h[k])
-                  printf "--set net_param.layer[%d].hdf5_data_param.source=%s/%s.txt\n",
-                         k - 1, d, (s[k] ~ /test/ ? "test" : "train") }'
+        END { for (k = 1; k <= i; k++) {
+                  if (h[k])
+                      printf "--set net_param.layer[%d].hdf5_data_param.source=%s/%s%s.txt\n",
+                             k - 1, d, (s[k] ~ /adding/ ? "adding_" : ""),
+                             (s[k] ~ /test/ ? "test" : "train")
+                  if (x[k])
+                      printf "--set net_param.layer[%d].text_data_param.source=%s/text.list\n",
+                             k - 1, d } }'
 }
 
 # dry NAME SOLVER ARGS...: --dry-run exits 0 with a train net summary.
