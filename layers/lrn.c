@@ -10,10 +10,17 @@
  *                  - (2*alpha*beta/S) * x_i * sum_{j: i in window(j)} dy_j * y_j / scale_j
  * with S = size (across) or size^2 (within); windows are symmetric.
  * local_size must be odd, as in Caffe.
+ *
+ * scale^-beta: for Caffe's beta = 0.75 (CaffeNet) as 1 / (q * sqrt(q)) with
+ * q = sqrt(scale), two correctly rounded roots and a division (within a few
+ * float ulps of powf, far cheaper); powf otherwise. Images (ACROSS) and planes
+ * (WITHIN) are split over the fork-join; each is computed alone, with its own
+ * thread's scratch, so the bits do not depend on the thread count.
  */
 #include <math.h>
 #include <string.h>
 
+#include "layers/kernels/fork_join.h"
 #include "vision_util.h"
 
 typedef struct Lrn {
@@ -23,7 +30,7 @@ typedef struct Lrn {
     int N, C, H, W;
     float *scale; /* bottom-sized, from forward */
     size_t scale_cap;
-    float *tmp; /* 2 planes (within) or 1 plane (across) of scratch */
+    float *tmp; /* per fork-join thread: 2 planes of scratch */
     size_t tmp_cap;
 } Lrn;
 
@@ -63,7 +70,8 @@ static int lrn_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     if (cliff_nchw_dims(l, b, "LRN", &p->N, &p->C, &p->H, &p->W, err) ||
         cliff_tensor_reshape_like(top[0], b, err) ||
         cliff_scratch_reserve(&p->scale, &p->scale_cap, b->count, err) ||
-        cliff_scratch_reserve(&p->tmp, &p->tmp_cap, 2 * (size_t)p->H * p->W, err))
+        cliff_scratch_reserve(&p->tmp, &p->tmp_cap,
+                              2 * (size_t)p->H * p->W * (size_t)cliff_fj_threads(), err))
         return -1;
     return 0;
 }
@@ -86,51 +94,132 @@ static void box_sum(const float *in, int H, int W, int pre, float *out, float *r
     }
 }
 
+/* scale^-beta (see the header comment). */
+static inline float neg_pow(float s, float beta)
+{
+    if (beta == 0.75f) {
+        const float q = sqrtf(s);
+        return 1.0f / (q * sqrtf(q));
+    }
+    return powf(s, -beta);
+}
+
+typedef struct LrnJob {
+    Lrn *p;
+    const float *x, *y, *dy;
+    float *out; /* forward: y; backward: dx */
+} LrnJob;
+
+/* ACROSS, image n: scale by a running window sum over channels, then y. */
+static void across_forward(void *arg, int n, int thread)
+{
+    (void)thread;
+    const LrnJob *j = arg;
+    const Lrn *p = j->p;
+    const int C = p->C, plane = p->H * p->W;
+    const float a = p->alpha / (float)p->size;
+    const float *xn = j->x + (size_t)n * C * plane;
+    float *sn = p->scale + (size_t)n * C * plane, *yn = j->out + (size_t)n * C * plane;
+    /* channel 0: k + a * sum of x^2 over channels [0, pre] */
+    for (int i = 0; i < plane; i++) sn[i] = p->k;
+    for (int c = 0; c <= p->pre && c < C; c++)
+        for (int i = 0; i < plane; i++)
+            sn[i] += a * xn[(size_t)c * plane + i] * xn[(size_t)c * plane + i];
+    for (int c = 1; c < C; c++) {
+        float *cur = sn + (size_t)c * plane;
+        const float *prev = cur - plane;
+        const int add = c + p->pre, sub = c - p->pre - 1;
+        for (int i = 0; i < plane; i++) cur[i] = prev[i];
+        if (add < C) {
+            const float *xa = xn + (size_t)add * plane;
+            for (int i = 0; i < plane; i++) cur[i] += a * xa[i] * xa[i];
+        }
+        if (sub >= 0) {
+            const float *xs = xn + (size_t)sub * plane;
+            for (int i = 0; i < plane; i++) cur[i] -= a * xs[i] * xs[i];
+        }
+    }
+    for (size_t i = 0; i < (size_t)C * plane; i++) yn[i] = xn[i] * neg_pow(sn[i], p->beta);
+}
+
+/* WITHIN, plane nc. */
+static void within_forward(void *arg, int nc, int thread)
+{
+    const LrnJob *j = arg;
+    const Lrn *p = j->p;
+    const int plane = p->H * p->W;
+    const float a = p->alpha / (float)(p->size * p->size);
+    float *sq = p->tmp + (size_t)thread * 2 * plane, *row = sq + plane;
+    const float *xp = j->x + (size_t)nc * plane;
+    float *sp = p->scale + (size_t)nc * plane, *yp = j->out + (size_t)nc * plane;
+    for (int i = 0; i < plane; i++) sq[i] = xp[i] * xp[i];
+    box_sum(sq, p->H, p->W, p->pre, sp, row);
+    for (int i = 0; i < plane; i++) sp[i] = 1.0f + a * sp[i];
+    for (int i = 0; i < plane; i++) yp[i] = xp[i] * neg_pow(sp[i], p->beta);
+}
+
 static void lrn_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                         CliffTensor *const *top, int nt)
 {
     (void)nb, (void)nt;
     Lrn *p = l->priv;
+    LrnJob j = {p, bottom[0]->data, NULL, NULL, top[0]->data};
+    if (!p->within)
+        cliff_fj_for(p->N, across_forward, &j);
+    else
+        cliff_fj_for(p->N * p->C, within_forward, &j);
+}
+
+/* ACROSS backward, image n: the ratio dy*y/scale summed over each channel's
+ * window with a running sum (this thread's scratch plane). */
+static void across_backward(void *arg, int n, int thread)
+{
+    const LrnJob *j = arg;
+    const Lrn *p = j->p;
     const int C = p->C, plane = p->H * p->W;
-    const float *x = bottom[0]->data;
-    float *y = top[0]->data, *scale = p->scale;
-    if (!p->within) {
-        const float a = p->alpha / (float)p->size;
-        for (int n = 0; n < p->N; n++) {
-            const float *xn = x + (size_t)n * C * plane;
-            float *sn = scale + (size_t)n * C * plane;
-            /* channel 0: k + a * sum of x^2 over channels [0, pre] */
-            for (int i = 0; i < plane; i++) sn[i] = p->k;
-            for (int c = 0; c <= p->pre && c < C; c++)
-                for (int i = 0; i < plane; i++) sn[i] += a * xn[(size_t)c * plane + i] * xn[(size_t)c * plane + i];
-            for (int c = 1; c < C; c++) {
-                float *cur = sn + (size_t)c * plane;
-                const float *prev = cur - plane;
-                const int add = c + p->pre, sub = c - p->pre - 1;
-                for (int i = 0; i < plane; i++) cur[i] = prev[i];
-                if (add < C) {
-                    const float *xa = xn + (size_t)add * plane;
-                    for (int i = 0; i < plane; i++) cur[i] += a * xa[i] * xa[i];
-                }
-                if (sub >= 0) {
-                    const float *xs = xn + (size_t)sub * plane;
-                    for (int i = 0; i < plane; i++) cur[i] -= a * xs[i] * xs[i];
-                }
+    const float cf = 2.0f * p->alpha * p->beta / (float)p->size;
+    const float *x = j->x, *y = j->y, *dy = j->dy, *scale = p->scale;
+    float *dx = j->out, *acc = p->tmp + (size_t)thread * 2 * plane;
+    const size_t off = (size_t)n * C * plane;
+    for (int i = 0; i < plane; i++) acc[i] = 0;
+    for (int c = 0; c <= p->pre && c < C; c++) {
+        const size_t o = off + (size_t)c * plane;
+        for (int i = 0; i < plane; i++) acc[i] += dy[o + i] * y[o + i] / scale[o + i];
+    }
+    for (int c = 0; c < C; c++) {
+        if (c > 0) {
+            const int add = c + p->pre, sub = c - p->pre - 1;
+            if (add < C) {
+                const size_t o = off + (size_t)add * plane;
+                for (int i = 0; i < plane; i++) acc[i] += dy[o + i] * y[o + i] / scale[o + i];
+            }
+            if (sub >= 0) {
+                const size_t o = off + (size_t)sub * plane;
+                for (int i = 0; i < plane; i++) acc[i] -= dy[o + i] * y[o + i] / scale[o + i];
             }
         }
-    } else {
-        const float a = p->alpha / (float)(p->size * p->size);
-        float *sq = p->tmp, *row = p->tmp + plane;
-        for (int nc = 0; nc < p->N * C; nc++) {
-            const float *xp = x + (size_t)nc * plane;
-            float *sp = scale + (size_t)nc * plane;
-            for (int i = 0; i < plane; i++) sq[i] = xp[i] * xp[i];
-            box_sum(sq, p->H, p->W, p->pre, sp, row);
-            for (int i = 0; i < plane; i++) sp[i] = 1.0f + a * sp[i];
-        }
+        const size_t o = off + (size_t)c * plane;
+        for (int i = 0; i < plane; i++)
+            dx[o + i] = dy[o + i] * neg_pow(scale[o + i], p->beta) - cf * x[o + i] * acc[i];
     }
-    const size_t count = bottom[0]->count;
-    for (size_t i = 0; i < count; i++) y[i] = x[i] * powf(scale[i], -p->beta);
+}
+
+/* WITHIN backward, plane nc (dx is the ratio plane's scratch before it is
+ * overwritten). */
+static void within_backward(void *arg, int nc, int thread)
+{
+    const LrnJob *j = arg;
+    const Lrn *p = j->p;
+    const int plane = p->H * p->W;
+    const float cf = 2.0f * p->alpha * p->beta / (float)(p->size * p->size);
+    const float *x = j->x, *y = j->y, *dy = j->dy, *scale = p->scale;
+    float *acc = p->tmp + (size_t)thread * 2 * plane, *row = acc + plane;
+    const size_t o = (size_t)nc * plane;
+    float *r = j->out + o;
+    for (int i = 0; i < plane; i++) r[i] = dy[o + i] * y[o + i] / scale[o + i];
+    box_sum(r, p->H, p->W, p->pre, acc, row);
+    for (int i = 0; i < plane; i++)
+        r[i] = dy[o + i] * neg_pow(scale[o + i], p->beta) - cf * x[o + i] * acc[i];
 }
 
 static void lrn_backward(CliffLayer *l, CliffTensor *const *top, int nt,
@@ -139,51 +228,11 @@ static void lrn_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     (void)nt, (void)nb;
     if (!propagate_down[0]) return;
     Lrn *p = l->priv;
-    const int C = p->C, plane = p->H * p->W;
-    const float *x = bottom[0]->data, *y = top[0]->data, *dy = top[0]->diff;
-    const float *scale = p->scale;
-    float *dx = bottom[0]->diff;
-    const float S = p->within ? (float)(p->size * p->size) : (float)p->size;
-    const float cf = 2.0f * p->alpha * p->beta / S;
-    float *acc = p->tmp; /* one plane */
-    if (!p->within) {
-        for (int n = 0; n < p->N; n++) {
-            const size_t off = (size_t)n * C * plane;
-            /* ratio r = dy*y/scale, summed over the channel window of each c */
-            for (int i = 0; i < plane; i++) acc[i] = 0;
-            for (int c = 0; c <= p->pre && c < C; c++) {
-                const size_t o = off + (size_t)c * plane;
-                for (int i = 0; i < plane; i++) acc[i] += dy[o + i] * y[o + i] / scale[o + i];
-            }
-            for (int c = 0; c < C; c++) {
-                if (c > 0) {
-                    const int add = c + p->pre, sub = c - p->pre - 1;
-                    if (add < C) {
-                        const size_t o = off + (size_t)add * plane;
-                        for (int i = 0; i < plane; i++) acc[i] += dy[o + i] * y[o + i] / scale[o + i];
-                    }
-                    if (sub >= 0) {
-                        const size_t o = off + (size_t)sub * plane;
-                        for (int i = 0; i < plane; i++) acc[i] -= dy[o + i] * y[o + i] / scale[o + i];
-                    }
-                }
-                const size_t o = off + (size_t)c * plane;
-                for (int i = 0; i < plane; i++)
-                    dx[o + i] = dy[o + i] * powf(scale[o + i], -p->beta) - cf * x[o + i] * acc[i];
-            }
-        }
-    } else {
-        /* dx is used as the ratio plane's scratch before it is overwritten */
-        float *row = p->tmp + plane;
-        for (int nc = 0; nc < p->N * C; nc++) {
-            const size_t o = (size_t)nc * plane;
-            float *r = dx + o;
-            for (int i = 0; i < plane; i++) r[i] = dy[o + i] * y[o + i] / scale[o + i];
-            box_sum(r, p->H, p->W, p->pre, acc, row);
-            for (int i = 0; i < plane; i++)
-                dx[o + i] = dy[o + i] * powf(scale[o + i], -p->beta) - cf * x[o + i] * acc[i];
-        }
-    }
+    LrnJob j = {p, bottom[0]->data, top[0]->data, top[0]->diff, bottom[0]->diff};
+    if (!p->within)
+        cliff_fj_for(p->N, across_backward, &j);
+    else
+        cliff_fj_for(p->N * p->C, within_backward, &j);
 }
 
 static void lrn_destroy(CliffLayer *l)
