@@ -6,7 +6,8 @@
  * ever slows a rep down), on the fork-join's threads (OPENBLAS_NUM_THREADS=1 for
  * one). Not built by default:
  *   make BUILD=build-x build-x/bench/micro_lstm
- *   OPENBLAS_NUM_THREADS=1 build-x/bench/micro_lstm [reps] */
+ *   OPENBLAS_NUM_THREADS=1 build-x/bench/micro_lstm [reps [part]]
+ * (part: the index of one product alone, e.g. under perf record.) */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,7 +49,7 @@ static void bwd_dx(void) { cliff_gemm_ex(0, 0, TN, I, G, 1.0f, dG, G, Wxc, I, 0.
 
 int main(int argc, char **argv)
 {
-    const int reps = argc > 1 ? atoi(argv[1]) : 10;
+    const int reps = argc > 1 ? atoi(argv[1]) : 10, only = argc > 2 ? atoi(argv[2]) : -1;
     X = randv((size_t)TN * I), Wxc = randv((size_t)G * I), Whc = randv((size_t)G * H);
     Gs = randv((size_t)TN * G), Hc = randv((size_t)TN * H), dG = randv((size_t)TN * G);
     dX = randv((size_t)TN * I), dW = randv((size_t)G * I), dh = randv((size_t)N * H);
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     };
     double total_ms = 0, total_flops = 0;
     for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+        if (only >= 0 && (size_t)only != p) continue;
         double best = 1e30;
         for (int r = 0; r < reps + 1; r++) {
             const double t0 = cliff_clock_seconds();
