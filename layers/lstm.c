@@ -228,7 +228,7 @@ static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const Bufs b = bufs(r);
     const int T = r->T, N = r->N, H = r->H, G = 4 * H, TN = T * N, whc = whc_index(r);
     const size_t NH = (size_t)N * H;
-    const float *x = bottom[0]->data, *cont = bottom[1]->data, *dtop = top[0]->diff;
+    const float *cont = bottom[1]->data, *dtop = top[0]->diff;
     const CliffGemmB w = cliff_gemm_dense_b(l->params[whc].data, H, 0); /* W_hc, 4H x H */
     cliff_gemm_pack_b(&w, G, H, b.PW);
     /* dh: the recurrent gradient of h_t (from step t+1), dc: that of c_t */
@@ -258,26 +258,7 @@ static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     }
     if (l->param_need_grad[whc])
         cliff_gemm_ex(1, 0, G, H, TN, 1.0f, b.dG, G, b.Hc, H, 1.0f, l->params[whc].diff, H);
-    if (l->param_need_grad[P_WXC])
-        cliff_gemm_ex(1, 0, G, r->I, TN, 1.0f, b.dG, G, x, r->I, 1.0f, l->params[P_WXC].diff,
-                      r->I);
-    if (l->param_need_grad[P_BC]) cliff_recur_colsum(l->params[P_BC].diff, b.dG, TN, G);
-    if (r->b_static >= 0 && (l->param_need_grad[2] || propagate_down[r->b_static])) {
-        memset(b.P, 0, (size_t)N * G * sizeof(float)); /* sum over t of dG_t */
-        for (int t = 0; t < T; t++) cliff_recur_colsum(b.P, b.dG + t * NH * 4, 1, N * G);
-        const float *xs = bottom[r->b_static]->data;
-        if (l->param_need_grad[2])
-            cliff_gemm_ex(1, 0, G, r->S, N, 1.0f, b.P, G, xs, r->S, 1.0f, l->params[2].diff,
-                          r->S);
-        if (propagate_down[r->b_static])
-            cliff_gemm_ex(0, 0, N, r->S, G, 1.0f, b.P, G, l->params[2].data, r->S, 0.0f,
-                          bottom[r->b_static]->diff, r->S);
-    }
-    if (propagate_down[0])
-        cliff_gemm_ex(0, 0, TN, r->I, G, 1.0f, b.dG, G, l->params[P_WXC].data, r->I, 0.0f,
-                      bottom[0]->diff, r->I);
-    if (propagate_down[1]) /* sequence indicators: no gradient */
-        memset(bottom[1]->diff, 0, bottom[1]->count * sizeof(float));
+    cliff_recur_input_backward(l, r, b.dG, G, b.P, propagate_down, bottom);
 }
 
 /* Caffe's names of the parameters (its unrolled net's param names). */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "layers/kernels/gemm.h"
 #include "vision_util.h"
 
 static const Cliff__RecurrentParameter recur_defaults = CLIFF__RECURRENT_PARAMETER__INIT;
@@ -182,6 +183,32 @@ void cliff_recur_colsum(float *db, const float *d, int M, int G)
         const float *row = d + (size_t)m * G;
         for (int j = 0; j < G; j++) db[j] += row[j];
     }
+}
+
+void cliff_recur_input_backward(CliffLayer *l, const Recur *r, const float *dpre, int W,
+                                float *P, const int *propagate_down, CliffTensor *const *bottom)
+{
+    const int T = r->T, N = r->N, TN = T * N;
+    const size_t NW = (size_t)N * W;
+    const float *x = bottom[0]->data;
+    if (l->param_need_grad[0])
+        cliff_gemm_ex(1, 0, W, r->I, TN, 1.0f, dpre, W, x, r->I, 1.0f, l->params[0].diff, r->I);
+    if (l->param_need_grad[1]) cliff_recur_colsum(l->params[1].diff, dpre, TN, W);
+    if (r->b_static >= 0 && (l->param_need_grad[2] || propagate_down[r->b_static])) {
+        memset(P, 0, NW * sizeof(float)); /* sum over t of dpre_t */
+        for (int t = 0; t < T; t++) cliff_recur_colsum(P, dpre + t * NW, 1, (int)NW);
+        const float *xs = bottom[r->b_static]->data;
+        if (l->param_need_grad[2])
+            cliff_gemm_ex(1, 0, W, r->S, N, 1.0f, P, W, xs, r->S, 1.0f, l->params[2].diff, r->S);
+        if (propagate_down[r->b_static])
+            cliff_gemm_ex(0, 0, N, r->S, W, 1.0f, P, W, l->params[2].data, r->S, 0.0f,
+                          bottom[r->b_static]->diff, r->S);
+    }
+    if (propagate_down[0])
+        cliff_gemm_ex(0, 0, TN, r->I, W, 1.0f, dpre, W, l->params[0].data, r->I, 0.0f,
+                      bottom[0]->diff, r->I);
+    if (propagate_down[1]) /* sequence indicators: no gradient */
+        memset(bottom[1]->diff, 0, bottom[1]->count * sizeof(float));
 }
 
 size_t cliff_recur_workspace_bytes(const Recur *r)

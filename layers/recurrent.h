@@ -70,6 +70,14 @@ void cliff_recur_fill_rows(float *rows, const float *b, const float *p, int T, i
 /* db[:] += column sums of the M x G matrix d. */
 void cliff_recur_colsum(float *db, const float *d, int M, int G);
 
+/* The input side of a backward, the same for RNN and LSTM: dpre (T*N x W) is
+ * the gradient at the pre-activations W_x x + b (+ W_s x_static), W the
+ * width (H for RNN, 4H for LSTM). Accumulates the gradients of parameters 0
+ * (W_x), 1 (b) and 2 (W_s, with a static input) when they need one, writes
+ * dx and dx_static when propagated, zeroes cont's. P: N x W scratch. */
+void cliff_recur_input_backward(CliffLayer *l, const Recur *r, const float *dpre, int W,
+                                float *P, const int *propagate_down, CliffTensor *const *bottom);
+
 /* p rounded up to 64 bytes (the scratch reserves 16 floats for it). */
 static inline float *cliff_recur_align64(float *p)
 {

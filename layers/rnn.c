@@ -136,7 +136,7 @@ static void rnn_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const Bufs b = bufs(r);
     const int T = r->T, N = r->N, H = r->H, TN = T * N, whh = whh_index(r);
     const size_t NH = (size_t)N * H, TNH = (size_t)TN * H;
-    const float *x = bottom[0]->data, *cont = bottom[1]->data;
+    const float *cont = bottom[1]->data;
     const float *o = top[0]->data, *dtop = top[0]->diff;
     for (size_t j = 0; j < TNH; j++) b.dO[j] = dtop[j] * (1.0f - o[j] * o[j]);
     if (l->param_need_grad[whh + 1])
@@ -161,26 +161,7 @@ static void rnn_backward(CliffLayer *l, CliffTensor *const *top, int nt,
         memcpy(bottom[r->b_hidden]->diff, b.dh, NH * sizeof(float));
     if (l->param_need_grad[whh])
         cliff_gemm_ex(1, 0, H, H, TN, 1.0f, b.dA, H, b.Hc, H, 1.0f, l->params[whh].diff, H);
-    if (l->param_need_grad[P_WXH])
-        cliff_gemm_ex(1, 0, H, r->I, TN, 1.0f, b.dA, H, x, r->I, 1.0f, l->params[P_WXH].diff,
-                      r->I);
-    if (l->param_need_grad[P_BH]) cliff_recur_colsum(l->params[P_BH].diff, b.dA, TN, H);
-    if (r->b_static >= 0 && (l->param_need_grad[2] || propagate_down[r->b_static])) {
-        memset(b.P, 0, NH * sizeof(float)); /* sum over t of dA_t */
-        for (int t = 0; t < T; t++) cliff_recur_colsum(b.P, b.dA + t * NH, 1, (int)NH);
-        const float *xs = bottom[r->b_static]->data;
-        if (l->param_need_grad[2])
-            cliff_gemm_ex(1, 0, H, r->S, N, 1.0f, b.P, H, xs, r->S, 1.0f, l->params[2].diff,
-                          r->S);
-        if (propagate_down[r->b_static])
-            cliff_gemm_ex(0, 0, N, r->S, H, 1.0f, b.P, H, l->params[2].data, r->S, 0.0f,
-                          bottom[r->b_static]->diff, r->S);
-    }
-    if (propagate_down[0])
-        cliff_gemm_ex(0, 0, TN, r->I, H, 1.0f, b.dA, H, l->params[P_WXH].data, r->I, 0.0f,
-                      bottom[0]->diff, r->I);
-    if (propagate_down[1]) /* sequence indicators: no gradient */
-        memset(bottom[1]->diff, 0, bottom[1]->count * sizeof(float));
+    cliff_recur_input_backward(l, r, b.dA, H, b.P, propagate_down, bottom);
 }
 
 /* Caffe's names of the parameters (its unrolled net's param names). */
