@@ -211,11 +211,6 @@ CliffGemmB cliff_conv_col_b(const CliffConvSrc *s)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include "simd512.h"
 
-CLIFF_AVX512_INLINE __mmask16 lanes(int n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
 /* pack_colT with one masked gather per 16 column rows and reduction step: the
  * rows' tables for the panel stay in registers; a lane is live when its row
  * exists (r < j0 + nc) and sees the image at this output (oy, ox). */
@@ -234,7 +229,7 @@ __attribute__((target("avx512f"))) static void pack_colT_avx512(const CliffGemmB
         __mmask16 live[4];
         for (int v = 0; v < 4; v++) {
             const int r = r0 + 16 * v;
-            live[v] = lanes(cols - 16 * v);
+            live[v] = cliff_first_lanes(cols - 16 * v);
             off[v] = _mm512_maskz_loadu_epi32(live[v], rw->off32 + r);
             ylo[v] = _mm512_maskz_loadu_epi32(live[v], rw->ylo + r);
             yhi[v] = _mm512_maskz_loadu_epi32(live[v], rw->yhi + r);

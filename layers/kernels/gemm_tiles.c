@@ -70,16 +70,11 @@ __attribute__((target("avx2,fma"))) void cliff_gemm_tile_avx2(CLIFF_GEMM_TILE_AR
         avx2_sub(kc, a, acs, bp + j0, c + j0, ldc, rows, cols - j0, accumulate);
 }
 
-CLIFF_AVX512_INLINE __mmask16 first_lanes(int n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
 /* NV vectors of 16 columns; MASKED: the last columns are a partial vector. */
 CLIFF_AVX512_INLINE void avx512_tile(const int NV, const int MASKED, CLIFF_GEMM_TILE_ARGS)
 {
     __mmask16 mk[4];
-    for (int j = 0; j < 4; j++) mk[j] = first_lanes(cols - 16 * j);
+    for (int j = 0; j < 4; j++) mk[j] = cliff_first_lanes(cols - 16 * j);
     __m512 acc[MR][4];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++)

@@ -16,16 +16,10 @@ static int chunk_planes(int H, int W)
     return n < 1 ? 1 : n;
 }
 
-/* Lanes [0, n) of 16 (n clamped to [0, 16]). */
-AVX512 static inline __mmask16 first(int n)
-{
-    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
 /* Stores the first n lanes of v at p (none when n <= 0). */
 AVX512 static inline void store_ps(float *p, __m512 v, int n)
 {
-    cliff_store_prefix(p, v, first(n));
+    cliff_store_prefix(p, v, cliff_first_lanes(n));
 }
 
 AVX512 static inline void store_epi32(int *p, __m512i v, int n)
@@ -49,7 +43,7 @@ AVX512 static void forward_planes(const float *x, int p0, int p1, int H, int W, 
             const float *r0 = xp + (size_t)(2 * py) * W, *r1 = r0 + W;
             for (int px = 0; px < ow; px += 16) {
                 const int n = ow - px < 16 ? ow - px : 16, x0 = 2 * px;
-                const __mmask16 k0 = first(2 * n), k1 = first(2 * n - 16);
+                const __mmask16 k0 = cliff_first_lanes(2 * n), k1 = cliff_first_lanes(2 * n - 16);
                 const __m512 a0 = cliff_load_mask(r0 + x0, k0);
                 const __m512 a1 = cliff_load_mask(r0 + x0 + 16, k1);
                 const __m512 b0 = cliff_load_mask(r1 + x0, k0);
@@ -95,7 +89,7 @@ AVX512 static void backward_planes(const float *dy, const int *mask, int p0, int
             float *r0 = dxp + (size_t)(2 * py) * W, *r1 = r0 + W;
             for (int px = 0; px < ow; px += 16) {
                 const int n = ow - px < 16 ? ow - px : 16, x0 = 2 * px;
-                const __mmask16 kn = first(n);
+                const __mmask16 kn = cliff_first_lanes(n);
                 const __m512 g = cliff_load_mask(dyp + (size_t)py * ow + px, kn);
                 const __m512i m = _mm512_castps_si512(
                     cliff_load_mask((const float *)(mp + (size_t)py * ow + px), kn));

@@ -1,11 +1,18 @@
 /* AVX-512 helpers shared by the layers' AVX-512 kernels (conv_fast.c,
- * blas_avx512.c, pool_fast.c); x86-64 with GCC or Clang only. */
+ * gemm_tiles.c, conv_pack.c, pool_fast.c); x86-64 with GCC or Clang only. */
 #ifndef CLIFF_SIMD512_H
 #define CLIFF_SIMD512_H
 
 #include <immintrin.h>
 
 #define CLIFF_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+
+/* The first n of 16 lanes as a mask (n clamped to [0, 16]): the tails of
+ * rows and panels in every AVX-512 kernel. */
+CLIFF_AVX512_INLINE __mmask16 cliff_first_lanes(int n)
+{
+    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
 
 /* Stores the lanes of v selected by k, a prefix mask (lanes [0, n)). Whole
  * vectors and halves go out as plain stores: a masked store that misses the
