@@ -31,8 +31,9 @@ GEN_C    := $(BUILD)/gen/cliff.pb-c.c
 GEN_H    := $(BUILD)/gen/cliff.pb-c.h
 LAYER_TABLE := $(BUILD)/gen/layer_table.inc
 # Sources by folder (see README "Layout"): proto/, layers/ (layer types),
-# layers/net/ (the net engine), layers/kernels/ (math), solver/, solver/formats/.
-LIB_SRC  := $(wildcard proto/*.c layers/*.c layers/net/*.c layers/kernels/*.c \
+# layers/net/ (the net engine), layers/kernels/ (math), layers/data/ (data-layer
+# helpers: transform_param, Datum records, databases), solver/, solver/formats/.
+LIB_SRC  := $(wildcard proto/*.c layers/*.c layers/net/*.c layers/kernels/*.c layers/data/*.c \
                        solver/*.c solver/formats/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/cliff.pb-c.o
 LIB      := $(BUILD)/libcliff.a
