@@ -227,7 +227,10 @@ static void max_plane(const Pool *p, const float *restrict xp, float *restrict y
         }
         return;
     }
-    cliff_pool_max_plane(&p->geom, xp, y, mask);
+    if (p->geom.sw <= 2 && cliff_gemm_avx512_usable())
+        cliff_pool_max_plane_avx512(&p->geom, xp, y, mask);
+    else
+        cliff_pool_max_plane(&p->geom, xp, y, mask);
 }
 
 /* AVE over one plane: sum over the window clipped to the image, divided by the

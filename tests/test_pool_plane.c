@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "layers/kernels/blas.h"
 #include "layers/kernels/pool_plane.h"
 #include "layers/layer.h"
 #include "proto/textformat.h"
@@ -80,6 +81,13 @@ static void test_planes_against_twin(void)
             twin_max(&g, x, ty, tm);
             if (memcmp(y, ty, out * sizeof *y) || memcmp(m, tm, out * sizeof *m))
                 CHECK_FAILF("MAX geometry %zu (ties %d) differs from the twin", c, ties);
+            if (g.sw <= 2 && cliff_gemm_avx512_usable()) {
+                memset(y, 0, out * sizeof *y);
+                cliff_pool_max_plane_avx512(&g, x, y, m);
+                if (memcmp(y, ty, out * sizeof *y) || memcmp(m, tm, out * sizeof *m))
+                    CHECK_FAILF("MAX geometry %zu (ties %d): the AVX-512 kernel differs from the twin",
+                                c, ties);
+            }
             cliff_pool_ave_plane(&g, x, y);
             twin_ave(&g, x, ty);
             if (memcmp(y, ty, out * sizeof *y))

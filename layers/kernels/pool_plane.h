@@ -17,6 +17,10 @@ typedef struct CliffPoolGeom {
  * only when strictly greater, so NaN never takes over), mask its index
  * h*W + w in the plane. */
 void cliff_pool_max_plane(const CliffPoolGeom *g, const float *x, float *y, int *mask);
+/* The same as cliff_pool_max_plane (same bits) on AVX-512 for horizontal
+ * stride 1 or 2 (pool_max512.c): call only when sw <= 2 and
+ * cliff_gemm_avx512_usable() (blas.h) says 1. */
+void cliff_pool_max_plane_avx512(const CliffPoolGeom *g, const float *x, float *y, int *mask);
 /* AVE: the sum over the window clipped to the image (row-major order, from
  * 0), divided by the window's size clipped to [-pad, size + pad). */
 void cliff_pool_ave_plane(const CliffPoolGeom *g, const float *x, float *y);
