@@ -37,7 +37,7 @@ typedef struct CliffLogFormat {
     void (*output)(FILE *f, const char *phase, int net_id, int iter, int index, const char *name,
                    double value, double loss_weight);
     /* Anything else: kind is a stable one-word tag (start, test, skip, stop,
-     * snapshot, restore, weights, error, info), text a human sentence. */
+     * snapshot, restore, weights, error, info, clip), text a human sentence. */
     void (*event)(FILE *f, int iter, const char *kind, const char *text);
 } CliffLogFormat;
 

@@ -3,6 +3,7 @@
  * the interrupted run wrote after its snapshot (they are about to be redone),
  * and appends; the header is written only into an empty file. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,7 +11,8 @@
 #include "solver_impl.h"
 
 #define METRICS_HEADER \
-    "kind,iter,loss,smoothed_loss,lr,grad_norm,clip_scale,skipped,seconds,output,value\n"
+    "kind,iter,loss,smoothed_loss,lr,grad_norm,clip_scale,skipped,seconds,output,value," \
+    "clip_threshold,clip_fraction\n"
 
 /* mkdir -p of the folder part of path (nothing when it has none). */
 static int make_parent_dirs(const char *path, CliffError *err)
@@ -116,9 +118,17 @@ void cliff_metrics_train(CliffSolver *s, double seconds)
 {
     if (!s->metrics) return;
     const CliffSolverStats *st = &s->stats;
-    int rc = fprintf(s->metrics, "train,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%.6f,,\n", s->iter,
+    /* The clip policy's threshold in force and the fraction of its units
+     * clipped this step (empty when clipping is off or the step was skipped). */
+    char clip[64] = ",";
+    if (s->clip && !st->last_skipped) {
+        const CliffClipReport *c = &s->clip->last;
+        snprintf(clip, sizeof clip, "%.9g,%.9g", isnan(c->threshold) ? -1.0 : c->threshold,
+                 c->units > 0 ? c->clipped / c->units : 0.0);
+    }
+    int rc = fprintf(s->metrics, "train,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%.6f,,,%s\n", s->iter,
                      st->loss, s->smoothed_loss, st->lr, st->grad_norm, st->clip_scale,
-                     st->last_skipped, seconds);
+                     st->last_skipped, seconds, clip);
     written(s, rc);
 }
 
@@ -126,7 +136,7 @@ void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double val
                         double seconds)
 {
     if (!s->metrics) return;
-    written(s, fprintf(s->metrics, "test,%d,,,,,,,%.6f,test%d/%s,%.9g\n", s->iter, seconds,
+    written(s, fprintf(s->metrics, "test,%d,,,,,,,%.6f,test%d/%s,%.9g,,\n", s->iter, seconds,
                        net_id, name, value));
 }
 

@@ -156,6 +156,11 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     d.nlosses = s->nlosses;
     d.loss_pos = s->loss_pos;
     d.type = (char *)s->rule->name;
+    if (s->clip) { /* borrowed too */
+        d.clip_policy = (char *)s->clip->policy->name;
+        d.clip_state = (double *)cliff_clip_state(s->clip);
+        d.nclip_state = cliff_clip_state_size(s->clip);
+    }
     if (collect_layer_states(s, &d)) {
         cliff_error_set(err, "out of memory");
         goto out;
@@ -173,6 +178,8 @@ out:
     d.learned_net = NULL;
     d.losses = NULL;
     d.type = NULL;
+    d.clip_policy = NULL;
+    d.clip_state = NULL;
     cliff_state_data_free(&d);
     free(model);
     free(state);
@@ -264,8 +271,16 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
         cliff_error_set(err, "'%s' holds NaN or inf weights", weights);
         goto out;
     }
+    /* The clip policy's state, when the run that saved it used the same policy
+     * with the same state size (otherwise the policy starts afresh, said below). */
+    int clip_same = s->clip && d.clip_policy && !strcmp(d.clip_policy, s->clip->policy->name) &&
+                    d.nclip_state == cliff_clip_state_size(s->clip);
+    if (clip_same && cliff_clip_state_check(s->clip, d.clip_state, d.nclip_state, err)) {
+        cliff_error_prefix(err, "'%s': ", state_path);
+        goto out;
+    }
     if (d.has_cliff) {
-        /* Data cursors and shuffle orders (the only step that can still fail). */
+        /* Data cursors and shuffle orders (the last step that can still fail). */
         for (int i = 0; i < d.nlayers; i++) {
             CliffNet *n = net_by_tag(s, d.layers[i].net);
             int l = n ? cliff_net_layer_index(n, d.layers[i].layer) : -1;
@@ -292,6 +307,15 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
     s->iter = d.iter;
     s->stats.iter = d.iter;
     s->current_step = d.current_step;
+    if (clip_same) {
+        cliff_clip_state_restore(s->clip, d.clip_state, d.nclip_state, NULL); /* checked above */
+    } else if (s->clip && cliff_clip_state_size(s->clip)) {
+        cliff_log_event(s->fmt, s->log, d.iter, "restore",
+                        "'%s' holds no state for clip_policy '%s'%s%s%s: its statistics start "
+                        "afresh", state_path, s->clip->policy->name,
+                        d.clip_policy ? " (it has '" : "", d.clip_policy ? d.clip_policy : "",
+                        d.clip_policy ? "' state of another size or policy)" : "");
+    }
     if (d.has_cliff) {
         memcpy(s->rng.s, d.rng, sizeof d.rng);
         s->clipped_total = d.clipped;

@@ -25,13 +25,11 @@ static int check_config(CliffSolver *s, const char **field, size_t *index, Cliff
     if (!s->lr_policy) return -1;
     *field = NULL;
     if (!sp->has_base_lr) return cliff_error_set(err, "base_lr is not set");
+    /* The clip policy's name here, its parameters once the net is built. */
     *field = "clip_policy";
-    const CliffClipPolicy *clip = cliff_clip_policy_find(sp->clip_policy);
-    if (!clip)
+    if (!cliff_clip_policy_find(sp->clip_policy))
         return cliff_error_unknown_name(err, "clip_policy", sp->clip_policy,
                                         &cliff_clip_policy_table);
-    s->clip_threshold = sp->clip_gradients;
-    s->clip_policy = s->clip_threshold >= 0 ? clip : NULL;
     *field = "log_format";
     s->fmt = cliff_log_format_find(sp->log_format);
     if (!s->fmt)
@@ -130,10 +128,12 @@ static int build_nets(CliffSolver *s, CliffError *err)
     return 0;
 }
 
-/* Per-blob norms and clip factors (1.0 while clipping is off), and history. */
+/* The clip policy, per-blob norms and clip factors (1.0 while clipping is
+ * off), and history. */
 static int build_state(CliffSolver *s, CliffError *err)
 {
     const CliffNet *net = s->net;
+    if (cliff_clip_create(s->sp, net, s->map, &s->clip, err)) return -1;
     s->param_norms = calloc((size_t)net->nparams + 1, sizeof *s->param_norms);
     s->clip_factor = calloc((size_t)net->nparams + 1, sizeof *s->clip_factor);
     if (!s->param_norms || !s->clip_factor) return cliff_error_set(err, "out of memory");
@@ -193,6 +193,7 @@ void cliff_solver_free(CliffSolver *s)
     free(s->hist);
     free(s->hist_scratch);
     free(s->clip_factor);
+    cliff_clip_free(s->clip);
     free(s->param_norms);
     free(s->losses);
     free(s->prefix);

@@ -21,9 +21,13 @@
  * Logging goes to the FILE * given at create (NULL: silent) in log_format
  * (human | kv | json); a metrics CSV (metrics_file, default
  * <snapshot_prefix>_metrics.csv) gets one row per iteration and per test output:
- *   kind,iter,loss,smoothed_loss,lr,grad_norm,clip_scale,skipped,seconds,output,value
- * (kind "train": output/value empty; kind "test": loss..skipped empty,
- * output "test<i>/<name>").
+ *   kind,iter,loss,smoothed_loss,lr,grad_norm,clip_scale,skipped,seconds,output,value,
+ *   clip_threshold,clip_fraction
+ * (kind "train": output/value empty, clip_threshold the clip policy's threshold
+ * in force (-1: none yet), clip_fraction the fraction of its units (rows,
+ * elements, blobs, the gradient) clipped, both empty when clipping is off or
+ * the step was skipped; kind "test": loss..skipped and clip_* empty, output
+ * "test<i>/<name>").
  */
 #ifndef CLIFF_SOLVER_H
 #define CLIFF_SOLVER_H

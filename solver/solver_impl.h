@@ -21,8 +21,7 @@ struct CliffSolver {
     const CliffLogFormat *fmt;
     const CliffUpdateRule *rule;
     const CliffLrPolicy *lr_policy;
-    const CliffClipPolicy *clip_policy; /* NULL when clip_threshold < 0 (off) */
-    double clip_threshold;              /* clip_gradients, read once at load */
+    CliffClip *clip; /* the clip policy instance; NULL when clipping is off */
     CliffRegType reg;
     int snapshot_hdf5;
     char *prefix; /* snapshot_prefix */

@@ -50,6 +50,7 @@ static void step_block(void *arg, CliffSlabBlock *b)
         const size_t off = b->off + c;
         const size_t n = b->n - c < STEP_CHUNK ? b->n - c : STEP_CHUNK;
         float *w = net->param_slab + off, *g = net->grad_slab + off;
+        cliff_clip_apply(s->clip, b->param, off - p->offset, g, n);
         cliff_scale_and_decay(s->reg, n, clip_factor, decay, w, g);
         const float *hin[CLIFF_MAX_HISTORY];
         float *hout[CLIFF_MAX_HISTORY];
@@ -153,6 +154,11 @@ static void display(CliffSolver *s)
     int left = sp->max_iter - s->iter - 1;
     r.eta_s = r.it_per_s > 0 ? (left > 0 ? left : 0) / r.it_per_s : -1;
     s->fmt->iteration(s->log, &r);
+    if (s->clip && !r.skipped) {
+        char what[256];
+        cliff_log_event(s->fmt, s->log, s->iter, "clip", "    %s",
+                        cliff_clip_describe(s->clip, what, sizeof what));
+    }
     /* The train net's outputs of this iteration, as Caffe prints them. */
     const CliffNet *net = s->net;
     int idx = 0;
@@ -216,9 +222,10 @@ static int iteration(CliffSolver *s)
     else if (bad_param >= 0)
         why = "non-finite gradient";
     if (!why) {
-        if (s->clip_policy)
-            smallest_factor = s->clip_policy->factors(s->param_norms, net->nparams, norm,
-                                                      s->clip_threshold, s->clip_factor);
+        if (s->clip) {
+            CliffClipStep cs = {net, s->param_norms, norm, rate, s->iter};
+            smallest_factor = cliff_clip_decide(s->clip, &cs, s->clip_factor);
+        }
         if (compute_steps(s, rate, &bad_param))
             apply_steps(s);
         else
@@ -358,8 +365,8 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err)
                     "Solving %s: type %s, lr_policy %s, base_lr %g, iter_size %d, "
                     "clip_gradients %g%s%s, random_seed %llu, %zu parameters in %d blobs",
                     net->name && net->name[0] ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
-                    (double)sp->base_lr, (int)sp->iter_size, s->clip_threshold,
-                    s->clip_policy ? " " : " (off)", s->clip_policy ? s->clip_policy->name : "",
+                    (double)sp->base_lr, (int)sp->iter_size, (double)sp->clip_gradients,
+                    s->clip ? " " : " (off)", s->clip ? s->clip->policy->name : "",
                     (unsigned long long)s->seed, net->param_count, net->nparams);
     if (cliff_solver_step(s, sp->max_iter - s->iter, err)) return -1;
     if (s->stats.stopped_early) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "clip_fixture.h"
 #include "fj_fixture.h"
 #include "layers/kernels/fork_join.h"
 #include "solver/clip.h"
@@ -21,18 +22,18 @@ static CliffNetParam params[2] = {
     {.name = "a/1", .offset = 3, .count = 4, .lr_mult = 1, .decay_mult = 1},
 };
 
-/* The solver's clip path (step.c) with no weight decay: the policy's factors,
- * then cliff_scale_and_decay over every blob, factor 1 included. Returns the
- * smallest factor. */
-static double clip(const CliffClipPolicy *c, float *g, const double *param_norms,
-                   double global_norm, double threshold)
+/* The solver's clip path (clip_fixture.h) for a blob-factor policy at
+ * threshold C. Returns the smallest factor. */
+static double clip(const char *policy, float *g, double threshold)
 {
-    double factor[2];
-    const float w[7] = {0}; /* not read: decay is 0 */
-    double smallest = c->factors(param_norms, 2, global_norm, threshold, factor);
-    for (int i = 0; i < 2; i++)
-        cliff_scale_and_decay(CLIFF_REG_L2, params[i].count, factor[i], 0.0f,
-                              w + params[i].offset, g + params[i].offset);
+    float w[7] = {0}; /* not read: decay is 0 */
+    FxClip fx;
+    if (fx_clip_open(&fx, policy, threshold, params, 2, w, g, 7, NULL)) {
+        CHECK_FAILF("%s", fx.err.msg);
+        return -1;
+    }
+    double smallest = fx_clip_step(&fx, 0.1, 0);
+    fx_clip_close(&fx);
     return smallest;
 }
 
@@ -91,10 +92,7 @@ static void test_global_above(void)
 {
     float g[7] = {3, 4, 0, 1, 2, 2, 0};
     double pn[2];
-    double n = cliff_slab_norms(g, params, 2, pn, NULL);
-    const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
-    CHECK(c != NULL);
-    double factor = clip(c, g, pn, n, 1.0);
+    double factor = clip("global_norm", g, 1.0);
     CHECK_NEAR(factor, 1.0 / sqrt(34.0), 1e-12);
     double after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 1.0) <= 1e-6);
@@ -111,10 +109,10 @@ static void test_global_below_bit_identical(void)
     double n = cliff_slab_norms(g, params, 2, pn, NULL);
     const CliffClipPolicy *c = cliff_clip_policy_find(NULL); /* default: global_norm */
     CHECK(c && strcmp(c->name, "global_norm") == 0);
-    CHECK(clip(c, g, pn, n, 10.0) == 1.0);
+    CHECK(clip(NULL, g, 10.0) == 1.0);
     CHECK(memcmp(g, copy, sizeof g) == 0);
     /* exactly at the threshold: not clipped either (Caffe: norm > C) */
-    CHECK(clip(c, g, pn, n, n) == 1.0);
+    CHECK(clip(NULL, g, (float)n) == ((float)n < n ? (float)n / n : 1.0));
     CHECK(memcmp(g, copy, sizeof g) == 0);
 }
 
@@ -123,9 +121,7 @@ static void test_global_huge_clips_finite(void)
     float g[7];
     for (int i = 0; i < 7; i++) g[i] = 1e30f;
     double pn[2];
-    double n = cliff_slab_norms(g, params, 2, pn, NULL);
-    const CliffClipPolicy *c = cliff_clip_policy_find("global_norm");
-    double factor = clip(c, g, pn, n, 1.0);
+    double factor = clip("global_norm", g, 1.0);
     CHECK(factor > 0 && factor < 1);
     for (int i = 0; i < 7; i++) CHECK(isfinite(g[i]));
     double after = cliff_slab_norms(g, params, 2, pn, NULL);
@@ -133,8 +129,7 @@ static void test_global_huge_clips_finite(void)
     /* FLT_MAX everywhere: the factor (~5e-40) is a float denormal; applying it in
      * double keeps full precision. */
     for (int i = 0; i < 7; i++) g[i] = FLT_MAX;
-    n = cliff_slab_norms(g, params, 2, pn, NULL);
-    clip(c, g, pn, n, 0.5);
+    clip("global_norm", g, 0.5);
     after = cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(after - 0.5) <= 0.5e-6);
 }
@@ -143,12 +138,9 @@ static void test_per_param(void)
 {
     float g[7] = {3, 4, 0, 1, 2, 2, 0}; /* norms 5 and 3 */
     double pn[2];
-    double n = cliff_slab_norms(g, params, 2, pn, NULL);
-    const CliffClipPolicy *c = cliff_clip_policy_find("per_param_norm");
-    CHECK(c != NULL);
     float blob1[4];
     memcpy(blob1, g + 3, sizeof blob1);
-    double factor = clip(c, g, pn, n, 4.0);
+    double factor = clip("per_param_norm", g, 4.0);
     CHECK_NEAR(factor, 0.8, 1e-12);
     cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(pn[0] - 4.0) <= 4e-6);
@@ -157,13 +149,14 @@ static void test_per_param(void)
 
 static void test_table(void)
 {
-    CHECK(cliff_clip_policy_table.n == 2);
     CHECK(cliff_clip_policy_find("global") == NULL);
-    char buf[64];
+    char buf[128];
     CHECK(strcmp(cliff_names_list(&cliff_clip_policy_table, buf, sizeof buf),
-                 "global_norm, per_param_norm") == 0);
+                 "global_norm, per_param_norm, auto") == 0);
+    /* auto stands for a real policy */
+    const CliffClipPolicy *a = cliff_clip_policy_find("auto");
+    CHECK(a && a->alias && !a->alias->alias && cliff_clip_policy_find(a->alias->name) == a->alias);
 }
-
 
 /* Three blobs of 3 blocks + 123, 100 and 40 blocks (slab_blocks.h). */
 #define BIG_A (3 * CLIFF_SLAB_BLOCK + 123)

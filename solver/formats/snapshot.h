@@ -12,7 +12,8 @@
  * version, rng (uint64 x4), seed, clipped, skipped, consecutive_bad,
  * smoothed_loss, losses (float64 ring), loss_pos, type, and
  * layer_state/<net>/<layer> int64 words from each layer's state_save
- * (<net> = "train" or "test<i>"). Binary state carries the same extras in
+ * (<net> = "train" or "test<i>"), and with clipping on, clip_policy (string)
+ * and clip_state (float64, the policy's state; may be empty). Binary state carries the same extras in
  * unknown field 1000 of SolverState (ignored by Caffe).
  * Every non-empty array dataset cliff writes is chunked (whole blob, split
  * along leading axes past 4 MiB) with the Fletcher-32 checksum filter, so
@@ -94,6 +95,11 @@ typedef struct CliffStateData {
     char *type;
     CliffLayerStateRec *layers;
     int nlayers;
+    /* The clip policy's name and its persistent state (solver/clip.h);
+     * clip_policy NULL: none saved (clipping off, or an older file). */
+    char *clip_policy;
+    double *clip_state;
+    size_t nclip_state;
 } CliffStateData;
 
 void cliff_state_data_free(CliffStateData *d);

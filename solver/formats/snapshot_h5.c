@@ -322,6 +322,9 @@ static int state_body(H5W *w, hid_t f, const void *arg)
         rc = write_i64(w, c, name, L->words, L->n);
         free(name);
     }
+    if (!rc && d->clip_policy)
+        rc = write_string(w, c, "clip_policy", d->clip_policy) ||
+             write_f64(w, c, "clip_state", d->clip_state, d->nclip_state);
     H5Gclose(c);
     return rc ? -1 : 0;
 }

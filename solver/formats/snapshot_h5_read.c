@@ -272,6 +272,14 @@ static int read_cliff(hid_t f, CliffStateData *d, CliffError *err)
         if (ls >= 0) H5Gclose(ls);
         if (it.bad) goto out;
     }
+    if (H5Lexists(c, "clip_policy", H5P_DEFAULT) > 0) {
+        void *v = NULL;
+        if (!(d->clip_policy = cliff_h5_read_string(f, "cliff/clip_policy", MAX_TYPE_LEN, err)) ||
+            cliff_h5_read_alloc(f, "cliff/clip_state", H5T_NATIVE_DOUBLE, 1, 1u << 30, &v,
+                                &d->nclip_state, err))
+            goto out;
+        d->clip_state = v;
+    }
     d->has_cliff = 1;
     rc = 0;
 out:

@@ -68,6 +68,8 @@ void cliff_state_data_free(CliffStateData *d)
         free(d->layers[i].words);
     }
     free(d->layers);
+    free(d->clip_policy);
+    free(d->clip_state);
     memset(d, 0, sizeof *d);
 }
 
@@ -139,6 +141,12 @@ uint8_t *cliff_state_extras_encode(const CliffStateData *d, size_t *len)
         put_str(&b, d->layers[i].layer);
         put_u64(&b, d->layers[i].n);
         for (size_t k = 0; k < d->layers[i].n; k++) put_u64(&b, (uint64_t)d->layers[i].words[k]);
+    }
+    /* Added after the layers: a reader of files without it stops before. */
+    if (d->clip_policy) {
+        put_str(&b, d->clip_policy);
+        put_u64(&b, d->nclip_state);
+        for (size_t k = 0; k < d->nclip_state; k++) put_f64(&b, d->clip_state[k]);
     }
     if (b.oom) {
         free(b.p);
@@ -231,6 +239,17 @@ int cliff_state_extras_decode(const uint8_t *buf, size_t len, CliffStateData *d,
             break;
         }
         for (uint64_t k = 0; k < n; k++) L->words[k] = (int64_t)get_u64(&r);
+    }
+    if (!r.bad && r.pos < len) { /* the clip policy's state */
+        d->clip_policy = get_str(&r);
+        uint64_t n = get_u64(&r);
+        if (!r.bad && n <= (len - r.pos) / 8 && (d->clip_state = calloc(n + 1, sizeof(double)))) {
+            d->nclip_state = n;
+            for (uint64_t k = 0; k < n; k++) d->clip_state[k] = get_f64(&r);
+        } else {
+            r.bad = 1;
+        }
+        if (r.pos != len) r.bad = 1;
     }
     if (r.bad) return cliff_error_set(err, "cliff extras: truncated or corrupted");
     d->has_cliff = 1;
