@@ -204,7 +204,7 @@ static int hdf5_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
         return -1;
     int rc = load_all(d, l->param, list.paths, list.n, err);
     cliff_source_list_free(&list);
-    if (rc) return -1;
+    if (rc) return cliff_error_mark(err, CLIFF_ERR_DATA);
     if (p->shuffle) {
         d->order = malloc(d->nrows * sizeof *d->order);
         if (!d->order) return cliff_error_set(err, "out of memory");

@@ -40,7 +40,10 @@ int cliff_source_list_read(const char *field, const char *kind, const char *sour
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(source, "r");
-    if (!f) return cliff_error_set(err, "cannot open %s '%s': %s", field, source, strerror(errno));
+    if (!f) {
+        cliff_error_set(err, "cannot open %s '%s': %s", field, source, strerror(errno));
+        return cliff_error_mark(err, CLIFF_ERR_DATA);
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -66,7 +69,10 @@ int cliff_source_list_read(const char *field, const char *kind, const char *sour
     free(line);
     fclose(f);
     if (rc == 0 && out->n == 0) rc = cliff_error_set(err, "%s '%s' lists no files", field, source);
-    if (rc) cliff_source_list_free(out);
+    if (rc) {
+        cliff_source_list_free(out);
+        cliff_error_mark(err, CLIFF_ERR_DATA); /* the list or a listed file is bad data */
+    }
     return rc;
 }
 

@@ -214,7 +214,7 @@ static int load_text(TextData *d, const Cliff__TextDataParameter *p, int test, C
     free(sym);
     free(counts);
     cliff_source_list_free(&list);
-    return rc;
+    return rc ? cliff_error_mark(err, CLIFF_ERR_DATA) : 0;
 }
 
 static void text_destroy(CliffLayer *l)

@@ -1,6 +1,7 @@
 /* Config files: syntax choice, bounded file reading, --set overrides and
  * Caffe's net resolution for solvers. */
 #include "config.h"
+#include "first_contact.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -483,9 +484,12 @@ int cliff_solver_load(const char *path, const char *format, const char *const *o
     size_t map_n = map ? map->n : 0;
     *solver = NULL;
     if (!map) cliff_srcmap_init(&own);
-    if (cliff_config_read_file(path, format, &cliff__solver_parameter__descriptor, &m, pm, err))
+    if (cliff_config_read_file(path, format, &cliff__solver_parameter__descriptor, &m, pm, err)) {
+        cliff_solver_not_a_net(path, format, err);
         goto fail0;
+    }
     Cliff__SolverParameter *s = (Cliff__SolverParameter *)m;
+    if (cliff_solver_check_empty(path, s, err)) goto fail;
     if (cliff_upgrade_solver(s, err)) {
         locate_error(err, path);
         goto fail;

@@ -12,6 +12,13 @@ int cliff_error_set(CliffError *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    err->kind = CLIFF_ERR_GENERAL;
+    return -1;
+}
+
+int cliff_error_mark(CliffError *err, CliffErrorKind kind)
+{
+    if (err) err->kind = kind;
     return -1;
 }
 

@@ -12,14 +12,31 @@
 
 #define CLIFF_ERROR_MAX 2048
 
+/* What kind of failure an error is, for the caller's decision (train maps
+ * kinds to exit codes, tools/exit_codes.h). cliff_error_set resets the kind
+ * to CLIFF_ERR_GENERAL; the site that knows better marks it afterwards with
+ * cliff_error_mark; cliff_error_prefix keeps it. */
+typedef enum CliffErrorKind {
+    CLIFF_ERR_GENERAL = 0,  /* a config error, or anything not listed below */
+    CLIFF_ERR_DATA,         /* a data file or a data value is bad (missing, malformed,
+                               a label out of range) */
+    CLIFF_ERR_NONFINITE,    /* the run stopped on non-finite values (max_bad_steps) */
+    CLIFF_ERR_DEAD_RUN,     /* the dead-run detector stopped the run */
+    CLIFF_ERR_IO,           /* writing a snapshot, metrics or vocabulary failed */
+} CliffErrorKind;
+
 typedef struct CliffError {
     char msg[CLIFF_ERROR_MAX]; /* full message, without a trailing newline */
+    CliffErrorKind kind;
 } CliffError;
 
 /* Sets the message (printf-style); always returns -1 so callers can
  * `return cliff_error_set(err, ...);`. err may be NULL. */
 int cliff_error_set(CliffError *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Marks the kind of an error already set; returns -1. err may be NULL. */
+int cliff_error_mark(CliffError *err, CliffErrorKind kind);
 
 /* Prepends a prefix (printf-style) to the existing message; returns -1. */
 int cliff_error_prefix(CliffError *err, const char *fmt, ...)

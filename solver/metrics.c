@@ -83,11 +83,20 @@ static void written(CliffSolver *s, int printf_rc)
 int cliff_metrics_check(const CliffSolver *s, CliffError *err)
 {
     if (!s->metrics_errno) return 0;
-    return cliff_error_set(err, "cannot write metrics file '%s': %s", s->metrics_path,
-                           s->metrics_errno > 0 ? strerror(s->metrics_errno) : "write error");
+    cliff_error_set(err, "cannot write metrics file '%s': %s", s->metrics_path,
+                    s->metrics_errno > 0 ? strerror(s->metrics_errno) : "write error");
+    return cliff_error_mark(err, CLIFF_ERR_IO);
 }
 
+/* Every failure here is the disk's or the file system's (folder, rewrite, open). */
+static int metrics_open(CliffSolver *s, CliffError *err);
 int cliff_metrics_open(CliffSolver *s, CliffError *err)
+{
+    if (metrics_open(s, err)) return cliff_error_mark(err, CLIFF_ERR_IO);
+    return 0;
+}
+
+static int metrics_open(CliffSolver *s, CliffError *err)
 {
     if (s->metrics) return 0;
     /* The snapshot folder is created here, when the run starts writing. */

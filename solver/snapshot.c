@@ -102,9 +102,11 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     /* Invariant: weights and history are finite (bad steps are never applied);
      * checked again so that nothing non-finite can reach the disk. */
     if (!cliff_all_finite(net->param_slab, net->param_count) ||
-        !cliff_all_finite(s->hist, (size_t)s->nhist * net->param_count))
-        return cliff_error_set(err, "iteration %d: refusing to snapshot non-finite weights or "
-                               "history", s->iter);
+        !cliff_all_finite(s->hist, (size_t)s->nhist * net->param_count)) {
+        cliff_error_set(err, "iteration %d: refusing to snapshot non-finite weights or history",
+                        s->iter);
+        return cliff_error_mark(err, CLIFF_ERR_NONFINITE);
+    }
     const char *ext_m = s->snapshot_hdf5 ? ".caffemodel.h5" : ".caffemodel";
     const char *ext_s = s->snapshot_hdf5 ? ".solverstate.h5" : ".solverstate";
     char *model = path_printf("%s_iter_%d%s", s->prefix, s->iter, ext_m);
@@ -119,8 +121,10 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     }
     cliff_log_event(s->fmt, s->log, s->iter, "snapshot", "Snapshotting to %s file %s",
                     s->snapshot_hdf5 ? "HDF5" : "binary proto", model);
-    if (cliff_weights_save(net, model, s->snapshot_hdf5, s->sp->snapshot_diff, err))
+    if (cliff_weights_save(net, model, s->snapshot_hdf5, s->sp->snapshot_diff, err)) {
+        cliff_error_mark(err, CLIFF_ERR_IO);
         goto out;
+    }
 
     /* The state record borrows the history arrays; only its tables are owned. */
     d.iter = s->iter;
@@ -167,8 +171,10 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     }
     cliff_log_event(s->fmt, s->log, s->iter, "snapshot", "Snapshotting solver state to %s",
                     state);
-    if (cliff_state_write(&d, state, s->snapshot_hdf5, err))
+    if (cliff_state_write(&d, state, s->snapshot_hdf5, err)) {
+        cliff_error_mark(err, CLIFF_ERR_IO);
         goto out;
+    }
     snprintf(s->stats.last_snapshot, sizeof s->stats.last_snapshot, "%s", state);
     s->last_snapshot_iter = s->iter;
     rc = 0;

@@ -184,7 +184,7 @@ static int data_error(CliffSolver *s, const CliffNet *net, const char *where, Cl
     cliff_error_set(err, "iteration %d, %s: %s; stopping (no update, no snapshot)", s->iter,
                     where, net->runtime_error.msg);
     cliff_log_event(s->fmt, s->log, s->iter, "error", "%s", err->msg);
-    return -1;
+    return cliff_error_mark(err, CLIFF_ERR_DATA);
 }
 
 /* One training iteration at s->iter (not advanced here). A bad step (skipped
@@ -344,7 +344,7 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
                                  : "Last good state saved in ",
                             snap ? serr.msg : s->stats.last_snapshot);
             cliff_log_event(s->fmt, s->log, s->iter, "error", "%s", err->msg);
-            return -1;
+            return cliff_error_mark(err, CLIFF_ERR_NONFINITE);
         }
         int want_snapshot = (sp->snapshot > 0 && s->iter % sp->snapshot == 0) || s->req_snapshot;
         s->req_snapshot = 0;

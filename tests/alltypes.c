@@ -114,7 +114,7 @@ AllTypes *alltypes_ok(const char *src)
 void alltypes_bad(const char *src, const char *want)
 {
     char buf[512];
-    CliffError err = {{0}};
+    CliffError err = {0};
     snprintf(buf, sizeof buf, "req: 0 %s", src);
     AllTypes *a = (AllTypes *)cliff_text_parse(&all_types_descriptor, "t.prototxt", buf,
                                                strlen(buf), NULL, &err);

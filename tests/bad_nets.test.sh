@@ -2,7 +2,8 @@
 # Nets that must not build: each tests/bad_nets/NAME.prototxt (a net, or a
 # solver when NAME starts with solver_) goes through `train --dry-run` (a net
 # through a generated solver `net: "NAME.prototxt"`, run inside tests/bad_nets
-# so paths in messages are short). train must exit with status 1 (no crash,
+# so paths in messages are short). train must exit with status 1, bad config
+# (3, bad data, for the missing data files; tools/exit_codes.h) (no crash,
 # no sanitizer report) and print exactly one line on stderr, equal to the
 # first line of NAME.expected -- or, when that line ends with "...", starting
 # with the text before the "...". Every error names its position and layer:
@@ -28,11 +29,13 @@ for f in *.prototxt; do
     esac
     "$TRAIN" --dry-run "$solver" > "$tmp/out" 2> "$tmp/err"
     rc=$?
+    case $name in missing_dataset|missing_hdf5_file|missing_hdf5_source) want_rc=3 ;;
+        *) want_rc=1 ;; esac
     want=$(head -n 1 "$name.expected")
     got=$(head -n 1 "$tmp/err")
     lines=$(wc -l < "$tmp/err")
     why=
-    if [ $rc -ne 1 ]; then why="exit status $rc, expected 1"
+    if [ $rc -ne $want_rc ]; then why="exit status $rc, expected $want_rc"
     elif [ "$lines" -ne 1 ]; then why="$lines lines on stderr: $(head -c 600 "$tmp/err")"
     else
         case $want in

@@ -2,7 +2,7 @@
 # A full disk, for real: a 64 KiB tmpfs (needs root and mount, which CI has;
 # elsewhere every case is skipped with a line saying so). A snapshot that does
 # not fit, a snapshot into an already full disk (HDF5 and binary), and a
-# metrics file on a full disk: each stops the run with exit 1, names the file
+# metrics file on a full disk: each stops the run with exit 6 (I/O failure), names the file
 # and the system's reason, and leaves no temporary behind.
 # Usage: sh tests/disk_full.test.sh BUILD_DIR (from the repository root).
 BUILD=${1:-build}
@@ -29,7 +29,7 @@ net_param { name: "df"
 base_lr: 0.01 lr_policy: "fixed" max_iter: 3 display: 0 random_seed: 1
 NET
 
-# run NAME EXPECTED-TEXT... -- ARGS: ok when train exits 1, its stderr holds
+# run NAME EXPECTED-TEXT... -- ARGS: ok when train exits 6 (I/O failure), its stderr holds
 # every expected text, and no *.tmp is left in the small disk.
 run() {
     name=$1
@@ -44,7 +44,7 @@ run() {
     for w in ${want#|}; do grep -qF -- "$w" "$tmp/err.log" || missing="$missing '$w'"; done
     IFS=$old_ifs
     left=$(ls "$small" | grep '\.tmp$')
-    if [ $rc -eq 1 ] && [ -z "$missing" ] && [ -z "$left" ]; then
+    if [ $rc -eq 6 ] && [ -z "$missing" ] && [ -z "$left" ]; then
         echo "ok disk_full/$name"
     else
         echo "FAIL disk_full/$name: rc $rc, missing:$missing, left: $left; stderr: $(cat "$tmp/err.log")"

@@ -222,7 +222,7 @@ static void solver_stops_on_bad_label(void)
     Cliff__SolverParameter *sp = fx_sp("%s base_lr: 0.1 lr_policy: \"fixed\" max_iter: 10 "
                                        "random_seed: 1 snapshot_prefix: \"%s/s\"", net, dir);
     free(net);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffSolver *s = fx_solver(sp, NULL);
     if (!s) return;
     CliffNet *n = cliff_solver_train_net(s);
@@ -253,7 +253,7 @@ static void solver_stops_on_bad_test_label(void)
         fx_sp("%s base_lr: 0.1 lr_policy: \"fixed\" max_iter: 10 random_seed: 1 test_iter: 1 "
               "test_interval: 5 test_initialization: true snapshot_prefix: \"%s/s\"", net, dir);
     free(net);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffSolver *s = fx_solver(sp, NULL);
     if (!s) return;
     CHECK(cliff_solver_solve(s, &err) == -1);

@@ -33,7 +33,7 @@ static void run_case(void *arg)
     fclose(f);
     want[strcspn(want, "\n")] = 0;
 
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffSrcMap map;
     cliff_srcmap_init(&map);
     int rc;

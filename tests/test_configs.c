@@ -14,7 +14,7 @@ static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) =
 static Cliff__SolverParameter *load_solver(const char *path)
 {
     Cliff__SolverParameter *s = NULL;
-    CliffError err = {{0}};
+    CliffError err = {0};
     if (cliff_solver_load(path, NULL, NULL, 0, &s, NULL, &err) != 0) {
         CHECK_FAILF("%s", err.msg);
         return NULL;
@@ -99,7 +99,7 @@ static void test_caffe_files_read(void)
     static const size_t nlayers[] = {11, 15, 11};
     for (int i = 0; i < 3; i++) {
         Cliff__NetParameter *n = NULL;
-        CliffError err = {{0}};
+        CliffError err = {0};
         if (cliff_net_load(nets[i], NULL, &n, NULL, &err) != 0) {
             CHECK_FAILF("%s", err.msg);
             continue;
@@ -111,7 +111,7 @@ static void test_caffe_files_read(void)
                                     "tests/caffe/cifar10_quick_solver.prototxt"};
     for (int i = 0; i < 2; i++) {
         ProtobufCMessage *m = NULL;
-        CliffError err = {{0}};
+        CliffError err = {0};
         if (cliff_config_read_file(solvers[i], NULL, &cliff__solver_parameter__descriptor, &m, NULL,
                                    &err) != 0) {
             CHECK_FAILF("%s", err.msg);

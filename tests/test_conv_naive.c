@@ -589,7 +589,7 @@ static void test_conv_errors(void)
          "global_pooling"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        CliffError err = {{0}};
+        CliffError err = {0};
         Cliff__LayerParameter *p = (Cliff__LayerParameter *)cliff_text_parse(
             &cliff__layer_parameter__descriptor, "e", cases[k].text, strlen(cases[k].text), NULL,
             &err);
@@ -616,7 +616,7 @@ static void test_conv_errors(void)
     /* 3 spatial axes are rejected with a clear message */
     {
         const char *text = "type: 'Convolution' convolution_param { num_output: 2 kernel_size: 2 }";
-        CliffError err = {{0}};
+        CliffError err = {0};
         Cliff__LayerParameter *p = (Cliff__LayerParameter *)cliff_text_parse(
             &cliff__layer_parameter__descriptor, "e", text, strlen(text), NULL, &err);
         CliffTensor b, t;

@@ -68,7 +68,7 @@ static void expect(const Cliff__TransformationParameter *p, int phase, const flo
                    int oc, int oh, int ow)
 {
     CliffTransform t;
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffRng rng;
     cliff_rng_seed(&rng, 7);
     if (cliff_transform_init(&t, p, phase, &err)) {
@@ -297,7 +297,7 @@ static void test_layouts(void)
 static void expect_init_error(const Cliff__TransformationParameter *p, const char *want)
 {
     CliffTransform t;
-    CliffError err = {{0}};
+    CliffError err = {0};
     if (cliff_transform_init(&t, p, CLIFF__PHASE__TRAIN, &err) == 0) {
         CHECK_FAILF("no error, expected '%s'", want);
         cliff_transform_free(&t);
@@ -309,7 +309,7 @@ static void expect_init_error(const Cliff__TransformationParameter *p, const cha
 static void expect_check_error(const Cliff__TransformationParameter *p, int c, const char *want)
 {
     CliffTransform t;
-    CliffError err = {{0}};
+    CliffError err = {0};
     if (cliff_transform_init(&t, p, CLIFF__PHASE__TRAIN, &err)) {
         CHECK_FAILF("init: %s", err.msg);
         return;

@@ -265,7 +265,7 @@ static void expect_error(const char *list, const char *needle)
     CliffRng rng;
     cliff_rng_seed(&rng, 1);
     Cliff__NetParameter *np = NULL;
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffNet *net = build(list, 2, 0, &rng, &np, &err);
     CHECK(net == NULL);
     if (!strstr(err.msg, needle)) CHECK_FAILF("error '%s' lacks '%s'", err.msg, needle);
@@ -339,7 +339,7 @@ static void list_long_line(void)
     CliffRng rng;
     cliff_rng_seed(&rng, 1);
     Cliff__NetParameter *np = NULL;
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffNet *net = build("long.txt", 5, 0, &rng, &np, &err);
     if (!net) CHECK_FAILF("a %zu-byte list line: %s", k, err.msg);
     if (net) {

@@ -95,7 +95,7 @@ static void replace_with_huge(const char *path, const char *name, int rank, cons
 static int expect_state_refused(const char *dir, const char *n1, const char *n2)
 {
     Cliff__SolverParameter *sp = config(dir);
-    CliffError err = {""};
+    CliffError err = {0};
     CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
     if (!s) return 10;
     char state[300];
@@ -161,7 +161,7 @@ static int build_refused(const char *dir)
     replace_with_huge(h5, "data", 2, dims);
     hsize_t rows[1] = {(hsize_t)1 << 31};
     replace_with_huge(h5, "label", 1, rows);
-    CliffError err = {""};
+    CliffError err = {0};
     CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
     printf("  create: %s\n", s ? "accepted" : err.msg);
     int rc = s ? 1 : !strstr(err.msg, "'data'") || !strstr(err.msg, "too large") ? 2 : 0;
@@ -200,7 +200,7 @@ static void test_flipped_bit_is_detected(void)
 {
     char *dir = fx_tmpdir();
     Cliff__SolverParameter *sp = config(dir);
-    CliffError err = {""};
+    CliffError err = {0};
     CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
     if (!s) {
         CHECK_FAILF("create: %s", err.msg);

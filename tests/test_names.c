@@ -54,7 +54,7 @@ static void test_unknown_error(void)
 /* A solver whose choice fails the config check before any net is built. */
 static void expect_solver_error(const char *text, const char *want)
 {
-    CliffError err = {{0}};
+    CliffError err = {0};
     Cliff__SolverParameter *sp = (Cliff__SolverParameter *)cliff_text_parse(
         &cliff__solver_parameter__descriptor, "s.prototxt", text, strlen(text), NULL, &err);
     CHECK(sp != NULL);

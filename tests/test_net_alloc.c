@@ -72,7 +72,7 @@ static void test_every_allocation_failure_is_an_error(void)
 {
     char *text = net_text();
     CliffSrcMap map;
-    CliffError err = {{0}};
+    CliffError err = {0};
     cliff_srcmap_init(&map);
     Cliff__NetParameter *param =
         text ? (Cliff__NetParameter *)cliff_text_parse(&cliff__net_parameter__descriptor,

@@ -302,7 +302,7 @@ static void dropout_masks(void)
 static void expect_error(const char *text, int nb, const Shape *shapes, int nt, const char *want)
 {
     Rig r;
-    CliffError err = {{0}};
+    CliffError err = {0};
     if (rig_build(&r, text, nb, shapes, nt, 0, 0, &err) == 0) {
         CHECK_FAILF("%s: built, expected an error about '%s'", text, want);
         rig_free(&r);

@@ -277,7 +277,7 @@ static void put_learned_net(const char *state, const char *value)
 static void refused(CliffSolver *s, const char *path, const char *case_name, const char *n1,
                     const char *n2)
 {
-    CliffError err = {""};
+    CliffError err = {0};
     if (!s) {
         CHECK_FAILF("%s: no solver", case_name);
         return;
@@ -316,7 +316,7 @@ static void test_restore_keeps_counters(void)
     int bad = 1;
     put(state, "cliff/skipped", H5T_NATIVE_INT64, &skipped);
     put(state, "cliff/consecutive_bad", H5T_NATIVE_INT, &bad);
-    CliffError err = {""};
+    CliffError err = {0};
     CliffSolver *s = cliff_solver_create(sp, NULL, NULL, &err);
     if (!s || cliff_solver_restore(s, state, &err)) {
         CHECK_FAILF("restore: %s", err.msg);
@@ -344,7 +344,7 @@ static void test_restore_says_when_loss_window_dropped(void)
     char *text = NULL;
     size_t len = 0;
     FILE *log = open_memstream(&text, &len);
-    CliffError err = {""};
+    CliffError err = {0};
     CliffSolver *s = cliff_solver_create(sp, NULL, log, &err);
     if (!s || cliff_solver_restore(s, state, &err)) CHECK_FAILF("restore: %s", err.msg);
     else CHECK(cliff_solver_stats(s)->smoothed_loss == 0.0);
@@ -424,7 +424,7 @@ static void test_restore_validates_fields(void)
     sp = small_config(dir, "AdaGrad", 9);
     s = cliff_solver_create(sp, NULL, NULL, &err);
     refused(s, state, "data set of 9 rows", "train net, layer 'data'", "(12 rows");
-    CliffError e2 = {""};
+    CliffError e2 = {0};
     cliff_solver_restore(s, state, &e2);
     if (!strstr(e2.msg, "(9 rows")) CHECK_FAILF("'%s' lacks the new row count", e2.msg);
     cliff_solver_free(s);

@@ -415,7 +415,7 @@ static void load_dev_zero(CliffSolver *s)
     struct rlimit lim = {1u << 30, 1u << 30};
     setrlimit(RLIMIT_AS, &lim);
 #endif
-    CliffError err = {""};
+    CliffError err = {0};
     int rc = cliff_solver_load_weights(s, "/dev/zero", &err);
     printf("  /dev/zero: %s\n", rc ? err.msg : "accepted");
     fflush(stdout);
@@ -553,7 +553,7 @@ static void test_unstorable_layer_names(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *names[] = {cases[i].a, cases[i].b};
         Cliff__SolverParameter *sp;
-        CliffError err = {""};
+        CliffError err = {0};
         CliffSolver *s = named_net(dir, names, 2, &sp, &err);
         if (s)
             CHECK_FAILF("names '%s', '%s' accepted", cases[i].a, cases[i].b);

@@ -309,7 +309,7 @@ static void expect_error(const char *param_fmt, const char *list, const char *ne
     snprintf(param, sizeof param, param_fmt, list);
     snprintf(needle, sizeof needle, needle_fmt, dir, dir);
     Cliff__NetParameter *np = NULL;
-    CliffError err = {{0}};
+    CliffError err = {0};
     CliffNet *net = build(param, CLIFF__PHASE__TRAIN, &np, &err);
     if (net) CHECK_FAILF("%s{ %s } built; expected '%s'", detail, param, needle);
     else if (!strstr(err.msg, needle))
@@ -345,7 +345,7 @@ static void text_shorter_than_a_batch(void)
                  "needed");
     snprintf(param, sizeof param, "source: '%s' time_steps: 2 streams: 1 holdout_fraction: 0.2",
              hw);
-    CliffError err = {{0}};
+    CliffError err = {0};
     net = build(param, CLIFF__PHASE__TEST, &np, &err);
     CHECK(!net && strstr(err.msg, "the TEST text") && strstr(err.msg, "holds 2 symbols"));
     free_net(net, np);

@@ -21,7 +21,7 @@ static ProtobufCMessage *parse(const ProtobufCMessageDescriptor *d, const char *
 /* Expects src to fail with exactly the error line want. */
 static void expect_error(const ProtobufCMessageDescriptor *d, const char *src, const char *want)
 {
-    CliffError err = {{0}};
+    CliffError err = {0};
     ProtobufCMessage *m = parse(d, src, NULL, &err);
     CHECK(m == NULL);
     if (m) protobuf_c_message_free_unpacked(m, NULL);

@@ -231,7 +231,7 @@ static void test_v1_lenet(void)
     const void *conv1_param = net->layers[2]->convolution_param;
     const void *train_include = net->layers[0]->include[0];
 
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, &map, &err) == 0);
     CHECK(net->n_layers == 0 && net->layers == NULL);
     CHECK(net->n_layer == 11);
@@ -357,7 +357,7 @@ static void test_v1_misc_fields(void)
     img->transform_param->has_scale = 1, img->transform_param->scale = 2.0f; /* kept */
     add_v1(net, img);
 
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, NULL, &err) == 0);
     CHECK(net->n_layer == 5);
     if (net->n_layer == 5) {
@@ -412,7 +412,7 @@ static void test_v1_every_param_moved(void)
     }
     CHECK(nsub == 30); /* Caffe's V1 layer has 30 such params (28 layer + transform + loss) */
     add_v1(net, l);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, NULL, &err) == 0);
     if (net->n_layer == 1) {
         for (int k = 0; k < nsub; k++) {
@@ -458,7 +458,7 @@ static void test_mixed_layer_forms_is_error(void)
     CliffSrcMap map;
     cliff_srcmap_init(&map);
     cliff_srcmap_add(&map, net->layers[0], "net.prototxt", 7, 1);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, &map, &err) == -1);
     CHECK(strncmp(err.msg, "net.prototxt:7:1: error: ", 25) == 0);
     CHECK(strstr(err.msg, "layers") != NULL);
@@ -477,7 +477,7 @@ static void test_v0_and_bad_values_are_errors(void)
     l->layer->name = strdup("conv1");
     l->layer->type = strdup("conv");
     add_v1(net, l);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, NULL, &err) == -1);
     CHECK(strstr(err.msg, "V0") != NULL);
     CHECK(net->n_layers == 2 && net->n_layer == 0 && streq(net->layers[0]->name, "ok"));
@@ -505,7 +505,7 @@ static void test_input_dim(void)
     CliffSrcMap map;
     cliff_srcmap_init(&map);
     cliff_srcmap_add(&map, net, "deploy.prototxt", 1, 1);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, &map, &err) == 0);
     CHECK(net->n_input == 0 && net->input == NULL && net->n_input_dim == 0 && net->input_dim == NULL);
     CHECK(net->n_layer == 3);
@@ -535,7 +535,7 @@ static void test_two_inputs_v1(void)
     int32_t dims[] = {2, 3, 4, 5, 2, 1, 1, 1};
     for (int i = 0; i < 8; i++) push_i(&net->input_dim, &net->n_input_dim, dims[i]);
     add_v1(net, v1("sum", T(ELTWISE), "a,b", "c"));
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, NULL, &err) == 0);
     CHECK(net->n_layer == 2 && net->n_layers == 0);
     if (net->n_layer == 2) {
@@ -560,7 +560,7 @@ static void test_input_shape_and_errors(void)
     s->dim = malloc(2 * sizeof *s->dim);
     s->n_dim = 2, s->dim[0] = 10, s->dim[1] = 3;
     push_ptr((void ***)&net->input_shape, &net->n_input_shape, s);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, NULL, &err) == 0);
     CHECK(net->n_input_shape == 0 && net->n_layer == 1);
     if (net->n_layer == 1)
@@ -600,7 +600,7 @@ static void test_batchnorm_params(void)
             push_ptr((void ***)&l->param, &l->n_param, p);
         }
     }
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(net, NULL, &err) == 0);
     for (int i = 0; i < 3; i++)
         CHECK(net->layer[0]->param[i]->lr_mult == 0.0f && net->layer[0]->param[i]->has_decay_mult &&
@@ -616,7 +616,7 @@ static void test_solver_type(void)
         Cliff__SolverParameter *s = msg(&cliff__solver_parameter__descriptor);
         s->has_solver_type = 1;
         s->solver_type = t;
-        CliffError err = {{0}};
+        CliffError err = {0};
         CHECK(cliff_upgrade_solver(s, &err) == 0);
         CHECK(streq(s->type, expect[t]) && s->type != cliff__solver_parameter__type__default_value);
         CHECK(!s->has_solver_type);
@@ -628,7 +628,7 @@ static void test_solver_type(void)
     CHECK(streq(s->type, "SGD")); /* the default before upgrade */
     s->has_solver_type = 1;
     s->solver_type = CLIFF__SOLVER_PARAMETER__SOLVER_TYPE__NESTEROV;
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_solver(s, &err) == 0 && streq(s->type, "Nesterov"));
     protobuf_c_message_free_unpacked(&s->base, NULL);
 
@@ -680,7 +680,7 @@ static Cliff__NetParameter *parse_net_file(const char *path, CliffSrcMap *map, c
         CHECK_FAILF("cannot read %s (run from the repository root)", path);
         return NULL;
     }
-    CliffError err = {{0}};
+    CliffError err = {0};
     Cliff__NetParameter *net =
         (Cliff__NetParameter *)cliff_text_parse(&cliff__net_parameter__descriptor, path, src, len, map, &err);
     if (!net) CHECK_FAILF("%s", err.msg);
@@ -711,7 +711,7 @@ static void test_caffe_v1_lenet_file_upgrades_to_current_lenet(void)
     Cliff__NetParameter *v2 = parse_net_file("tests/caffe/lenet_train_test.prototxt", NULL, NULL);
     if (!v1 || !v2) goto done;
     CHECK(v1->n_layers == 11 && v1->n_layer == 0);
-    CliffError err = {{0}};
+    CliffError err = {0};
     CHECK(cliff_upgrade_net(v1, &map, &err) == 0);
     /* Caffe upgraded its own examples the same way: same fields, same values. */
     char *a = cliff_text_print(&v1->base), *b = cliff_text_print(&v2->base);
@@ -738,7 +738,7 @@ static void test_text_errors_and_inputs(void)
     const char *mixed = "name: \"m\"\nlayer { name: \"a\" type: \"ReLU\" }\nlayers { name: \"b\" type: RELU }\n";
     CliffSrcMap map;
     cliff_srcmap_init(&map);
-    CliffError err = {{0}};
+    CliffError err = {0};
     Cliff__NetParameter *net = (Cliff__NetParameter *)cliff_text_parse(
         &cliff__net_parameter__descriptor, "mixed.prototxt", mixed, strlen(mixed), &map, &err);
     CHECK(net != NULL);

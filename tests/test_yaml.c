@@ -22,7 +22,7 @@ static ProtobufCMessage *yparse(const ProtobufCMessageDescriptor *d, const char 
 
 static void expect_error(const ProtobufCMessageDescriptor *d, const char *src, const char *want)
 {
-    CliffError err = {{0}};
+    CliffError err = {0};
     ProtobufCMessage *m = yparse(d, src, NULL, &err);
     CHECK(m == NULL);
     if (m) protobuf_c_message_free_unpacked(m, NULL);

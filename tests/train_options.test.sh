@@ -59,14 +59,14 @@ check time_runs_without_files "rc $rc, $(tail -n 2 "$tmp/out"), $(ls "$tmp/time"
 
 # ---- bounds of solver fields: errors positioned at the field ----------------------
 
-# input_error NAME EXPECTED-STDERR ARGS...: exit 1, one exact line on stderr
-# ($tmp written as T).
+# input_error NAME EXPECTED-STDERR ARGS...: exit 1 (or $want_rc), one exact line on
+# stderr ($tmp written as T).
 input_error() {
     name=$1 want=$2
     shift 2
     "$TRAIN" "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
     got=$(sed "s|$tmp|T|g" "$tmp/err")
-    if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then ok "$name"
+    if [ $rc -eq "${want_rc:-1}" ] && [ "$got" = "$want" ]; then ok "$name"
     else fail "$name" "rc $rc, stderr '$got', want '$want'"; fi
 }
 solver "$tmp/clip_nan.prototxt" 'base_lr: 0.01' 'clip_gradients: nan'
@@ -99,8 +99,10 @@ printf 'base_lr: 0.1\nnet: "netdir"\n' > "$tmp/netdir.prototxt"
 input_error net_is_directory "T/netdir.prototxt:2:1: error: net file 'T/netdir': cannot open: Is a directory" \
     "$tmp/netdir.prototxt" --dry-run
 solver "$tmp/mdir.prototxt" 'base_lr: 0.1' "metrics_file: \"$tmp\""
+want_rc=6 # I/O failure
 input_error metrics_file_reason "error: cannot open metrics file 'T' for writing: Is a directory" \
     "$tmp/mdir.prototxt"
+want_rc=1
 
 # ---- command-line faults -----------------------------------------------------------
 

@@ -1,8 +1,7 @@
 /* train: the cliff command line. Reads a solver (prototxt or YAML), resolves
  * its nets, and trains, prints the resolved config, checks the nets (dry run),
- * or times them. This is the only place that decides exit codes:
- *   0 success (also a run stopped by SIGINT/SIGTERM after its snapshot),
- *   1 a run or input error (message on stderr), 2 a usage error. */
+ * or times them. This is the only place that decides exit codes (the table is
+ * tools/exit_codes.h; a library error's kind picks the row). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "solver/solver.h"
 #include "proto/textformat.h"
 #include "tools/report/timing.h"
+#include "tools/exit_codes.h"
 
 #define CLIFF_VERSION "0.1.0"
 #define CLIFF_STR_(x) #x
@@ -75,6 +75,10 @@ static void usage(FILE *out)
         "  --list-layers       print every registered layer type and exit\n"
         "  --help              this text\n"
         "  --version           print the version and exit\n");
+    fprintf(out, "\nExit status:\n");
+#define CLIFF_EXIT_HELP_(name, code, meaning) fprintf(out, "  %d  %s\n", code, meaning);
+    CLIFF_EXIT_TABLE(CLIFF_EXIT_HELP_)
+#undef CLIFF_EXIT_HELP_
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -82,7 +86,7 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "train: error: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see train --help)\n");
-    return 2;
+    return CLIFF_EXIT_USAGE;
 }
 
 /* Accepts "--opt VALUE" and "--opt=VALUE". */
@@ -224,12 +228,12 @@ static int save_vocabularies(CliffSolver *s, const char *prefix)
         if ((count == 1 ? asprintf(&path, "%s.vocab", prefix)
                         : asprintf(&path, "%s.%s.vocab", prefix, l->name)) < 0) {
             fprintf(stderr, "error: out of memory\n");
-            return -1;
+            return CLIFF_EXIT_CONFIG;
         }
         int rc = cliff_text_vocab_save(v, path, &err);
         if (rc) fprintf(stderr, "error: layer '%s': %s\n", l->name, err.msg);
         free(path);
-        if (rc) return -1;
+        if (rc) return CLIFF_EXIT_IO;
     }
     return 0;
 }
@@ -237,11 +241,11 @@ static int save_vocabularies(CliffSolver *s, const char *prefix)
 static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
 {
     CliffError err;
-    int rc = 1;
+    int rc = CLIFF_EXIT_CONFIG;
     CliffSolver *s = cliff_solver_create(sp, map, stdout, &err);
     if (!s) {
         fprintf(stderr, "%s\n", err.msg);
-        return 1;
+        return cliff_exit_code(&err);
     }
     if (o->dry_run) {
         cliff_net_summary(stdout, cliff_solver_train_net(s), "train");
@@ -261,27 +265,26 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         rc = 0;
         goto done;
     }
-    if (o->weights && cliff_solver_load_weights(s, o->weights, &err)) {
+    if ((o->weights && cliff_solver_load_weights(s, o->weights, &err)) ||
+        (o->resume && cliff_solver_restore(s, o->resume, &err))) {
         fprintf(stderr, "error: %s\n", err.msg);
-        goto done;
-    }
-    if (o->resume && cliff_solver_restore(s, o->resume, &err)) {
-        fprintf(stderr, "error: %s\n", err.msg);
+        rc = cliff_exit_code(&err);
         goto done;
     }
     if (o->time) {
-        rc = cliff_time_solver(s, (int)o->iterations, stdout, &err) ? 1 : 0;
+        rc = cliff_time_solver(s, (int)o->iterations, stdout, &err) ? cliff_exit_code(&err) : 0;
         if (rc) fprintf(stderr, "error: %s\n", err.msg);
         goto done;
     }
-    if (save_vocabularies(s, sp->snapshot_prefix)) goto done;
+    if ((rc = save_vocabularies(s, sp->snapshot_prefix))) goto done;
     install_signals(s, o);
     if (cliff_solver_solve(s, &err)) {
         fflush(stdout);
         fprintf(stderr, "error: %s\n", err.msg);
+        rc = cliff_exit_code(&err);
         goto done;
     }
-    rc = 0;
+    rc = CLIFF_EXIT_OK;
 done:
     signal_solver = NULL;
     cliff_solver_free(s);
@@ -303,9 +306,9 @@ static int load_and_run(Options *o, CliffSrcMap *map, Cliff__SolverParameter **s
     CliffError err;
     if (cliff_solver_load(o->solver_path, o->format, o->sets, o->nsets, sp, map, &err)) {
         fprintf(stderr, "%s\n", err.msg);
-        return 1;
+        return cliff_exit_code(&err);
     }
-    if (o->print_config) return cliff_text_write(stdout, &(*sp)->base) ? 1 : 0;
+    if (o->print_config) return cliff_text_write(stdout, &(*sp)->base) ? CLIFF_EXIT_IO : 0;
     return run(o, *sp, map);
 }
 
