@@ -149,6 +149,14 @@ void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double val
                        net_id, name, value));
 }
 
+void cliff_metrics_event(CliffSolver *s, const char *name, double value, double seconds)
+{
+    if (!s->metrics) return;
+    const CliffSolverStats *st = &s->stats;
+    written(s, fprintf(s->metrics, "event,%d,%.9g,,%.9g,%.9g,,,%.6f,%s,%.9g,,\n", s->iter,
+                       st->loss, st->lr, st->grad_norm, seconds, name, value));
+}
+
 void cliff_metrics_close(CliffSolver *s)
 {
     if (s->metrics) fclose(s->metrics);

@@ -18,40 +18,6 @@ static char *path_printf(const char *fmt, const char *a, int n, const char *b)
     return p;
 }
 
-/* Each net's layers with resumable state. */
-static int collect_layer_states(CliffSolver *s, CliffStateData *d)
-{
-    int total = 0;
-    for (int t = -1; t < s->ntest; t++) {
-        CliffNet *net = t < 0 ? s->net : s->test_nets[t];
-        total += net->nlayers;
-    }
-    d->layers = calloc((size_t)total + 1, sizeof *d->layers);
-    if (!d->layers) return -1;
-    for (int t = -1; t < s->ntest; t++) {
-        CliffNet *net = t < 0 ? s->net : s->test_nets[t];
-        char tag[32];
-        if (t < 0)
-            snprintf(tag, sizeof tag, "train");
-        else
-            snprintf(tag, sizeof tag, "test%d", t);
-        for (int l = 0; l < net->nlayers; l++) {
-            const CliffLayer *L = &net->layers[l].layer;
-            if (!L->ops->state_size || !L->ops->state_save) continue;
-            size_t n = L->ops->state_size(L);
-            if (!n) continue;
-            CliffLayerStateRec *r = &d->layers[d->nlayers++];
-            r->net = strdup(tag);
-            r->layer = strdup(L->name);
-            r->words = calloc(n, sizeof *r->words);
-            r->n = n;
-            if (!r->net || !r->layer || !r->words) return -1;
-            L->ops->state_save(L, r->words);
-        }
-    }
-    return 0;
-}
-
 /* 1 when name is "<base>_iter_<digits>.<anything>.tmp", compared literally
  * (a prefix may hold glob or regex characters: "run[12]" is not "run1"). */
 static int is_stale_name(const char *name, const char *base)
@@ -113,7 +79,6 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     char *state = path_printf("%s_iter_%d%s", s->prefix, s->iter, ext_s);
     CliffStateData d;
     memset(&d, 0, sizeof d);
-    size_t nh = (size_t)s->nhist * (size_t)net->nparams;
     int rc = -1;
     if (!model || !state) {
         cliff_error_set(err, "out of memory");
@@ -127,48 +92,11 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     }
 
     /* The state record borrows the history arrays; only its tables are owned. */
-    d.iter = s->iter;
-    d.current_step = s->current_step;
+    if (cliff_state_collect(s, &d, 0)) {
+        cliff_error_set(err, "out of memory");
+        goto out;
+    }
     d.learned_net = model;
-    d.nhist = nh;
-    d.hist = calloc(nh + 1, sizeof *d.hist);
-    d.hist_count = calloc(nh + 1, sizeof *d.hist_count);
-    d.hist_naxes = calloc(nh + 1, sizeof *d.hist_naxes);
-    d.hist_dims = calloc((nh + 1) * CLIFF_MAX_AXES, sizeof *d.hist_dims);
-    if (!d.hist || !d.hist_count || !d.hist_naxes || !d.hist_dims) {
-        cliff_error_set(err, "out of memory");
-        goto out;
-    }
-    for (int k = 0; k < s->nhist; k++)
-        for (int i = 0; i < net->nparams; i++) {
-            size_t j = (size_t)k * (size_t)net->nparams + (size_t)i;
-            const CliffNetParam *p = &net->params[i];
-            d.hist[j] = s->hist + (size_t)k * net->param_count + p->offset;
-            d.hist_count[j] = p->count;
-            d.hist_naxes[j] = p->tensor->num_axes;
-            for (int a = 0; a < p->tensor->num_axes; a++)
-                d.hist_dims[j * CLIFF_MAX_AXES + (size_t)a] = p->tensor->shape[a];
-        }
-    d.has_cliff = 1;
-    memcpy(d.rng, s->rng.s, sizeof d.rng);
-    d.seed = s->seed;
-    d.clipped = s->clipped_total;
-    d.skipped = s->skipped_total;
-    d.consecutive_bad = s->consecutive_bad;
-    d.smoothed_loss = s->smoothed_loss;
-    d.losses = s->losses;
-    d.nlosses = s->nlosses;
-    d.loss_pos = s->loss_pos;
-    d.type = (char *)s->rule->name;
-    if (s->clip) { /* borrowed too */
-        d.clip_policy = (char *)s->clip->policy->name;
-        d.clip_state = (double *)cliff_clip_state(s->clip);
-        d.nclip_state = cliff_clip_state_size(s->clip);
-    }
-    if (collect_layer_states(s, &d)) {
-        cliff_error_set(err, "out of memory");
-        goto out;
-    }
     cliff_log_event(s->fmt, s->log, s->iter, "snapshot", "Snapshotting solver state to %s",
                     state);
     if (cliff_state_write(&d, state, s->snapshot_hdf5, err)) {
@@ -179,14 +107,8 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     s->last_snapshot_iter = s->iter;
     rc = 0;
 out:
-    /* Unhook borrowed pointers before freeing the record. */
-    if (d.hist) memset(d.hist, 0, (nh + 1) * sizeof *d.hist);
     d.learned_net = NULL;
-    d.losses = NULL;
-    d.type = NULL;
-    d.clip_policy = NULL;
-    d.clip_state = NULL;
-    cliff_state_data_free(&d);
+    cliff_state_borrowed_free(&d);
     free(model);
     free(state);
     return rc;
@@ -213,17 +135,6 @@ static char *find_learned_net(const char *state_path, const char *learned)
     free(dcopy);
     free(bcopy);
     return found;
-}
-
-static CliffNet *net_by_tag(CliffSolver *s, const char *tag)
-{
-    if (strcmp(tag, "train") == 0) return s->net;
-    if (strncmp(tag, "test", 4) == 0) {
-        char *end;
-        long i = strtol(tag + 4, &end, 10);
-        if (*end == 0 && end != tag + 4 && i >= 0 && i < s->ntest) return s->test_nets[i];
-    }
-    return NULL;
 }
 
 int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err)
@@ -277,76 +188,19 @@ int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err
         cliff_error_set(err, "'%s' holds NaN or inf weights", weights);
         goto out;
     }
-    /* The clip policy's state, when the run that saved it used the same policy
-     * with the same state size (otherwise the policy starts afresh, said below). */
-    int clip_same = s->clip && d.clip_policy && !strcmp(d.clip_policy, s->clip->policy->name) &&
-                    d.nclip_state == cliff_clip_state_size(s->clip);
-    if (clip_same && cliff_clip_state_check(s->clip, d.clip_state, d.nclip_state, err)) {
+    /* The clip policy's state, the layer states (the steps that can still
+     * fail), then everything else. */
+    int clip_same = cliff_state_clip_same(s, &d);
+    if (cliff_state_commit(s, &d, slab, 1, err)) {
         cliff_error_prefix(err, "'%s': ", state_path);
         goto out;
     }
-    if (d.has_cliff) {
-        /* Data cursors and shuffle orders (the last step that can still fail). */
-        for (int i = 0; i < d.nlayers; i++) {
-            CliffNet *n = net_by_tag(s, d.layers[i].net);
-            int l = n ? cliff_net_layer_index(n, d.layers[i].layer) : -1;
-            if (l < 0) continue; /* a net or layer this config lacks: nothing to restore */
-            CliffLayer *L = &n->layers[l].layer;
-            if (!L->ops->state_load) continue;
-            if (L->ops->state_load(L, d.layers[i].words, d.layers[i].n, err)) {
-                cliff_error_prefix(err, "'%s': %s net, layer '%s': ", state_path,
-                                   d.layers[i].net, L->name);
-                goto out;
-            }
-        }
-    }
-
-    /* Commit. */
-    memcpy(net->param_slab, slab, net->param_count * sizeof *slab);
-    for (int k = 0; k < s->nhist; k++)
-        for (int i = 0; i < net->nparams; i++) {
-            const CliffNetParam *p = &net->params[i];
-            memcpy(s->hist + (size_t)k * net->param_count + p->offset,
-                   d.hist[(size_t)k * (size_t)net->nparams + (size_t)i],
-                   p->count * sizeof(float));
-        }
-    s->iter = d.iter;
-    s->stats.iter = d.iter;
-    s->current_step = d.current_step;
-    if (clip_same) {
-        cliff_clip_state_restore(s->clip, d.clip_state, d.nclip_state, NULL); /* checked above */
-    } else if (s->clip && cliff_clip_state_size(s->clip)) {
+    if (!clip_same && s->clip && cliff_clip_state_size(s->clip))
         cliff_log_event(s->fmt, s->log, d.iter, "restore",
                         "'%s' holds no state for clip_policy '%s'%s%s%s: its statistics start "
                         "afresh", state_path, s->clip->policy->name,
                         d.clip_policy ? " (it has '" : "", d.clip_policy ? d.clip_policy : "",
                         d.clip_policy ? "' state of another size or policy)" : "");
-    }
-    if (d.has_cliff) {
-        memcpy(s->rng.s, d.rng, sizeof d.rng);
-        s->clipped_total = d.clipped;
-        s->skipped_total = d.skipped;
-        s->consecutive_bad = d.consecutive_bad;
-        if (d.nlosses <= s->average_loss && d.loss_pos >= 0 && d.loss_pos < s->average_loss) {
-            memcpy(s->losses, d.losses, (size_t)d.nlosses * sizeof *s->losses);
-            s->nlosses = d.nlosses;
-            s->loss_pos = d.loss_pos;
-            s->smoothed_loss = d.smoothed_loss;
-        } else {
-            cliff_log_event(s->fmt, s->log, d.iter, "restore",
-                            "the saved loss window (%d losses) does not fit average_loss %d: "
-                            "the smoothed loss restarts from this iteration",
-                            d.nlosses, (int)s->average_loss);
-        }
-    } else {
-        /* A state written by Caffe: no RNG or data cursors saved. */
-        cliff_rng_seed(&s->rng, s->seed);
-    }
-    /* The reported statistics are those of the restored run until it steps. */
-    s->stats.clipped = s->clipped_total;
-    s->stats.skipped = s->skipped_total;
-    s->stats.consecutive_bad = s->consecutive_bad;
-    s->stats.smoothed_loss = s->smoothed_loss;
     cliff_log_event(s->fmt, s->log, s->iter, "restore",
                     "Resuming from %s (weights %s)%s", state_path, weights,
                     d.has_cliff ? "" : " without cliff's extras: data layers restart at their "

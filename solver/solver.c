@@ -168,6 +168,10 @@ CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSr
                                    : (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
     cliff_rng_seed(&s->rng, s->seed);
     if (build_nets(s, err) || build_state(s, err)) goto fail;
+    if (cliff_recovery_init(s, &field, err)) {
+        cliff_error_at_field(err, map, &sp->base, field, 0, "solver");
+        goto fail;
+    }
     s->average_loss = sp->average_loss;
     s->losses = calloc((size_t)s->average_loss, sizeof *s->losses);
     if (!s->losses) {
@@ -186,6 +190,7 @@ void cliff_solver_free(CliffSolver *s)
 {
     if (!s) return;
     cliff_metrics_close(s);
+    cliff_recovery_free(&s->rec);
     for (int i = 0; i < s->ntest; i++) cliff_net_free(s->test_nets[i]);
     free(s->test_nets);
     free(s->test_iter);

@@ -28,6 +28,12 @@
  * elements, blobs, the gradient) clipped, both empty when clipping is off or
  * the step was skipped; kind "test": loss..skipped and clip_* empty, output
  * "test<i>/<name>").
+ * Kind "event": a recovery event, output its name and value as
+ * solver/recovery.h says, loss/lr/grad_norm of the iteration, clip_* empty.
+ *
+ * Recovery (solver/recovery.h): non-finite steps, loss spikes and dead runs
+ * are events handled by the recovery setting (skip, stop, rollback); a stop
+ * saves the last good state of an in-memory ring of states.
  */
 #ifndef CLIFF_SOLVER_H
 #define CLIFF_SOLVER_H
@@ -104,6 +110,11 @@ typedef struct CliffSolverStats {
     long long clipped, skipped; /* totals */
     int consecutive_bad;
     int stopped_early;        /* solve ended on a STOP request */
+    /* Recovery (solver/recovery.h): events so far, the lr scale in force, and
+     * whether the last display window was dead. */
+    int rollbacks, ended_dead;
+    long long nonfinite_events, spikes, dead_events;
+    double lr_scale;
     char last_snapshot[1024]; /* state file of the last snapshot ("" if none) */
 } CliffSolverStats;
 const CliffSolverStats *cliff_solver_stats(const CliffSolver *s);

@@ -11,6 +11,7 @@
 #include "clip.h"
 #include "log.h"
 #include "lr_policy.h"
+#include "recovery.h"
 #include "solver.h"
 #include "update.h"
 
@@ -67,6 +68,8 @@ struct CliffSolver {
 
     char **missing;
     int nmissing;
+
+    CliffRecovery rec; /* recovery.h */
 };
 
 /* Smoothed-loss window update (finite losses only). */
@@ -83,12 +86,29 @@ struct CliffStateData;
 int cliff_restore_check(const CliffSolver *s, const struct CliffStateData *d, const char *path,
                         CliffError *err);
 
+/* The solver's state as a record (state_record.c): collect fills d with the
+ * current state, borrowing the history, loss window and type (copy = 0: free
+ * with cliff_state_borrowed_free; the recovery's progress is included) or
+ * owning copies of them (copy = 1: cliff_state_data_free; without the
+ * recovery's progress, which a rollback never restores). commit loads the
+ * layer states (the only step that can fail; then nothing else has changed),
+ * then the weights (param_count floats), history, iteration, lr step, RNG,
+ * counters and loss window; with_recovery also the recovery's progress. */
+int cliff_state_collect(CliffSolver *s, CliffStateData *d, int copy);
+void cliff_state_borrowed_free(CliffStateData *d);
+/* 1 when d holds state for this run's clip policy (same policy, same size). */
+int cliff_state_clip_same(const CliffSolver *s, const CliffStateData *d);
+int cliff_state_commit(CliffSolver *s, const CliffStateData *d, const float *weights,
+                       int with_recovery, CliffError *err);
+
 /* Metrics CSV (metrics.c). */
 int cliff_metrics_open(CliffSolver *s, CliffError *err);
 void cliff_metrics_train(CliffSolver *s, double seconds);
 void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double value,
                         double seconds);
 void cliff_metrics_close(CliffSolver *s);
+/* An event row: kind "event", output = name, value (recovery.h). */
+void cliff_metrics_event(CliffSolver *s, const char *name, double value, double seconds);
 /* -1 with an error naming the file and the system's reason once a metrics
  * write has failed (a full disk); the step loop stops the run on it. */
 int cliff_metrics_check(const CliffSolver *s, CliffError *err);

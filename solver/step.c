@@ -189,13 +189,17 @@ static int data_error(CliffSolver *s, const CliffNet *net, const char *where, Cl
 
 /* One training iteration at s->iter (not advanced here). A bad step (skipped
  * update) is recorded in s->stats.last_skipped and counted in
- * s->consecutive_bad, which the caller checks against max_bad_steps.
- * Returns -1 when a forward stopped on bad data (nothing updated; the net's
- * runtime_error says why), else 0. */
-static int iteration(CliffSolver *s)
+ * s->consecutive_bad, which the caller checks against max_bad_steps. *ev gets
+ * the recovery event found (recovery.h), *trouble the first iteration it
+ * concerns. Returns -1 when a forward stopped on bad data (nothing updated;
+ * the net's runtime_error says why), else 0. */
+static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffNet *net = s->net;
+    CliffRecovery *rec = &s->rec;
+    *ev = CLIFF_EVENT_NONE;
+    *trouble = s->iter;
     /* a good step leaves the gradients zeroed (apply_steps) */
     if (!s->grads_zero) cliff_flat_pass(net->param_count, zero_block, net->grad_slab);
     s->grads_zero = 0;
@@ -214,13 +218,28 @@ static int iteration(CliffSolver *s)
     int bad_param = -1;
     double norm = cliff_slab_norms(net->grad_slab, net->params, net->nparams, s->param_norms,
                                    &bad_param);
+    /* the lr policy's rate, scaled by the recovery's rollbacks (1 until then) */
     float rate = s->lr_policy->rate(sp, s->iter, &s->current_step);
+    if (rec->lr_scale != 1.0) rate = (float)(rate * rec->lr_scale);
     double smallest_factor = 1.0;
     const char *why = NULL;
+    char spike_why[128];
     if (!isfinite(loss))
         why = "non-finite loss";
     else if (bad_param >= 0)
         why = "non-finite gradient";
+    else if (cliff_spike_check(rec, loss)) {
+        *ev = CLIFF_EVENT_SPIKE;
+        rec->spike_median = cliff_median(rec->spike_win, rec->spike_n);
+        snprintf(spike_why, sizeof spike_why, "loss spike (%.6g > %g x %.6g, the median of the "
+                 "last %d losses)", loss, rec->spike_factor, rec->spike_median,
+                 CLIFF_SPIKE_WINDOW);
+        if (rec->mode == CLIFF_RECOVERY_SKIP)
+            cliff_log_event(s->fmt, s->log, s->iter, "event", "%s; recovery skip: logged only",
+                            spike_why);
+        else
+            why = spike_why; /* stop and rollback: the step is not applied */
+    }
     if (!why) {
         if (s->clip) {
             CliffClipStep cs = {net, s->param_norms, norm, rate, s->iter};
@@ -240,6 +259,7 @@ static int iteration(CliffSolver *s)
     s->win_iters++;
     if (isfinite(loss)) cliff_solver_smooth_loss(s, loss);
     if (why) {
+        if (*ev == CLIFF_EVENT_NONE) *ev = CLIFF_EVENT_NONFINITE;
         s->consecutive_bad++;
         s->skipped_total++;
         s->win_skipped++;
@@ -254,12 +274,23 @@ static int iteration(CliffSolver *s)
             s->clipped_total++;
             s->win_clipped++;
         }
+        if (*ev == CLIFF_EVENT_NONE) {
+            /* a clean iteration: its loss joins the spike window, its state is good */
+            cliff_spike_push(rec, loss);
+            cliff_ring_good(s, s->iter);
+        }
     }
     s->stats.clipped = s->clipped_total;
     s->stats.skipped = s->skipped_total;
     s->stats.consecutive_bad = s->consecutive_bad;
     s->stats.smoothed_loss = s->smoothed_loss;
     cliff_metrics_train(s, cliff_clock_seconds() - s->t0);
+    int window = sp->display > 0 ? (int)sp->display : 100;
+    if (cliff_dead_update(rec, s->iter, loss, norm, s->iter % window == 0) &&
+        *ev == CLIFF_EVENT_NONE) {
+        *ev = CLIFF_EVENT_DEAD;
+        *trouble = rec->dead_since;
+    }
     if (sp->display && s->iter % sp->display == 0) display(s);
     return 0;
 }
@@ -328,23 +359,21 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
     s->win_start = cliff_clock_seconds();
     int stop_iter = s->iter + iters;
     while (s->iter < stop_iter) {
+        if (cliff_ring_capture(s, err)) return -1;
         if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
-        if (iteration(s) < 0) return data_error(s, s->net, "train net", err);
+        CliffEvent ev;
+        int trouble;
+        if (iteration(s, &ev, &trouble) < 0) return data_error(s, s->net, "train net", err);
         if (cliff_metrics_check(s, err)) return -1;
         s->iter++;
         s->stats.iter = s->iter;
+        if (ev != CLIFF_EVENT_NONE && cliff_recovery_handle(s, ev, trouble, err)) return -1;
         if (s->consecutive_bad >= sp->max_bad_steps) {
-            CliffError serr;
-            int snap = cliff_solver_snapshot(s, &serr);
-            cliff_error_set(err,
-                            "iteration %d: %d consecutive bad steps (max_bad_steps %d): "
-                            "the gradient or update is non-finite; stopping. %s%s",
-                            s->iter - 1, s->consecutive_bad, (int)sp->max_bad_steps,
-                            snap ? "Snapshot of the last good state FAILED: "
-                                 : "Last good state saved in ",
-                            snap ? serr.msg : s->stats.last_snapshot);
-            cliff_log_event(s->fmt, s->log, s->iter, "error", "%s", err->msg);
-            return cliff_error_mark(err, CLIFF_ERR_NONFINITE);
+            char why[128];
+            snprintf(why, sizeof why, "%d consecutive bad steps (max_bad_steps %d): the "
+                     "gradient or update is non-finite", s->consecutive_bad,
+                     (int)sp->max_bad_steps);
+            return cliff_recovery_stop(s, why, 0, err);
         }
         int want_snapshot = (sp->snapshot > 0 && s->iter % sp->snapshot == 0) || s->req_snapshot;
         s->req_snapshot = 0;
@@ -377,8 +406,10 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err)
         cliff_solver_snapshot(s, err))
         return -1;
     if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
+    char events[512];
+    cliff_recovery_summary(s, events, sizeof events);
     cliff_log_event(s->fmt, s->log, s->iter, "done",
-                    "Optimization Done: %lld of %d iterations clipped, %lld skipped.",
-                    s->clipped_total, s->iter, s->skipped_total);
+                    "Optimization Done: %lld of %d iterations clipped, %lld skipped.%s",
+                    s->clipped_total, s->iter, s->skipped_total, events);
     return 0;
 }

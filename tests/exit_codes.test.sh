@@ -2,8 +2,8 @@
 # train's exit codes (tools/exit_codes.h), one case per row that a run can
 # reach here, and the first-contact errors: a net definition given as the
 # solver (prototxt and YAML) and an empty solver. The table printed by
-# train --help must be the README's. (Dead run, 5, is reserved for the
-# dead-run detector; I/O failure on a real full disk is disk_full.test.sh.)
+# train --help must be the README's. (Dead run, 5: the error kind is checked
+# in tests/test_recovery.c; I/O failure on a real full disk is disk_full.test.sh.)
 # Usage: sh tests/exit_codes.test.sh BUILD_DIR (from the repository root).
 BUILD=${1:-build}
 TRAIN=$BUILD/train

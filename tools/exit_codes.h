@@ -18,9 +18,11 @@
     X(USAGE, 2, "bad command line (unknown option, missing SOLVER, ...)")                      \
     X(DATA, 3, "bad data: a data layer's file is missing or malformed, or a value read is "    \
                "invalid (a label out of range, NaN in the input)")                              \
-    X(NONFINITE, 4, "non-finite stop: max_bad_steps consecutive bad steps (the last good "     \
-                    "state is saved), or --test produced a NaN or inf output")                  \
-    X(DEAD_RUN, 5, "dead run: the dead-run detector stopped the run (stop policy)")            \
+    X(NONFINITE, 4, "non-finite stop: max_bad_steps consecutive bad steps, or a non-finite "   \
+                    "step or loss spike under recovery stop (or past max_rollbacks); the last " \
+                    "good state is saved. Or --test produced a NaN or inf output")             \
+    X(DEAD_RUN, 5, "dead run: the dead-run detector stopped the run (recovery stop, or "       \
+                   "rollback past max_rollbacks); the last good state is saved")               \
     X(IO, 6, "I/O failure: a snapshot, the metrics file or a vocabulary could not be "         \
              "written (full disk, permissions)")
 
