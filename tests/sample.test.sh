@@ -132,3 +132,6 @@ sed 's/"TextData"/"Input"/; s/text_data_param {[^}]*}/input_param { shape { dim:
 "$SAMPLE" "$tmp/notext.prototxt" --weights "$tmp/m.h5" > "$tmp/nt.out" 2> "$tmp/nt.err"; rc=$?
 check no_text_data "rc $rc, '$(cat "$tmp/nt.err")'" \
     sh -c 'test $1 -eq 1 && grep -q "no TextData layer" "$2"' _ $rc "$tmp/nt.err"
+"$SAMPLE" --help > "$tmp/help.out" 2>&1; rc=$?
+check help "rc $rc: $(head -n 2 "$tmp/help.out")" \
+    sh -c 'test $1 -eq 0 && grep -q "^usage: sample SOLVER --weights FILE" "$2"' _ $rc "$tmp/help.out"

@@ -21,7 +21,9 @@
  * seeded with --seed: the same arguments print the same text. Output: the
  * prime, the generated symbols, a newline.
  *
- * Exit codes: 0 success, 1 a run or input error, 2 a usage error. */
+ * Exit codes (tools/exit_codes.h): 0 success, 1 a solver, net, weights or
+ * vocabulary that cannot be used (also a prime symbol the vocabulary lacks),
+ * 2 a bad command line, 4 non-finite logits. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -33,6 +35,7 @@
 #include "layers/text_vocab.h"
 #include "proto/config.h"
 #include "solver/formats/snapshot.h"
+#include "tools/exit_codes.h"
 
 typedef struct Options {
     const char *solver, *weights, *vocab, *prime;
@@ -69,9 +72,10 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "sample: error: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see sample --help)\n");
-    return 2;
+    return CLIFF_EXIT_USAGE;
 }
 
+/* 0: run; -1: --help printed (exit 0); else a usage error's exit code. */
 static int parse_args(int argc, char **argv, Options *o)
 {
     memset(o, 0, sizeof *o);
@@ -86,7 +90,7 @@ static int parse_args(int argc, char **argv, Options *o)
         char *end;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
-            return 1;
+            return -1; /* done: exit 0 */
         }
         int takes = !strcmp(a, "--weights") || !strcmp(a, "--vocab") || !strcmp(a, "--prime") ||
                     !strcmp(a, "--length") || !strcmp(a, "--temperature") ||
@@ -334,7 +338,7 @@ static int generate(const Options *o, Cliff__SolverParameter *sp, const CliffSrc
                     Deploy *d)
 {
     CliffError err;
-    int rc = 1;
+    int rc = CLIFF_EXIT_CONFIG;
     CliffNet *net = NULL;
     CliffTextVocab vocab;
     memset(&vocab, 0, sizeof vocab);
@@ -345,19 +349,19 @@ static int generate(const Options *o, Cliff__SolverParameter *sp, const CliffSrc
     if (!np) {
         fprintf(stderr, "sample: error: '%s' names no training net (net or train_net)\n",
                 o->solver);
-        return 1;
+        return CLIFF_EXIT_CONFIG;
     }
     if (derive(np, map, d, &err)) {
         /* positioned messages carry their own "error: " */
         fprintf(stderr, "%s%s\n", strstr(err.msg, "error: ") ? "" : "sample: error: ", err.msg);
-        return 1;
+        return CLIFF_EXIT_CONFIG;
     }
     CliffRng rng;
     cliff_rng_seed(&rng, o->seed);
     net = cliff_net_build(np, CLIFF__PHASE__TEST, NULL, &rng, map, &err);
     if (!net) {
         fprintf(stderr, "%s\n", err.msg);
-        return 1;
+        return CLIFF_EXIT_CONFIG;
     }
     found = calloc((size_t)net->nlayers, 1);
     if (!found || cliff_weights_read(net, o->weights, 1, net->param_slab, found, &err)) {
@@ -414,6 +418,7 @@ static int generate(const Options *o, Cliff__SolverParameter *sp, const CliffSrc
             if (!isfinite(l[j])) {
                 fprintf(stderr, "\nsample: error: logit %zu of '%s' is %g after %ld symbols\n",
                         j, d->logits, l[j], k);
+                rc = CLIFF_EXIT_NONFINITE;
                 goto out;
             }
         int id = draw(l, (int)vocab.n, o->temperature, uniform53(&rng));
@@ -421,7 +426,7 @@ static int generate(const Options *o, Cliff__SolverParameter *sp, const CliffSrc
         if (k + 1 < o->length && !(l = step(net, ids, cont, logits, (float)id, 1.0f))) goto out;
     }
     putchar('\n');
-    rc = fflush(stdout) ? 1 : 0;
+    rc = fflush(stdout) ? CLIFF_EXIT_IO : CLIFF_EXIT_OK;
 out:
     free(prime);
     free(found);
@@ -437,7 +442,7 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc) {
         free(o.sets);
-        return rc == 1 ? 0 : rc;
+        return rc < 0 ? CLIFF_EXIT_OK : rc;
     }
     CliffSrcMap map;
     cliff_srcmap_init(&map);
@@ -447,7 +452,7 @@ int main(int argc, char **argv)
     CliffError err;
     if (cliff_solver_load(o.solver, NULL, o.sets, o.nsets, &sp, &map, &err)) {
         fprintf(stderr, "%s\n", err.msg);
-        rc = 1;
+        rc = CLIFF_EXIT_CONFIG;
     } else
         rc = generate(&o, sp, &map, &d);
     for (size_t i = 0; i < d.ndropped; i++)
