@@ -2,7 +2,7 @@
 #   make            build the library, tools and tests
 #   make test       install missing Debian packages, build, run the suite
 #   make check      the suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make fuzz       libFuzzer run of the text-format reader (FUZZ_SECONDS)
+#   make fuzz       libFuzzer runs of the config readers and image decoders (FUZZ_SECONDS)
 #   make bench      speed and memory figures (see bench/)
 #   make text-data  list the char-LSTM example's text files (build/data/fortunes/list.txt)
 #   make adding-data the adding problem's HDF5 data (build/data/adding/)
@@ -14,7 +14,7 @@ BUILD    ?= build
 CC       ?= cc
 OPT      ?= -O3
 SAN      ?=
-PKGS     := libprotobuf-c openblas hdf5 yaml-0.1
+PKGS     := libprotobuf-c openblas hdf5 yaml-0.1 libpng libjpeg
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -fopenmp $(SAN) \
@@ -32,7 +32,8 @@ GEN_H    := $(BUILD)/gen/cliff.pb-c.h
 LAYER_TABLE := $(BUILD)/gen/layer_table.inc
 # Sources by folder (see README "Layout"): proto/, layers/ (layer types),
 # layers/net/ (the net engine), layers/kernels/ (math), layers/data/ (data-layer
-# helpers: transform_param, Datum records, databases), solver/, solver/formats/.
+# helpers: transform_param, Datum records, databases, image codecs), solver/,
+# solver/formats/.
 LIB_SRC  := $(wildcard proto/*.c layers/*.c layers/net/*.c layers/kernels/*.c layers/data/*.c \
                        solver/*.c solver/formats/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/cliff.pb-c.o
@@ -172,26 +173,38 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
 
+# One libFuzzer target per tests/fuzz_<name>.c (FUZZ_TARGETS), each run for
+# FUZZ_SECONDS from the seeds in FUZZ_SEEDS_<name>: the config readers (text)
+# and the image decoders (image).
 # clang at -O1 reports the `omp simd` loops it leaves scalar (-Wpass-failed): an
 # optimization note of the fuzz build, not a defect, so it is silenced there.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= text image
+FUZZ_SEEDS_text := configs tests/bad
+FUZZ_SEEDS_image := tests/fuzz_seeds/image
+FUZZ_MAXLEN_image := 16384
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -Wno-pass-failed" build/fuzz/libcliff.a
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=fuzz-run-%)
+
+fuzz-run-%: FORCE
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
-	  -Ibuild/fuzz/gen -I. $(PKG_CFLAGS) tests/fuzz_text.c build/fuzz/libcliff.a \
-	  $(PKG_LIBS) -lz -lm -fopenmp -o build/fuzz/fuzz_text
-	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_text -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
-	  build/fuzz/corpus configs tests/bad
+	  -Ibuild/fuzz/gen -I. $(PKG_CFLAGS) tests/fuzz_$*.c build/fuzz/libcliff.a \
+	  $(PKG_LIBS) -lz -lm -fopenmp -o build/fuzz/fuzz_$*
+	@mkdir -p build/fuzz/corpus_$*
+	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAXLEN_$*),4096) \
+	  -timeout=5 build/fuzz/corpus_$* $(FUZZ_SEEDS_$*)
 
 # Every mutation in tests/mutants.txt applied to a scratch copy (build/mutants),
 # rebuilt, and run against the tests named for it; fails if any survives.
 mutants: deps
 	@tools/mutants.py
 
+# CI's bounded run: the config readers 30 s, the image decoders 10 s.
 fuzz-ci:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=text FUZZ_SECONDS=30
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=image FUZZ_SECONDS=10
 
 # The README's "two commands" block, run as written in a clean clone of HEAD inside
 # a bare Debian 12 root (debootstrap minbase, cached in $(BUILD)/fresh). Needs root
