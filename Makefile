@@ -14,7 +14,8 @@ BUILD    ?= build
 CC       ?= cc
 OPT      ?= -O3
 SAN      ?=
-PKGS     := libprotobuf-c openblas hdf5 yaml-0.1 libpng libjpeg
+# ompi-c: OpenMPI, always linked; MPI starts only under mpirun (solver/comm.h).
+PKGS     := libprotobuf-c openblas hdf5 yaml-0.1 libpng libjpeg ompi-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -fopenmp $(SAN) \

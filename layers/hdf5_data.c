@@ -16,7 +16,8 @@
  * the next (README "Sequence data"; the wrap to row 0 falls inside a batch
  * unless T divides the rows).
  *
- * Resumable state: cursor, epoch, and the permutation when shuffling. */
+ * Resumable state: cursor, epoch, and the permutation when shuffling.
+ * Data-parallel runs: skip passes over a batch as forward would. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,19 @@ static int hdf5_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     return 0;
 }
 
+/* The next row to read, wrapping (and reshuffling) at the end of an epoch. */
+static size_t next_row(Hdf5Data *d, CliffRng *rng)
+{
+    if (d->cursor == d->nrows) {
+        d->cursor = 0;
+        d->epoch++;
+        if (d->order) shuffle_order(d, rng);
+    }
+    size_t row = d->order ? d->order[d->cursor] : d->cursor;
+    d->cursor++;
+    return row;
+}
+
 static void hdf5_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                          CliffTensor *const *top, int nt)
 {
@@ -226,17 +240,18 @@ static void hdf5_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     (void)nb;
     Hdf5Data *d = l->priv;
     for (int b = 0; b < d->batch; b++) {
-        if (d->cursor == d->nrows) {
-            d->cursor = 0;
-            d->epoch++;
-            if (d->order) shuffle_order(d, l->rng);
-        }
-        size_t row = d->order ? d->order[d->cursor] : d->cursor;
-        d->cursor++;
+        size_t row = next_row(d, l->rng);
         for (int t = 0; t < nt; t++)
             memcpy(top[t]->data + (size_t)b * d->row_size[t], d->rows[t] + row * d->row_size[t],
                    d->row_size[t] * sizeof(float));
     }
+}
+
+/* One batch of rows passed over (another rank reads it). */
+static void hdf5_skip(CliffLayer *l)
+{
+    Hdf5Data *d = l->priv;
+    for (int b = 0; b < d->batch; b++) (void)next_row(d, l->rng);
 }
 
 /* State words: cursor, epoch, nrows, shuffled?, then the permutation. */
@@ -286,6 +301,7 @@ const CliffLayerOps cliff_ops_HDF5Data = {
     .min_tops = 1, .max_tops = HDF5_MAX_TOPS,
     .setup = hdf5_setup,
     .forward = hdf5_forward,
+    .skip = hdf5_skip,
     .destroy = hdf5_destroy,
     .state_size = hdf5_state_size,
     .state_save = hdf5_state_save,

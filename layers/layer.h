@@ -68,6 +68,12 @@ typedef struct CliffLayerOps {
     size_t (*state_size)(const CliffLayer *l);
     void (*state_save)(const CliffLayer *l, int64_t *out);
     int (*state_load)(CliffLayer *l, const int64_t *in, size_t n, CliffError *err);
+    /* Optional, data layers (no bottoms) with a cursor: advance past one batch
+     * exactly as forward would, without producing it (same wraps, same
+     * reshuffles and RNG draws). A data-parallel run (layers/net/net_shard.c)
+     * calls it for the batches other ranks read; a data layer with state but
+     * no skip cannot be sharded. */
+    void (*skip)(CliffLayer *l);
     /* Optional: multiply-adds of one forward pass (for train --time GFLOP/s). */
     double (*forward_flops)(const CliffLayer *l);
     /* Optional: the name of parameter blob i in messages, where the index

@@ -98,7 +98,7 @@ int cliff_metrics_open(CliffSolver *s, CliffError *err)
 
 static int metrics_open(CliffSolver *s, CliffError *err)
 {
-    if (s->metrics) return 0;
+    if (s->metrics || !cliff_dist_lead(s)) return 0;
     /* The snapshot folder is created here, when the run starts writing. */
     if (s->prefix[0] && make_parent_dirs(s->prefix, err)) return -1;
     const char *mf = s->sp->metrics_file;

@@ -43,6 +43,8 @@ int cliff_recovery_stop(CliffSolver *s, const char *why, int dead, CliffError *e
                     snap ? serr.msg : s->stats.last_snapshot);
     cliff_log_event(s->fmt, s->log, at, "error", "%s", err->msg);
     cliff_recovery_sync_stats(s);
+    /* several ranks: decided on the reduced loss and gradient, so on every rank */
+    s->stats.failed_together = 1;
     return cliff_error_mark(err, dead ? CLIFF_ERR_DEAD_RUN : CLIFF_ERR_NONFINITE);
 }
 

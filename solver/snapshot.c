@@ -36,6 +36,7 @@ static int is_stale_name(const char *name, const char *base)
  * file under a final name, never another prefix's). */
 void cliff_snapshot_remove_stale(CliffSolver *s)
 {
+    if (!cliff_dist_lead(s)) return;
     /* folder and file-name start of the prefix; "out/" names "out/_iter_N..." */
     char *copy = strdup(s->prefix);
     if (!copy) return;
@@ -65,6 +66,12 @@ void cliff_snapshot_remove_stale(CliffSolver *s)
 int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
 {
     CliffNet *net = s->net;
+    /* Several ranks: all check that they agree, rank 0 writes. */
+    if (cliff_dist_check_agree(s, err)) return -1;
+    if (!cliff_dist_lead(s)) {
+        s->last_snapshot_iter = s->iter; /* as rank 0, which decides the same from it */
+        return 0;
+    }
     /* Invariant: weights and history are finite (bad steps are never applied);
      * checked again so that nothing non-finite can reach the disk. */
     if (!cliff_all_finite(net->param_slab, net->param_count) ||

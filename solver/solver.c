@@ -211,8 +211,10 @@ void cliff_solver_free(CliffSolver *s)
 void cliff_solver_request(CliffSolver *s, int action)
 {
     if (!s) return;
-    if (action & CLIFF_REQUEST_SNAPSHOT) s->req_snapshot = 1;
-    if (action & CLIFF_REQUEST_STOP) s->req_stop = 1;
+    /* several ranks: left for the next iteration to OR over the ranks (dist.c) */
+    int shared = cliff_dist_size(s) > 1;
+    if (action & CLIFF_REQUEST_SNAPSHOT) *(shared ? &s->pending_snapshot : &s->req_snapshot) = 1;
+    if (action & CLIFF_REQUEST_STOP) *(shared ? &s->pending_stop : &s->req_stop) = 1;
 }
 
 CliffNet *cliff_solver_train_net(CliffSolver *s) { return s->net; }

@@ -95,6 +95,14 @@ int cliff_solver_test_all(CliffSolver *s, CliffError *err);
 int cliff_solver_snapshot(CliffSolver *s, CliffError *err);
 void cliff_solver_request(CliffSolver *s, int action);
 
+/* Makes this solver rank comm->rank of a data-parallel run of comm->size
+ * processes (solver/comm.h, solver/dist.c): shards the train net's data,
+ * averages gradient and loss over the ranks every iteration; only rank 0
+ * tests, writes metrics and snapshots (give the other ranks a NULL log).
+ * Call after create, before restore or solve; comm must outlive the solver. */
+struct CliffComm;
+int cliff_solver_set_comm(CliffSolver *s, struct CliffComm *comm, CliffError *err);
+
 /* Accessors. */
 CliffNet *cliff_solver_train_net(CliffSolver *s);
 int cliff_solver_num_test_nets(const CliffSolver *s);
@@ -115,6 +123,9 @@ typedef struct CliffSolverStats {
     int rollbacks, ended_dead;
     long long nonfinite_events, spikes, dead_events;
     double lr_scale;
+    int failed_together;      /* the error was reached by every rank at the same
+                                 iteration (max_bad_steps, ranks disagreeing): no
+                                 rank waits for another, none needs aborting */
     char last_snapshot[1024]; /* state file of the last snapshot ("" if none) */
 } CliffSolverStats;
 const CliffSolverStats *cliff_solver_stats(const CliffSolver *s);

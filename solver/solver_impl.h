@@ -59,6 +59,11 @@ struct CliffSolver {
 
     CliffSolverStats stats;
     volatile sig_atomic_t req_snapshot, req_stop;
+    /* Data-parallel runs (dist.c): the communicator (NULL: one process), and
+     * the requests signals left, which the next iteration ORs over the ranks
+     * into req_snapshot / req_stop so every rank acts at the same iteration. */
+    struct CliffComm *comm;
+    volatile sig_atomic_t pending_snapshot, pending_stop;
     int last_snapshot_iter;
 
     FILE *metrics;
@@ -100,6 +105,15 @@ void cliff_state_borrowed_free(CliffStateData *d);
 int cliff_state_clip_same(const CliffSolver *s, const CliffStateData *d);
 int cliff_state_commit(CliffSolver *s, const CliffStateData *d, const float *weights,
                        int with_recovery, CliffError *err);
+/* Data-parallel runs (dist.c). lead: 1 on rank 0 (or alone), the rank that
+ * logs, tests and writes files. reduce: in the iteration, after backward and
+ * iter_size: gradient slab and loss averaged over the ranks, requests ORed;
+ * -1 with net->runtime_error filled when MPI fails. check_agree: collective;
+ * -1 when the ranks' weights, history, RNG or cursors differ. */
+int cliff_dist_lead(const CliffSolver *s);
+int cliff_dist_size(const CliffSolver *s);
+int cliff_dist_reduce(CliffSolver *s, double *loss);
+int cliff_dist_check_agree(CliffSolver *s, CliffError *err);
 
 /* Metrics CSV (metrics.c). */
 int cliff_metrics_open(CliffSolver *s, CliffError *err);

@@ -214,6 +214,8 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
         ScaleJob sj = {net->grad_slab, 1.0f / (float)sp->iter_size};
         cliff_flat_pass(net->param_count, scale_block, &sj);
     }
+    /* several ranks: gradient and loss averaged over them from here on */
+    if (cliff_dist_reduce(s, &loss)) return -1;
 
     int bad_param = -1;
     double norm = cliff_slab_norms(net->grad_slab, net->params, net->nparams, s->param_norms,
@@ -344,7 +346,7 @@ int cliff_solver_test_all(CliffSolver *s, CliffError *err)
 static int due_test(const CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
-    return s->ntest && sp->test_interval > 0 && s->iter % sp->test_interval == 0 &&
+    return s->ntest && cliff_dist_lead(s) && sp->test_interval > 0 && s->iter % sp->test_interval == 0 &&
            (s->iter > 0 || sp->test_initialization);
 }
 

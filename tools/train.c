@@ -1,7 +1,13 @@
 /* train: the cliff command line. Reads a solver (prototxt or YAML), resolves
  * its nets, and trains, prints the resolved config, checks the nets (dry run),
  * or times them. This is the only place that decides exit codes (the table is
- * tools/exit_codes.h; a library error's kind picks the row). */
+ * tools/exit_codes.h; a library error's kind picks the row).
+ *
+ * Under mpirun (`mpirun -np N train SOLVER`) every process is one rank of a
+ * data-parallel run (solver/comm.h): rank 0 prints the log and writes the
+ * files; the other ranks print nothing but their own errors ("rank R: ...").
+ * An error on one rank ends every rank (MPI_Abort with its exit code) unless
+ * every rank reached it together (stats.failed_together). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include "layers/net/net.h"
 #include "layers/text_data.h"
 #include "tools/report/net_summary.h"
+#include "solver/comm.h"
 #include "solver/solver.h"
 #include "proto/textformat.h"
 #include "tools/report/timing.h"
@@ -81,8 +88,15 @@ static void usage(FILE *out)
 #undef CLIFF_EXIT_HELP_
 }
 
+/* The run's processes: rank 0 of 1 unless mpirun started this one. */
+static CliffComm comm;
+/* A failed rank ends the others (they would wait for it in the next
+ * allreduce) unless all of them failed together. */
+static int comm_ok_to_finish;
+
 static int usage_error(const char *fmt, const char *arg)
 {
+    if (comm.rank > 0) return CLIFF_EXIT_USAGE; /* the same arguments everywhere: rank 0 says it */
     fprintf(stderr, "train: error: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (see train --help)\n");
@@ -238,14 +252,55 @@ static int save_vocabularies(CliffSolver *s, const char *prefix)
     return 0;
 }
 
+/* Setup (config, nets, weights, resume) fails the same way on every rank as
+ * a rule, so its errors wait for setup_agree, which prints one: rank 0's, or
+ * else the failing ranks' own. Later errors print at once. */
+static int setup_done;
+static char setup_msg[CLIFF_ERROR_MAX + 64];
+
+/* Prints an error of this rank ("rank R: " first when there are several). */
+static void rank_error(const char *fmt, const char *msg)
+{
+    if (comm.size > 1 && !setup_done) {
+        snprintf(setup_msg, sizeof setup_msg, fmt, msg);
+        return;
+    }
+    if (comm.size > 1) fprintf(stderr, "rank %d: ", comm.rank);
+    fprintf(stderr, fmt, msg);
+}
+
+/* Every rank calls it once, when its setup has succeeded or failed. Returns 0
+ * when every rank is ready; else 1, and every rank knows it (no abort). */
+static int setup_agree(int failed)
+{
+    setup_done = 1;
+    if (comm.size == 1) return failed;
+    double v[2] = {failed, comm.rank == 0 && failed};
+    CliffError err;
+    if (cliff_comm_sum_doubles(&comm, v, 2, &err)) {
+        fprintf(stderr, "rank %d: error: %s\n", comm.rank, err.msg);
+        return 1;
+    }
+    if (failed && (comm.rank == 0 || v[1] == 0)) {
+        if (comm.rank > 0) fprintf(stderr, "rank %d: ", comm.rank);
+        fputs(setup_msg, stderr);
+    }
+    if (v[0] > 0) comm_ok_to_finish = 1;
+    return v[0] > 0;
+}
+
 static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
 {
     CliffError err;
     int rc = CLIFF_EXIT_CONFIG;
-    CliffSolver *s = cliff_solver_create(sp, map, stdout, &err);
+    CliffSolver *s = cliff_solver_create(sp, map, comm.rank == 0 ? stdout : NULL, &err);
     if (!s) {
-        fprintf(stderr, "%s\n", err.msg);
+        rank_error("%s\n", err.msg);
         return cliff_exit_code(&err);
+    }
+    if (cliff_solver_set_comm(s, &comm, &err)) {
+        rank_error("error: %s\n", err.msg);
+        goto done;
     }
     if (o->dry_run) {
         cliff_net_summary(stdout, cliff_solver_train_net(s), "train");
@@ -267,20 +322,24 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
     }
     if ((o->weights && cliff_solver_load_weights(s, o->weights, &err)) ||
         (o->resume && cliff_solver_restore(s, o->resume, &err))) {
-        fprintf(stderr, "error: %s\n", err.msg);
+        rank_error("error: %s\n", err.msg);
         rc = cliff_exit_code(&err);
         goto done;
     }
+    if (setup_agree(0)) goto done;
     if (o->time) {
         rc = cliff_time_solver(s, (int)o->iterations, stdout, &err) ? cliff_exit_code(&err) : 0;
-        if (rc) fprintf(stderr, "error: %s\n", err.msg);
+        if (rc) rank_error("error: %s\n", err.msg);
         goto done;
     }
-    if ((rc = save_vocabularies(s, sp->snapshot_prefix))) goto done;
+    if (comm.rank == 0 && (rc = save_vocabularies(s, sp->snapshot_prefix))) goto done;
     install_signals(s, o);
     if (cliff_solver_solve(s, &err)) {
         fflush(stdout);
-        fprintf(stderr, "error: %s\n", err.msg);
+        /* an error every rank reached together is rank 0's to print */
+        int together = cliff_solver_stats(s)->failed_together;
+        if (comm.rank == 0 || !together) rank_error("error: %s\n", err.msg);
+        if (together) comm_ok_to_finish = 1;
         rc = cliff_exit_code(&err);
         goto done;
     }
@@ -305,7 +364,7 @@ static int load_and_run(Options *o, CliffSrcMap *map, Cliff__SolverParameter **s
     for (size_t i = 0; i < nderived; i++) o->sets[o->nsets++] = derived[i];
     CliffError err;
     if (cliff_solver_load(o->solver_path, o->format, o->sets, o->nsets, sp, map, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+        rank_error("%s\n", err.msg);
         return cliff_exit_code(&err);
     }
     if (o->print_config) return cliff_text_write(stdout, &(*sp)->base) ? CLIFF_EXIT_IO : 0;
@@ -317,6 +376,13 @@ int main(int argc, char **argv)
     Options o;
     CliffSrcMap map;
     Cliff__SolverParameter *sp = NULL;
+    CliffError cerr;
+    if (cliff_comm_init(&comm, &argc, &argv, &cerr)) {
+        fprintf(stderr, "train: error: %s\n", cerr.msg);
+        return CLIFF_EXIT_CONFIG;
+    }
+    /* only rank 0 speaks on stdout (config, dry run, log) */
+    if (comm.rank > 0 && !freopen("/dev/null", "w", stdout)) return CLIFF_EXIT_IO;
     cliff_srcmap_init(&map);
     int rc = parse_args(argc, argv, &o);
     if (rc) goto done;
@@ -328,8 +394,12 @@ int main(int argc, char **argv)
         rc = usage_error("%s", "give either --snapshot/--resume or --weights, not both");
     else rc = load_and_run(&o, &map, &sp);
 done:
+    if (!setup_done && setup_agree(rc != 0) && !rc) rc = CLIFF_EXIT_CONFIG;
     if (sp) protobuf_c_message_free_unpacked(&sp->base, NULL);
     cliff_srcmap_free(&map);
     free(o.sets);
+    fflush(stdout);
+    if (rc && comm.size > 1 && !comm_ok_to_finish) cliff_comm_abort(&comm, rc);
+    cliff_comm_finalize(&comm);
     return rc;
 }

@@ -64,6 +64,7 @@ typedef struct CliffNet {
     int reshape_from; /* first layer whose shapes can change between forwards
                          (nlayers when none can) */
     CliffError runtime_error; /* why the last forward returned NaN, if it did */
+    int shard_rank, shard_size; /* data sharding (cliff_net_shard); size 0 or 1: none */
     int data_error; /* the last forward stopped at bottom values a layer refused
                        (check_bottoms: a label out of range, a NaN index): the
                        data is broken, so the run must stop, not skip a step */
@@ -91,6 +92,17 @@ double cliff_net_forward(CliffNet *net);
  * into the gradient slab (zero it first with cliff_net_zero_grads). */
 void cliff_net_backward(CliffNet *net);
 void cliff_net_zero_grads(CliffNet *net);
+
+/* Data-parallel runs: this net is rank `rank` of `size` readers of the same
+ * data. Every forward, each data layer with a skip op passes over `rank`
+ * batches, reads one, and passes over size - 1 - rank: rank r takes batch r
+ * of every `size` consecutive batches, and after each forward every rank's
+ * cursors are the same (the one reader's position after size batches), so a
+ * snapshot of any rank's cursors resumes every rank, with any size. A data
+ * layer (no bottoms) with a cursor (state_save) but no skip is an error
+ * naming it; data layers without state (Input, DummyData) give every rank
+ * the same data. */
+int cliff_net_shard(CliffNet *net, int rank, int size, CliffError *err);
 
 /* Points every parameter of `net` whose layer name also exists in `from` at
  * from's storage (Caffe's ShareTrainedLayersWith: test nets see the weights

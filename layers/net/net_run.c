@@ -23,7 +23,10 @@ double cliff_net_forward(CliffNet *net)
                                       ops->type), NAN;
         }
         double t0 = net->timing ? cliff_clock_seconds() : 0;
+        int shard = ops->skip && net->shard_size > 1;
+        for (int k = 0; shard && k < net->shard_rank; k++) ops->skip(&nl->layer);
         nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
+        for (int k = net->shard_rank + 1; shard && k < net->shard_size; k++) ops->skip(&nl->layer);
         if (net->timing) nl->fwd_seconds += cliff_clock_seconds() - t0;
         for (int j = 0; j < nl->nt; j++) {
             if (nl->loss_weight[j] == 0) continue;

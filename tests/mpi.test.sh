@@ -1,0 +1,183 @@
+#!/bin/sh
+# Data-parallel training over MPI (solver/comm.h, solver/dist.c, net_shard.c):
+#   two_vs_one    2 ranks at batch 4 == 1 rank at batch 8 after 20 iterations,
+#                 clipping active at every one (float tolerance: the allreduce
+#                 sums in OpenMPI's order, one process in batch order);
+#   three_vs_one  3 ranks (--oversubscribe) at batch 4 == 1 rank at batch 12;
+#   ranks_agree   the ranks hold the same weights, history, RNG and cursors bit
+#                 for bit (every snapshot checks it; a mismatch fails the run);
+#   resume_exact  a 2-rank run resumed from its iteration-10 snapshot ends with
+#                 the same bits as the uninterrupted run;
+#   resume_one    that snapshot resumed by 1 rank at batch 8 (re-sharded) ends
+#                 within float tolerance of it;
+#   bad_row       a bad label that only rank 1 reads ends both ranks at once,
+#                 one message ("rank 1: error: ..."), no snapshot;
+#   sigterm       SIGTERM to the launcher: every rank stops at the same
+#                 iteration, rank 0 writes a complete snapshot, none .tmp left;
+#   sigkill       one rank killed (SIGKILL): the launcher ends the job, no hang.
+# Each launch is bounded by `timeout`. mpirun runs as root only with
+# --allow-run-as-root (CI runs as root); --oversubscribe lets 2 or 3 ranks run
+# on a 1-core machine; vader's single-copy mechanism (CMA) is switched off, as
+# containers often forbid it; plm_rsh_agent points at `false` since no remote
+# node is ever started (mpirun refuses to start without ssh otherwise).
+# Usage: sh tests/mpi.test.sh BUILD_DIR (from the repository root).
+BUILD=${1:-build}
+TRAIN=$BUILD/train
+SUITE=mpi
+. tests/report.sh
+PY=/usr/bin/python3
+if [ ! -x "$TRAIN" ]; then fail setup "no $TRAIN"; exit 1; fi
+if ! command -v mpirun > /dev/null; then
+    fail setup "no mpirun (tools/install-deps.sh installs openmpi-bin)"
+    exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_plm_rsh_agent=false
+# A sanitizer build: OpenMPI's plugins leak at exit by design; they stay
+# loaded (disable_dlclose) so that their frames can be named, unwound without
+# frame pointers (fast_unwind_on_malloc=0), and suppressed by library name
+# (tests/lsan_mpi.supp). Leaks of cliff's own code are still reported.
+if ldd "$TRAIN" 2> /dev/null | grep -q libasan; then
+    export OMPI_MCA_mca_base_component_disable_dlclose=1
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
+    export LSAN_OPTIONS="suppressions=$PWD/tests/lsan_mpi.supp:print_suppressions=0"
+fi
+ROOT=""
+[ "$(id -u)" -eq 0 ] && ROOT=--allow-run-as-root
+# mpi N ARGS...: train on N ranks, at most 60 s.
+mpi() {
+    n=$1
+    shift
+    timeout 60 mpirun $ROOT --oversubscribe -np "$n" "$TRAIN" "$@" < /dev/null
+}
+
+# 96 rows of 20 features, labels in [0, 5); bad.h5: the label of row 5 is 99.
+$PY - "$tmp" << 'EOF' || { fail setup "numpy/h5py (python3-numpy python3-h5py)"; exit 1; }
+import sys, numpy as np, h5py
+d = sys.argv[1]
+r = np.random.RandomState(3)
+x = r.randn(96, 20).astype('f4')
+y = (r.rand(96) * 5).astype('i4').astype('f4')
+for name, lab in (('good', y), ('bad', np.where(np.arange(96) == 5, 99, y).astype('f4'))):
+    with h5py.File('%s/%s.h5' % (d, name), 'w') as f:
+        f['data'] = x
+        f['label'] = lab
+    open('%s/%s.txt' % (d, name), 'w').write('%s/%s.h5\n' % (d, name))
+EOF
+# A 20-16-5 perceptron, SGD with momentum, the gradient clipped to 0.5 (every
+# iteration of the 20 is clipped).
+cat > "$tmp/solver.prototxt" << EOF
+net_param {
+  layer { name: "d" type: "HDF5Data" top: "data" top: "label"
+          hdf5_data_param { source: "$tmp/good.txt" batch_size: 8 } }
+  layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
+          inner_product_param { num_output: 16 weight_filler { type: "xavier" } } }
+  layer { name: "relu" type: "ReLU" bottom: "ip1" top: "ip1" }
+  layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
+          inner_product_param { num_output: 5 weight_filler { type: "xavier" } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
+}
+base_lr: 0.1 momentum: 0.9 lr_policy: "fixed" display: 1 max_iter: 20
+clip_gradients: 0.5 random_seed: 7 snapshot_after_train: true
+EOF
+S=$tmp/solver.prototxt
+batch() { echo "net_param.layer[0].hdf5_data_param.batch_size=$1"; }
+prefix() { echo "snapshot_prefix=\"$tmp/$1\""; }
+# close NAME A B: the weights of two caffemodels within 1e-5.
+close() {
+    if d=$($PY - "$2" "$3" << 'EOF'
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
+worst, n = 0.0, 0
+for layer in a['data']:
+    for i in a['data'][layer]:
+        x, y = np.asarray(a['data'][layer][i]), np.asarray(b['data'][layer][i])
+        worst, n = max(worst, float(np.max(np.abs(x - y)))), n + 1
+print('max |diff| %.3g over %d blobs' % (worst, n))
+sys.exit(0 if n == 4 and worst <= 1e-5 else 1)
+EOF
+    ); then ok "$1"; else fail "$1" "weights differ: $d"; fi
+}
+# same NAME A B: two snapshots (weights and state) with the same bits.
+same() {
+    for f in caffemodel solverstate; do
+        if [ -s "$2.$f.h5" ] && h5diff -q --exclude-path /learned_net "$2.$f.h5" "$3.$f.h5" \
+            > "$tmp/diff" 2>&1; then ok "$1_$f"
+        else fail "$1_$f" "$(head -c 300 "$tmp/diff")"; fi
+    done
+}
+clipped_all() { grep -q "Optimization Done: 20 of 20 iterations clipped" "$1"; }
+
+"$TRAIN" "$S" --set "$(batch 8)" --set "$(prefix one8)" > "$tmp/one8.log" 2>&1 ||
+    fail one8 "exit $?: $(tail -3 "$tmp/one8.log")"
+"$TRAIN" "$S" --set "$(batch 12)" --set "$(prefix one12)" > "$tmp/one12.log" 2>&1 ||
+    fail one12 "exit $?: $(tail -3 "$tmp/one12.log")"
+mpi 2 "$S" --set "$(batch 4)" --set "$(prefix two)" --set snapshot=10 > "$tmp/two.log" 2>&1 ||
+    fail two "exit $?: $(tail -5 "$tmp/two.log")"
+mpi 3 "$S" --set "$(batch 4)" --set "$(prefix three)" > "$tmp/three.log" 2>&1 ||
+    fail three "exit $?: $(tail -5 "$tmp/three.log")"
+check clipping "not every iteration clipped (clipping must be active)" \
+    clipped_all "$tmp/one8.log"
+check clipping_two "not every iteration clipped on 2 ranks" clipped_all "$tmp/two.log"
+check log_once "rank 1 printed to stdout" test "$(grep -c 'Optimization Done' "$tmp/two.log")" -eq 1
+close two_vs_one "$tmp/one8_iter_20.caffemodel.h5" "$tmp/two_iter_20.caffemodel.h5"
+close three_vs_one "$tmp/one12_iter_20.caffemodel.h5" "$tmp/three_iter_20.caffemodel.h5"
+# the snapshots at 10 and 20 were written only after every rank's hash agreed
+check ranks_agree "no 2-rank snapshot at 10 and 20" test -s "$tmp/two_iter_10.solverstate.h5" \
+    -a -s "$tmp/two_iter_20.solverstate.h5"
+
+mpi 2 "$S" --set "$(batch 4)" --set "$(prefix res)" --resume "$tmp/two_iter_10.solverstate.h5" \
+    > "$tmp/res.log" 2>&1 || fail resume "exit $?: $(tail -5 "$tmp/res.log")"
+same resume_exact "$tmp/two_iter_20" "$tmp/res_iter_20"
+"$TRAIN" "$S" --set "$(batch 8)" --set "$(prefix resone)" \
+    --resume "$tmp/two_iter_10.solverstate.h5" > "$tmp/resone.log" 2>&1 ||
+    fail resume_one "exit $?: $(tail -3 "$tmp/resone.log")"
+close resume_one "$tmp/two_iter_20.caffemodel.h5" "$tmp/resone_iter_20.caffemodel.h5"
+
+# Row 5 is in rank 1's first batch (rows 4..7) only.
+mpi 2 "$S" --set "$(batch 4)" --set "$(prefix bad)" \
+    --set "net_param.layer[0].hdf5_data_param.source=\"$tmp/bad.txt\"" \
+    > "$tmp/bad.log" 2> "$tmp/bad.err"
+rc=$?
+n=$(grep -c 'error:' "$tmp/bad.err")
+m=$(grep -c '^rank 1: error: iteration 0, train net: .*value 99' "$tmp/bad.err")
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$m" -eq 1 ] && [ "$n" -eq 1 ] &&
+    ! ls "$tmp"/bad_iter_* > /dev/null 2>&1; then ok bad_row
+else fail bad_row "rc $rc (124: hung), $m rank-1 errors of $n: $(head -c 400 "$tmp/bad.err")"; fi
+
+# kids PID: PID's children, from /proc/*/stat (no procps needed; field 4 is
+# the parent's pid; cat goes on past processes that ended meanwhile).
+kids() { cat /proc/[0-9]*/stat 2> /dev/null | awk -v p="$1" '$4 == p { print $1 }'; }
+# long RUN: a run of 10^8 iterations in the background, bounded by timeout
+# (its pid in $bg, mpirun its child), until it has logged iteration 200 (10 s
+# at most).
+long() {
+    timeout 60 mpirun $ROOT --oversubscribe -np 2 "$TRAIN" "$S" --set "$(batch 4)" \
+        --set "$(prefix $1)" --set max_iter=100000000 --set display=200 \
+        < /dev/null > "$tmp/$1.log" 2> "$tmp/$1.err" &
+    bg=$!
+    for i in $(seq 100); do grep -q 'Iteration 200' "$tmp/$1.log" && return 0; sleep 0.1; done
+    return 1
+}
+
+if long term; then
+    kill -TERM "$bg" # timeout passes it on to mpirun
+    wait "$bg"
+    rc=$?
+    st=$(ls "$tmp"/term_iter_*.solverstate.h5 2> /dev/null | head -1)
+    if [ $rc -ne 124 ] && [ -n "$st" ] && h5ls "$st" > /dev/null 2>&1 &&
+        h5ls "${st%.solverstate.h5}.caffemodel.h5" > /dev/null 2>&1 &&
+        ! ls "$tmp"/term_iter_*.tmp > /dev/null 2>&1 &&
+        grep -q 'Optimization stopped early' "$tmp/term.log"; then ok sigterm
+    else fail sigterm "rc $rc, snapshot '$st': $(tail -c 300 "$tmp/term.log") $(head -c 300 "$tmp/term.err")"; fi
+else fail sigterm "no progress: $(head -c 300 "$tmp/term.err")"; kill "$bg"; fi
+
+if long kill; then
+    r=$(for m in $(kids "$bg"); do kids "$m"; done | tail -1) # a rank: mpirun's child
+    kill -KILL "$r"
+    wait "$bg"
+    rc=$?
+    if [ -n "$r" ] && [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok sigkill
+    else fail sigkill "rank pid '$r', rc $rc (124: hung): $(head -c 300 "$tmp/kill.err")"; fi
+else fail sigkill "no progress: $(head -c 300 "$tmp/kill.err")"; kill "$bg"; fi
