@@ -346,8 +346,9 @@ int cliff_solver_test_all(CliffSolver *s, CliffError *err)
 static int due_test(const CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
-    return s->ntest && cliff_dist_lead(s) && sp->test_interval > 0 && s->iter % sp->test_interval == 0 &&
-           (s->iter > 0 || sp->test_initialization);
+    /* several ranks: rank 0 alone tests */
+    return s->ntest && cliff_dist_lead(s) && sp->test_interval > 0 &&
+           s->iter % sp->test_interval == 0 && (s->iter > 0 || sp->test_initialization);
 }
 
 int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
