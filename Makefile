@@ -6,6 +6,7 @@
 #   make bench      speed and memory figures (see bench/)
 #   make text-data  list the char-LSTM example's text files (build/data/fortunes/list.txt)
 #   make adding-data the adding problem's HDF5 data (build/data/adding/)
+#   make image-data  the ImageData example's PNG files (build/data/stripes/)
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 #   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
 # Parallel work: BUILD=build-foo keeps a separate tree.
@@ -48,7 +49,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data mutants FORCE
+.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mutants FORCE
 all: $(LIB) $(TOOLS) $(TESTS)
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
@@ -147,6 +148,18 @@ $(ADDING_DATA)/train.txt: | $(BUILD)/adding_problem
 $(ADDING_DATA)/test.txt: | $(BUILD)/adding_problem
 	@mkdir -p $(ADDING_DATA)
 	$(BUILD)/adding_problem --out $(ADDING_DATA)/test --length 50 --count 1000 --streams 50 --seed 2
+
+# The ImageData example's images (configs/stripes_solver.prototxt): tools/stripes_images,
+# 16 x 16 PNG files of two classes (horizontal or vertical stripes), 1000 for
+# training and 200 for testing from different seeds, each folder with its list.
+IMAGE_DATA := build/data/stripes
+image-data: $(IMAGE_DATA)/train/list.txt $(IMAGE_DATA)/test/list.txt
+$(IMAGE_DATA)/train/list.txt: | $(BUILD)/stripes_images
+	@mkdir -p $(IMAGE_DATA)
+	$(BUILD)/stripes_images --out $(IMAGE_DATA)/train --count 1000 --seed 1
+$(IMAGE_DATA)/test/list.txt: | $(BUILD)/stripes_images
+	@mkdir -p $(IMAGE_DATA)
+	$(BUILD)/stripes_images --out $(IMAGE_DATA)/test --count 200 --seed 2
 
 # The README's test command: installs what is missing, then builds and runs.
 test: deps

@@ -136,16 +136,21 @@ for split in train test; do
     "$BUILD/adding_problem" --out "$tmp/data/adding_$split" --length 50 --count 100 --streams 50 \
         > /dev/null 2>&1 || fail adding_stand_in "$BUILD/adding_problem failed"
 done
+# and 40 + 20 stripes PNGs for ImageData
+"$BUILD/stripes_images" --out "$tmp/data/stripes_train" --count 40 > /dev/null 2>&1 &&
+    "$BUILD/stripes_images" --out "$tmp/data/stripes_test" --count 20 --seed 2 > /dev/null 2>&1 ||
+    fail stripes_stand_in "$BUILD/stripes_images failed"
 
 # data_sets SOLVER: --set arguments pointing every data layer of net_param at
 # a stand-in: HDF5Data at Fashion-MNIST's (train.txt unless the layer's source
 # names test data) or the adding problem's (a source naming "adding"),
-# TextData at the text.
+# TextData at the text, ImageData at the stripes PNGs.
 data_sets() {
     "$TRAIN" "$1" --print-config 2>/dev/null | awk -v d="$tmp/data" '
         /^  layer \{/ { i++ }
         /^    type: "HDF5Data"$/ { h[i] = 1 }
         /^    type: "TextData"$/ { x[i] = 1 }
+        /^    type: "ImageData"$/ { im[i] = 1 }
         /^      source: / { s[i] = $2 }
         END { for (k = 1; k <= i; k++) {
                   if (h[k])
@@ -154,7 +159,13 @@ data_sets() {
                              (s[k] ~ /test/ ? "test" : "train")
                   if (x[k])
                       printf "--set net_param.layer[%d].text_data_param.source=%s/text.list\n",
-                             k - 1, d } }'
+                             k - 1, d
+                  if (im[k]) {
+                      f = d "/stripes_" (s[k] ~ /test/ ? "test" : "train")
+                      printf "--set net_param.layer[%d].image_data_param.source=%s/list.txt\n",
+                             k - 1, f
+                      printf "--set net_param.layer[%d].image_data_param.root_folder=%s/\n",
+                             k - 1, f } } }'
 }
 
 # dry NAME SOLVER ARGS...: --dry-run exits 0 with a train net summary.

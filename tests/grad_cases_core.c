@@ -1,9 +1,13 @@
 /* Gradient-check cases for the data and input layers (forward only: they have
  * no gradient), with hand-derived expected tops. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "gradcheck.h"
 #include "h5_fixture.h"
+#include "layers/data/image_codec.h"
 
 #define H5_DIR "/tmp/cliff-gradcheck-hdf5"
 
@@ -67,6 +71,41 @@ static int check_text(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     return 0;
 }
 
+/* ImageData over two 2 x 2 gray PNGs a (1, 2 / 3, 4) and b (5, 6 / 7, 8),
+ * listed b then a with labels 1 and 0; batch 3 wraps: b, a, b. */
+static void write_image_fixture(void)
+{
+    mkdir(H5_DIR, 0755);
+    for (int k = 0; k < 2; k++) {
+        CliffImage img;
+        CliffError err;
+        uint8_t *buf;
+        size_t len;
+        if (cliff_image_alloc(&img, 1, 2, 2, 4, &err)) return;
+        for (int i = 0; i < 4; i++) img.px[i] = (uint8_t)(4 * k + i + 1);
+        if (cliff_image_encode(&img, CLIFF_IMAGE_PNG, &buf, &len, &err) == 0) {
+            FILE *f = fopen(k ? H5_DIR "/b.png" : H5_DIR "/a.png", "wb");
+            if (f) fwrite(buf, 1, len, f), fclose(f);
+            free(buf);
+        }
+        cliff_image_free(&img);
+    }
+    h5fx_text(H5_DIR "/images.txt", "b.png 1\na.png 0\n");
+}
+
+static int check_image(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                       int nt, char *why, size_t len)
+{
+    (void)l, (void)bottom, (void)nb;
+    static const float data[12] = {5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8}, label[3] = {1, 0, 1};
+    if (nt != 2 || top[0]->num_axes != 4 || top[0]->shape[0] != 3 || top[0]->shape[1] != 1 ||
+        top[0]->shape[2] != 2 || top[0]->shape[3] != 2 || top[1]->count != 3)
+        return grad_fail(why, len, "tops should be 3x1x2x2 and 3");
+    if (memcmp(top[0]->data, data, sizeof data) || memcmp(top[1]->data, label, sizeof label))
+        return grad_fail(why, len, "first batch is not b, a, b");
+    return 0;
+}
+
 static int check_dummy(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
                        int nt, char *why, size_t len)
 {
@@ -110,5 +149,10 @@ const GradCase grad_cases_core[] = {
      .layer = "type: 'TextData' top: 'ids' top: 'targets' top: 'cont' text_data_param { "
               "source: '" H5_DIR "/text_list.txt' time_steps: 2 streams: 3 }",
      .ntop = 3, .forward_only = 1, .before = write_text_fixture, .check_forward = check_text},
+    {.name = "ImageData/two_gray_pngs",
+     .layer = "type: 'ImageData' top: 'data' top: 'label' image_data_param { "
+              "source: '" H5_DIR "/images.txt' root_folder: '" H5_DIR "/' batch_size: 3 "
+              "is_color: false }",
+     .ntop = 2, .forward_only = 1, .before = write_image_fixture, .check_forward = check_image},
     {0},
 };
