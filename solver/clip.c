@@ -69,9 +69,9 @@ double cliff_slab_norms(const float *slab, const CliffNetParam *params, int npar
 static const CliffClipPolicy clip_auto = {.name = "auto", .alias = &cliff_clip_global_norm};
 
 static const CliffClipPolicy *const policies[] = {
-    &cliff_clip_global_norm,
-    &cliff_clip_per_param_norm,
-    &clip_auto,
+    &cliff_clip_global_norm, &cliff_clip_per_param_norm, &cliff_clip_value,
+    &cliff_clip_adaptive,    &cliff_clip_percentile,     &cliff_clip_zscore,
+    &cliff_clip_lr_adjusted, &clip_auto,
 };
 
 const CliffNameTable cliff_clip_policy_table =

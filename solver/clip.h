@@ -84,8 +84,8 @@ typedef struct CliffClipPolicy {
     const char *name;
     /* "auto": the row it stands for (one place to change the recommendation). */
     const struct CliffClipPolicy *alias;
-    const char *unit;    /* what CliffClipReport.clipped counts: "gradient",
-                            "blob", "row", "element" */
+    const char *unit;    /* what CliffClipReport.clipped counts: "gradient"
+                            (the whole), "blob", "unit" (a row), "element" */
     int needs_threshold; /* uses clip_gradients as its C */
     /* Checks the policy's clip_param fields against the net and sets
      * c->nstate (doubles of persistent state, zeroed by the caller after) and
@@ -124,7 +124,8 @@ struct CliffClip {
 extern const CliffNameTable cliff_clip_policy_table;
 const CliffClipPolicy *cliff_clip_policy_find(const char *name);
 
-extern const CliffClipPolicy cliff_clip_global_norm, cliff_clip_per_param_norm;
+extern const CliffClipPolicy cliff_clip_global_norm, cliff_clip_per_param_norm, cliff_clip_value,
+    cliff_clip_adaptive, cliff_clip_percentile, cliff_clip_zscore, cliff_clip_lr_adjusted;
 
 /* The instance for sp's clip_policy, clip_gradients and clip_param on the
  * train net (which must outlive it). *out = NULL when clipping is off

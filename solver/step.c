@@ -393,12 +393,17 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err)
 {
     const Cliff__SolverParameter *sp = s->sp;
     const CliffNet *net = s->net;
+    /* "clip_gradients 1 global_norm", "clip_gradients -1 (off)", or for a
+     * policy without a threshold "clip_gradients -1, clip_policy zscore" */
+    char clip[96];
+    snprintf(clip, sizeof clip, "%g%s%s", (double)sp->clip_gradients,
+             !s->clip ? " (off)" : sp->clip_gradients >= 0 ? " " : ", clip_policy ",
+             s->clip ? s->clip->policy->name : "");
     cliff_log_event(s->fmt, s->log, s->iter, "start",
                     "Solving %s: type %s, lr_policy %s, base_lr %g, iter_size %d, "
-                    "clip_gradients %g%s%s, random_seed %llu, %zu parameters in %d blobs",
+                    "clip_gradients %s, random_seed %llu, %zu parameters in %d blobs",
                     net->name && net->name[0] ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
-                    (double)sp->base_lr, (int)sp->iter_size, (double)sp->clip_gradients,
-                    s->clip ? " " : " (off)", s->clip ? s->clip->policy->name : "",
+                    (double)sp->base_lr, (int)sp->iter_size, clip,
                     (unsigned long long)s->seed, net->param_count, net->nparams);
     if (cliff_solver_step(s, sp->max_iter - s->iter, err)) return -1;
     if (s->stats.stopped_early) {

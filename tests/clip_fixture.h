@@ -14,6 +14,7 @@
 
 typedef struct FxClip {
     CliffNet net;
+    CliffNetLayer layers[FX_MAX_PARAMS];
     Cliff__SolverParameter sp;
     Cliff__GradClipParameter cp;
     CliffClip *clip;
@@ -22,10 +23,12 @@ typedef struct FxClip {
 } FxClip;
 
 /* params (nparams <= FX_MAX_PARAMS) over slabs w and g of total floats; cp
- * may be NULL (defaults). Returns 0 or -1 with fx->err. */
-static inline int fx_clip_open(FxClip *fx, const char *policy, double C, CliffNetParam *params,
-                               int nparams, float *w, float *g, size_t total,
-                               const Cliff__GradClipParameter *cp)
+ * may be NULL (defaults); layer names (may be NULL: unnamed) index by
+ * params[i].layer. Returns 0 or -1 with fx->err. */
+static inline int fx_clip_open_layers(FxClip *fx, const char *policy, double C,
+                                      CliffNetParam *params, int nparams, float *w, float *g,
+                                      size_t total, const Cliff__GradClipParameter *cp,
+                                      const char *const *layer_names, int nlayers)
 {
     memset(fx, 0, sizeof *fx);
     cliff__solver_parameter__init(&fx->sp);
@@ -40,7 +43,20 @@ static inline int fx_clip_open(FxClip *fx, const char *policy, double C, CliffNe
     fx->net.param_slab = w;
     fx->net.grad_slab = g;
     fx->net.param_count = total;
+    if (layer_names) {
+        for (int l = 0; l < nlayers && l < FX_MAX_PARAMS; l++)
+            fx->layers[l].layer.name = layer_names[l];
+        fx->net.layers = fx->layers;
+        fx->net.nlayers = nlayers;
+    }
     return cliff_clip_create(&fx->sp, &fx->net, NULL, &fx->clip, &fx->err);
+}
+
+static inline int fx_clip_open(FxClip *fx, const char *policy, double C, CliffNetParam *params,
+                               int nparams, float *w, float *g, size_t total,
+                               const Cliff__GradClipParameter *cp)
+{
+    return fx_clip_open_layers(fx, policy, C, params, nparams, w, g, total, cp, NULL, 0);
 }
 
 /* One step's clipping at lr; returns the smallest factor. */

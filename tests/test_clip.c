@@ -145,6 +145,11 @@ static void test_per_param(void)
     cliff_slab_norms(g, params, 2, pn, NULL);
     CHECK(fabs(pn[0] - 4.0) <= 4e-6);
     CHECK(memcmp(g + 3, blob1, sizeof blob1) == 0); /* below: untouched */
+    /* both above 2: each blob by its own norm, 2/5 and 2/3 */
+    float h[7] = {3, 4, 0, 1, 2, 2, 0};
+    CHECK_NEAR(clip("per_param_norm", h, 2.0), 0.4, 1e-12);
+    cliff_slab_norms(h, params, 2, pn, NULL);
+    CHECK(fabs(pn[0] - 2.0) <= 2e-6 && fabs(pn[1] - 2.0) <= 2e-6);
 }
 
 static void test_table(void)
@@ -152,7 +157,7 @@ static void test_table(void)
     CHECK(cliff_clip_policy_find("global") == NULL);
     char buf[128];
     CHECK(strcmp(cliff_names_list(&cliff_clip_policy_table, buf, sizeof buf),
-                 "global_norm, per_param_norm, auto") == 0);
+                 "global_norm, per_param_norm, value, adaptive, percentile, zscore, lr_adjusted, auto") == 0);
     /* auto stands for a real policy */
     const CliffClipPolicy *a = cliff_clip_policy_find("auto");
     CHECK(a && a->alias && !a->alias->alias && cliff_clip_policy_find(a->alias->name) == a->alias);

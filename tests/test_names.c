@@ -74,7 +74,8 @@ static void test_every_choice_suggests(void)
                         "unknown lr_policy 'stpe' (did you mean 'step'?; known: fixed, ");
     expect_solver_error("base_lr: 0.1 clip_policy: \"global_nrom\"",
                         "unknown clip_policy 'global_nrom' (did you mean 'global_norm'?; known: "
-                        "global_norm, per_param_norm, auto)");
+                        "global_norm, per_param_norm, value, adaptive, percentile, zscore, "
+                        "lr_adjusted, auto)");
     expect_solver_error("base_lr: 0.1 log_format: \"jsno\"",
                         "unknown log_format 'jsno' (did you mean 'json'?; known: human, kv, json)");
     expect_solver_error("base_lr: 0.1 regularization_type: \"l1\"",

@@ -8,16 +8,21 @@
  * saved permutation (not a fresh draw) decides the rows read after resume. */
 #define N 4
 
+/* The clipping of the resume cases: Caffe's global norm, and the policies
+ * whose statistics must come back from the snapshot (their warm-up ends
+ * before the snapshot, so a fresh start would clip differently after it). */
+static const char *clip_setting = "clip_gradients: 0.3";
+
 static Cliff__SolverParameter *config(const char *dir, const char *list, int max_iter,
                                       const char *format)
 {
     char *net = fx_net(list, 4, 1, 1);
     Cliff__SolverParameter *sp = fx_sp(
         "%s type: \"Adam\" base_lr: 0.05 momentum: 0.9 momentum2: 0.999 weight_decay: 0.001 "
-        "lr_policy: \"multistep\" gamma: 0.5 stepvalue: 1 stepvalue: 3 stepvalue: 7 clip_gradients: 0.3 "
+        "lr_policy: \"multistep\" gamma: 0.5 stepvalue: 1 stepvalue: 3 stepvalue: 7 %s "
         "average_loss: 3 display: 0 test_iter: 2 test_interval: 3 random_seed: 42 "
         "max_iter: %d snapshot_format: %s snapshot_prefix: \"%s/run\"",
-        net, max_iter, format, dir);
+        net, clip_setting, max_iter, format, dir);
     free(net);
     return sp;
 }
@@ -115,6 +120,24 @@ static void resume_case(const char *format, const char *state_ext)
 
 static void test_resume_exact_hdf5(void) { resume_case("HDF5", ".solverstate.h5"); }
 static void test_resume_exact_binaryproto(void) { resume_case("BINARYPROTO", ".solverstate"); }
+
+static void clip_resume_cases(const char *setting)
+{
+    clip_setting = setting;
+    resume_case("HDF5", ".solverstate.h5");
+    resume_case("BINARYPROTO", ".solverstate");
+    clip_setting = "clip_gradients: 0.3";
+}
+
+static void test_resume_exact_zscore(void)
+{
+    clip_resume_cases("clip_policy: \"zscore\" clip_param { warmup: 2 z_thresh: 0.2 alpha: 0.6 }");
+}
+
+static void test_resume_exact_percentile(void)
+{
+    clip_resume_cases("clip_policy: \"percentile\" clip_param { warmup: 1 history: 3 percentile: 30 }");
+}
 
 /* Same seed, same run: two fresh solvers give identical weights. */
 static void test_same_seed_same_run(void)
@@ -437,6 +460,8 @@ int main(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN(test_resume_exact_hdf5);
     RUN(test_resume_exact_binaryproto);
+    RUN(test_resume_exact_zscore);
+    RUN(test_resume_exact_percentile);
     RUN(test_same_seed_same_run);
     RUN(test_resume_from_caffe_layout);
     RUN(test_restore_validates_fields);

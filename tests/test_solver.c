@@ -376,7 +376,7 @@ static void test_config_errors(void)
     expect_create_error("base_lr: 0.1 lr_policy: \"warmup\"", "unknown lr_policy 'warmup'");
     expect_create_error("base_lr: 0.1 type: \"Adamax\"", "unknown solver type 'Adamax'");
     expect_create_error("base_lr: 0.1 clip_policy: \"norm\" clip_gradients: 1",
-                        "unknown clip_policy 'norm' (known: global_norm, per_param_norm, auto)");
+                        "unknown clip_policy 'norm' (known: global_norm, per_param_norm, value, adaptive, percentile, zscore, lr_adjusted, auto)");
     expect_create_error("base_lr: 0.1 log_format: \"xml\"", "unknown log_format 'xml'");
     expect_create_error("base_lr: 0.1 regularization_type: \"L3\"", "regularization_type");
     expect_create_error("base_lr: 0.1 type: \"AdaGrad\" momentum: 0.9", "momentum cannot");

@@ -9,6 +9,7 @@
  *   g   = grad / iter_size   (the net sums iter_size batches of n / iter_size)
  *   s_p = clip factor: global_norm: C / |g| when |g| > C (|g| over all blobs);
  *         per_param_norm: C / |g_p| when |g_p| > C; else 1
+ *   (value: each g clamped to [-C, C]; lr_adjusted: to +-C / (base_lr * lr_mult_p))
  *   g'  = s_p g + weight_decay * decay_mult_p * w
  *   v   = mu v + base_lr * lr_mult_p * g';   w -= v
  * The weights carry lr_mult 2, decay_mult 0.5; the bias lr_mult 0.5,
@@ -67,18 +68,27 @@ static void hand_grad(const double *p, double *g)
     }
 }
 
-static void hand_step(Hand *h, double clip, int per_param)
+enum { GLOBAL, PER_PARAM, VALUE, LR_ADJUSTED };
+static const char *const mode_name[] = {"global_norm", "per_param_norm", "value", "lr_adjusted"};
+
+static void hand_step(Hand *h, double clip, int mode)
 {
     double g[DIM + 1], sq[2] = {0, 0};
     hand_grad(h->p, g);
     for (int j = 0; j <= DIM; j++) sq[j == DIM] += g[j] * g[j];
     h->norm = sqrt(sq[0] + sq[1]);
     double s[2] = {1, 1};
-    for (int b = 0; b < 2; b++) {
-        double norm = per_param ? sqrt(sq[b]) : h->norm;
+    for (int b = 0; b < 2 && mode <= PER_PARAM; b++) {
+        double norm = mode == PER_PARAM ? sqrt(sq[b]) : h->norm;
         if (clip >= 0 && norm > clip) s[b] = clip / norm;
     }
     h->scale = fmin(s[0], s[1]);
+    for (int j = 0; j <= DIM && mode >= VALUE; j++) { /* element clamps */
+        const double bound = mode == VALUE ? clip : clip / (kLr * kLrMult[j == DIM]);
+        if (fabs(g[j]) <= bound) continue;
+        h->scale = fmin(h->scale, bound / fabs(g[j]));
+        g[j] = g[j] > 0 ? bound : -bound;
+    }
     for (int j = 0; j <= DIM; j++) {
         int b = j == DIM;
         double gj = s[b] * g[j] + kDecay * kDecayMult[b] * h->p[j];
@@ -88,7 +98,7 @@ static void hand_step(Hand *h, double clip, int per_param)
 }
 
 /* Two iterations of the solver against two by hand. clip < 0: off. */
-static void check_against_hand(double clip, int per_param, int iter_size)
+static void check_against_hand(double clip, int mode, int iter_size)
 {
     char *dir = fx_tmpdir();
     const char *list = fx_h5data(dir, "d", ROWS, DIM, fx_value, reg_label);
@@ -97,8 +107,7 @@ static void check_against_hand(double clip, int per_param, int iter_size)
         "%s base_lr: %g momentum: %g weight_decay: %g lr_policy: \"fixed\" max_iter: 2 "
         "iter_size: %d random_seed: 5 clip_gradients: %g clip_policy: \"%s\" "
         "snapshot_after_train: false snapshot_prefix: \"%s/s\"",
-        net, kLr, kMomentum, kDecay, iter_size, clip,
-        per_param ? "per_param_norm" : "global_norm", dir);
+        net, kLr, kMomentum, kDecay, iter_size, clip, mode_name[mode], dir);
     free(net);
     CliffError err;
     CliffSolver *s = fx_solver(sp, NULL);
@@ -108,7 +117,7 @@ static void check_against_hand(double clip, int per_param, int iter_size)
     Hand h = {{0}, {0}, 0, 0};
     for (int j = 0; j <= DIM; j++) h.p[j] = n->param_slab[j];
     for (int it = 0; it < 2; it++) {
-        hand_step(&h, clip, per_param);
+        hand_step(&h, clip, mode);
         if (cliff_solver_step(s, 1, &err)) CHECK_FAILF("step: %s", err.msg);
         const CliffSolverStats *st = cliff_solver_stats(s);
         CHECK(st->last_skipped == 0);
@@ -121,7 +130,7 @@ static void check_against_hand(double clip, int per_param, int iter_size)
                                      : &n->param_slab[n->params[1].offset];
             if (!(fabs(*w - h.p[j]) <= 2e-6 * fmax(1.0, fabs(h.p[j]))))
                 CHECK_FAILF("clip %g %s, iter_size %d: iteration %d, parameter %d: solver %.9g, "
-                            "by hand %.9g", clip, per_param ? "per_param" : "global", iter_size,
+                            "by hand %.9g", clip, mode_name[mode], iter_size,
                             it, j, *w, h.p[j]);
         }
     }
@@ -130,11 +139,13 @@ static void check_against_hand(double clip, int per_param, int iter_size)
     fx_rmdir(dir);
 }
 
-static void test_sgd_step_by_hand_clipped(void) { check_against_hand(0.2, 0, 1); }
-static void test_sgd_step_by_hand_per_param_clip(void) { check_against_hand(0.15, 1, 1); }
-static void test_sgd_step_by_hand_unclipped(void) { check_against_hand(-1, 0, 1); }
-static void test_sgd_step_by_hand_iter_size_clipped(void) { check_against_hand(0.2, 0, 2); }
-static void test_sgd_step_by_hand_iter_size_unclipped(void) { check_against_hand(-1, 0, 2); }
+static void test_sgd_step_by_hand_clipped(void) { check_against_hand(0.2, GLOBAL, 1); }
+static void test_sgd_step_by_hand_per_param_clip(void) { check_against_hand(0.15, PER_PARAM, 1); }
+static void test_sgd_step_by_hand_value_clip(void) { check_against_hand(0.05, VALUE, 1); }
+static void test_sgd_step_by_hand_lr_adjusted(void) { check_against_hand(0.005, LR_ADJUSTED, 1); }
+static void test_sgd_step_by_hand_unclipped(void) { check_against_hand(-1, GLOBAL, 1); }
+static void test_sgd_step_by_hand_iter_size_clipped(void) { check_against_hand(0.2, GLOBAL, 2); }
+static void test_sgd_step_by_hand_iter_size_unclipped(void) { check_against_hand(-1, GLOBAL, 2); }
 
 /* AdaGrad's step is about lr_mult * base_lr * sign(g) while its history (sum of
  * g^2) stays small: with base_lr 3e38 and lr_mult 2 the weights' step is
@@ -216,6 +227,8 @@ int main(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN(test_sgd_step_by_hand_clipped);
     RUN(test_sgd_step_by_hand_per_param_clip);
+    RUN(test_sgd_step_by_hand_value_clip);
+    RUN(test_sgd_step_by_hand_lr_adjusted);
     RUN(test_sgd_step_by_hand_unclipped);
     RUN(test_sgd_step_by_hand_iter_size_clipped);
     RUN(test_sgd_step_by_hand_iter_size_unclipped);
