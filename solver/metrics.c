@@ -157,6 +157,14 @@ void cliff_metrics_event(CliffSolver *s, const char *name, double value, double 
                        st->loss, st->lr, st->grad_norm, seconds, name, value));
 }
 
+void cliff_metrics_blob(CliffSolver *s, const char *kind, const char *blob, double value,
+                        double seconds)
+{
+    if (!s->metrics) return;
+    written(s, fprintf(s->metrics, "%s,%d,,,,,,,%.6f,%s,%.9g,,\n", kind, s->iter, seconds, blob,
+                       value));
+}
+
 void cliff_metrics_close(CliffSolver *s)
 {
     if (s->metrics) fclose(s->metrics);

@@ -136,7 +136,10 @@ static int build_state(CliffSolver *s, CliffError *err)
     if (cliff_clip_create(s->sp, net, s->map, &s->clip, err)) return -1;
     s->param_norms = calloc((size_t)net->nparams + 1, sizeof *s->param_norms);
     s->clip_factor = calloc((size_t)net->nparams + 1, sizeof *s->clip_factor);
-    if (!s->param_norms || !s->clip_factor) return cliff_error_set(err, "out of memory");
+    s->weight_norms = calloc((size_t)net->nparams + 1, sizeof *s->weight_norms);
+    s->step_norms = calloc((size_t)net->nparams + 1, sizeof *s->step_norms);
+    if (!s->param_norms || !s->clip_factor || !s->weight_norms || !s->step_norms)
+        return cliff_error_set(err, "out of memory");
     for (int i = 0; i < net->nparams; i++) s->clip_factor[i] = 1.0;
     s->nhist = s->rule->nhist;
     size_t n = (size_t)s->nhist * net->param_count + 1;
@@ -198,6 +201,8 @@ void cliff_solver_free(CliffSolver *s)
     free(s->hist);
     free(s->hist_scratch);
     free(s->clip_factor);
+    free(s->weight_norms);
+    free(s->step_norms);
     cliff_clip_free(s->clip);
     free(s->param_norms);
     free(s->losses);

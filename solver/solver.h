@@ -27,7 +27,9 @@
  * in force (-1: none yet), clip_fraction the fraction of its units (rows,
  * elements, blobs, the gradient) clipped, both empty when clipping is off or
  * the step was skipped; kind "test": loss..skipped and clip_* empty, output
- * "test<i>/<name>").
+ * "test<i>/<name>"; with debug_info, at each display iteration, kinds
+ * grad_norm, weight_norm and update_ratio: one row per parameter blob, output
+ * the blob's name (grad_report.c)).
  * Kind "event": a recovery event, output its name and value as
  * solver/recovery.h says, loss/lr/grad_norm of the iteration, clip_* empty.
  *

@@ -40,6 +40,10 @@ struct CliffSolver {
     int iter, current_step;
     double *param_norms; /* nparams */
     double *clip_factor; /* nparams: clip factor of the current step (1.0 = none) */
+    /* The gradient report (grad_report.c) of a display iteration: weight and
+     * step norms per blob, measured before the step is applied. */
+    double *weight_norms, *step_norms; /* nparams */
+    int report_measured;
     /* The last good step zeroed the train net's gradient slab (step.c), so the
      * next iteration does not zero it again; code that writes those gradients
      * outside an iteration must clear it. */
@@ -76,6 +80,12 @@ struct CliffSolver {
 
     CliffRecovery rec; /* recovery.h */
 };
+
+/* The gradient report (debug_info): due at this iteration; measure between
+ * the update rule and the apply; log at display (grad_report.c). */
+int cliff_grad_report_due(const CliffSolver *s);
+void cliff_grad_report_measure(CliffSolver *s);
+void cliff_grad_report_log(CliffSolver *s);
 
 /* Smoothed-loss window update (finite losses only). */
 void cliff_solver_smooth_loss(CliffSolver *s, double loss);
@@ -121,6 +131,9 @@ void cliff_metrics_train(CliffSolver *s, double seconds);
 void cliff_metrics_test(CliffSolver *s, int net_id, const char *name, double value,
                         double seconds);
 void cliff_metrics_close(CliffSolver *s);
+/* A per-blob row: kind (grad_norm, weight_norm, update_ratio), output = blob. */
+void cliff_metrics_blob(CliffSolver *s, const char *kind, const char *blob, double value,
+                        double seconds);
 /* An event row: kind "event", output = name, value (recovery.h). */
 void cliff_metrics_event(CliffSolver *s, const char *name, double value, double seconds);
 /* -1 with an error naming the file and the system's reason once a metrics

@@ -168,10 +168,7 @@ static void display(CliffSolver *s)
             s->fmt->output(s->log, "Train", 0, s->iter, idx, net->blob_names[net->output_ids[o]],
                            t->data[e], net->output_loss_weight[o]);
     }
-    if (sp->debug_info)
-        for (int i = 0; i < net->nparams; i++)
-            cliff_log_event(s->fmt, s->log, s->iter, "debug", "    grad norm %s = %.6g",
-                            net->params[i].name, s->param_norms[i]);
+    if (sp->debug_info) cliff_grad_report_log(s);
     s->win_iters = s->win_clipped = s->win_skipped = 0;
     s->win_start = now;
 }
@@ -247,9 +244,10 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
             CliffClipStep cs = {net, s->param_norms, norm, rate, s->iter};
             smallest_factor = cliff_clip_decide(s->clip, &cs, s->clip_factor);
         }
-        if (compute_steps(s, rate, &bad_param))
+        if (compute_steps(s, rate, &bad_param)) {
+            if (cliff_grad_report_due(s)) cliff_grad_report_measure(s);
             apply_steps(s);
-        else
+        } else
             why = "update would make weights or history non-finite";
     }
 

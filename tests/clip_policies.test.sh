@@ -104,3 +104,32 @@ input_error value_needs_clip_gradients \
 input_error unknown_field \
     "--set clip_param.lamda=1: error: GradClipParameter has no field 'lamda' (did you mean 'lambda'?)" \
     "$tmp/base.prototxt" --set clip_param.lamda=1 --dry-run
+
+# ---- the gradient report (--grad-report = debug_info) -------------------------------
+# Plain SGD (no momentum, no decay) at iteration 0 steps lr * s * g, s the clip
+# scale: each blob's update/weight ratio is lr * s * |g| / |w|, and the squares
+# of the blobs' gradient norms add up to the global norm's.
+rm -rf "$tmp/snap"
+"$TRAIN" "$tmp/base.prototxt" --grad-report --set clip_gradients=2 --set max_iter=1 \
+    > "$tmp/out" 2> "$tmp/err"; rc=$?
+m="$tmp/snap/s_metrics.csv"
+why=$(awk -F, '
+    $1 == "train" && $2 == 0 { lr = $5; g = $6; s = $7 }
+    $1 == "grad_norm" { gn[$10] = $11; sum += $11 * $11 }
+    $1 == "weight_norm" { wn[$10] = $11 }
+    $1 == "update_ratio" { ur[$10] = $11; n++ }
+    END {
+        if (n != 2) { print n " update_ratio rows"; exit }
+        if (s >= 1) { print "not clipped (scale " s ")"; exit }
+        if (sqrt(sum) / g - 1 > 1e-6 || g / sqrt(sum) - 1 > 1e-6) { print "blob norms " sqrt(sum) " vs " g; exit }
+        for (b in ur) { want = lr * s * gn[b] / wn[b]
+            if (ur[b] / want - 1 > 1e-5 || want / ur[b] - 1 > 1e-5) { print b ": ratio " ur[b] " want " want; exit } }
+    }' "$m" 2>&1)
+check grad_report_closed_form "rc $rc, $why, stderr '$(head -c 200 "$tmp/err")'" \
+    test $rc -eq 0 -a -z "$why"
+check grad_report_lines "$(grep -A4 'clip global_norm' "$tmp/out")" sh -c '
+    grep -q "^Iteration 0:     ip/0: weight [0-9.e+-]*, grad [0-9.e+-]* ([0-9.]*% of the norm^2), update/weight [0-9.e+-]*$" "$1" &&
+    grep -q "^Iteration 0:     ip/1: weight" "$1" &&
+    grep -q "^Iteration 0:     clipped: most of the norm^2 in ip/[01] ([0-9.]*%), ip/[01] ([0-9.]*%)$" "$1"' _ "$tmp/out"
+"$TRAIN" "$tmp/base.prototxt" --grad-report --print-config > "$tmp/out" 2>&1
+check grad_report_is_debug_info "$(grep debug_info "$tmp/out")" grep -qx 'debug_info: true' "$tmp/out"

@@ -71,6 +71,10 @@ static void usage(FILE *out)
         "  --time              time forward/backward per layer and the solver step\n"
         "                      (Caffe's `caffe time`) instead of training\n"
         "  --iterations N      iterations for --time (default 50)\n"
+        "  --grad-report       at each display: per parameter blob its weight norm,\n"
+        "                      gradient norm, share of the global norm and\n"
+        "                      update-to-weight ratio, and when clipping fires the three\n"
+        "                      blobs holding most of the norm (= --set debug_info=true)\n"
         "  --log-format human|kv|json\n"
         "                      form of the training log lines (default: the solver's\n"
         "                      log_format, human)\n"
@@ -129,6 +133,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(a, "--dry-run")) o->dry_run = 1;
         else if (!strcmp(a, "--list-layers")) o->list_layers = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
+        else if (!strcmp(a, "--grad-report")) o->sets[o->nsets++] = "debug_info=true";
         else if ((v = option_value(argc, argv, &i, "--snapshot")) ||
                  (v = option_value(argc, argv, &i, "--resume"))) {
             if (!*v) return usage_error("%s needs a file", a);
