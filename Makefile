@@ -188,15 +188,18 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
 	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
 
 # One libFuzzer target per tests/fuzz_<name>.c (FUZZ_TARGETS), each run for
-# FUZZ_SECONDS from the seeds in FUZZ_SEEDS_<name>: the config readers (text)
-# and the image decoders (image).
+# FUZZ_SECONDS from the seeds in FUZZ_SEEDS_<name>: the config readers (text),
+# the image decoders (image), the binary .solverstate reader with the restore
+# checks (solverstate) and the binary .caffemodel reader (caffemodel).
 # clang at -O1 reports the `omp simd` loops it leaves scalar (-Wpass-failed): an
 # optimization note of the fuzz build, not a defect, so it is silenced there.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= text image
+FUZZ_TARGETS ?= text image solverstate caffemodel
 FUZZ_SEEDS_text := configs tests/bad
 FUZZ_SEEDS_image := tests/fuzz_seeds/image
 FUZZ_MAXLEN_image := 16384
+FUZZ_SEEDS_solverstate := tests/fuzz_seeds/solverstate
+FUZZ_SEEDS_caffemodel := tests/fuzz_seeds/caffemodel
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -Wno-pass-failed" build/fuzz/libcliff.a
@@ -215,10 +218,14 @@ fuzz-run-%: FORCE
 mutants: deps
 	@tools/mutants.py
 
-# CI's bounded run: the config readers 30 s, the image decoders 10 s.
+# CI's bounded run: every target in FUZZ_TARGETS for FUZZ_CI_SECONDS_<name>
+# (default FUZZ_CI_SECONDS): the config readers 30 s, the others 10-20 s.
+FUZZ_CI_SECONDS ?= 20
+FUZZ_CI_SECONDS_text := 30
+FUZZ_CI_SECONDS_image := 10
 fuzz-ci:
-	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=text FUZZ_SECONDS=30
-	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=image FUZZ_SECONDS=10
+	@$(foreach t,$(FUZZ_TARGETS),$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=$(t) \
+	  FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS_$(t)),$(FUZZ_CI_SECONDS)) &&) true
 
 # The README's "two commands" block, run as written in a clean clone of HEAD inside
 # a bare Debian 12 root (debootstrap minbase, cached in $(BUILD)/fresh). Needs root
