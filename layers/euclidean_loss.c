@@ -2,7 +2,12 @@
  *   loss = sum (a - b)^2 / (2 N)
  * bottom 0 (a), bottom 1 (b): same count per item, N = shape[0] (both must
  * agree); top: scalar. Both bottoms get gradients:
- *   da = w (a - b) / N,  db = -w (a - b) / N,  w = loss weight (top diff). */
+ *   da = w (a - b) / N,  db = -w (a - b) / N,  w = loss weight (top diff).
+ * Bottom 1 is the target by Caffe's convention (bottom: "pred" bottom:
+ * "label"): any finite value is taken, as in Caffe, but a non-finite one is a
+ * data error naming the layer, bottom, row and value (check_bottoms) rather
+ * than a NaN loss. Bottom 0, the prediction, is the net's own output: a
+ * non-finite value there is left to the solver's non-finite guard. */
 #include <stdlib.h>
 
 #include "loss_common.h"
@@ -34,6 +39,12 @@ static int eu_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
                                cliff_tensor_shape_str(bottom[0], a, sizeof a),
                                cliff_tensor_shape_str(bottom[1], b, sizeof b));
     return cliff_tensor_reshape_like(&s->diff, bottom[0], err);
+}
+
+static int eu_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    return cliff_finite_check(l, bottom, 1, NULL, "target", err);
 }
 
 static void eu_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -82,6 +93,7 @@ const CliffLayerOps cliff_ops_EuclideanLoss = {
     .is_loss = 1,
     .setup = eu_setup,
     .reshape = eu_reshape,
+    .check_bottoms = eu_check,
     .forward = eu_forward,
     .backward = eu_backward,
     .destroy = eu_destroy,

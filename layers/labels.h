@@ -31,4 +31,13 @@ static inline int cliff_label_clamp(int label, int n)
 int cliff_index_check(const CliffLayer *l, CliffTensor *const *bottom, int bi, long n,
                       const int *ignore, const char *role, CliffError *err);
 
+/* Real-valued targets (SigmoidCrossEntropyLoss, EuclideanLoss): Caffe takes any
+ * value, so only non-finite ones are refused here, where they would otherwise
+ * turn the loss into NaN or inf (a bad step whose cause is the data). Every
+ * value of bottom bi must be finite, or (ignore not NULL) one Caffe reads as
+ * *ignore; on the first other returns -1 with err positioned as above:
+ *   target bottom 'label' row 2, position 1: value nan is not finite */
+int cliff_finite_check(const CliffLayer *l, CliffTensor *const *bottom, int bi,
+                       const int *ignore, const char *role, CliffError *err);
+
 #endif

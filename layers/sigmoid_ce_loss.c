@@ -8,6 +8,9 @@
  *   the legacy normalize bool: true VALID, false BATCH_SIZE), with
  *   outer = shape[0] and inner = count / shape[0].
  * Gradient: dx = (s(x) - t) * loss_weight / normalizer; none to the targets.
+ * Targets are not range-checked (Caffe computes the formula for any value),
+ * but a non-finite target is a data error naming the layer, the bottom, the
+ * row and the value (check_bottoms), not a NaN loss.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -50,6 +53,14 @@ static int sce_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     s->outer = (size_t)bottom[0]->shape[0];
     s->inner = s->outer ? bottom[0]->count / s->outer : 0;
     return cliff_tensor_reshape_like(&s->sig, bottom[0], err);
+}
+
+static int sce_check(const CliffLayer *l, CliffTensor *const *bottom, int nb, CliffError *err)
+{
+    (void)nb;
+    const SigmoidCEState *s = l->priv;
+    return cliff_finite_check(l, bottom, 1, s->has_ignore ? &s->ignore_label : NULL, "target",
+                              err);
 }
 
 static void sce_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -104,6 +115,7 @@ const CliffLayerOps cliff_ops_SigmoidCrossEntropyLoss = {
     .label_bottoms = 1u << 1,
     .setup = sce_setup,
     .reshape = sce_reshape,
+    .check_bottoms = sce_check,
     .forward = sce_forward,
     .backward = sce_backward,
     .destroy = sce_destroy,

@@ -133,6 +133,34 @@ static void other_label_layers(void)
 
 /* Indices are checked on every forward, not only when the net is built: the
  * first batch is valid, the second brings an index past the table. */
+/* Real-valued targets: any finite value is taken as Caffe takes it (even
+ * outside [0, 1] for the sigmoid cross-entropy), a non-finite one stops the
+ * forward naming the layer, bottom, row and position. */
+#define XT "top: 'x' top: 't' input_param { shape { dim: 2 dim: 2 } shape { dim: 2 dim: 2 } }"
+#define SCE "layer { name: 'sce' type: 'SigmoidCrossEntropyLoss' bottom: 'x' bottom: 't' "
+#define EU "layer { name: 'eu' type: 'EuclideanLoss' bottom: 'x' bottom: 't' top: 'loss' }"
+static void real_targets(void)
+{
+    expect(&(Case){XT, SCE "top: 'loss' }", "t", {0, 1, 0.25f, 2}, 4, NULL});
+    expect(&(Case){XT, SCE "top: 'loss' }", "t", {0, 1, NAN, 1}, 4,
+                   "layer 'sce' (SigmoidCrossEntropyLoss): target bottom 't' row 1, position 0: "
+                   "value nan is not finite"});
+    expect(&(Case){XT, SCE "top: 'loss' }", "t", {0, -INFINITY, 1, 1}, 4,
+                   "layer 'sce' (SigmoidCrossEntropyLoss): target bottom 't' row 0, position 1: "
+                   "value -inf is not finite"});
+    /* An ignored target is never read; NaN is never the ignore_label. */
+    expect(&(Case){XT, SCE "top: 'loss' loss_param { ignore_label: 2147483647 } }", "t",
+                   {0, 1, INFINITY, 1}, 4, NULL});
+    expect(&(Case){XT, SCE "top: 'loss' loss_param { ignore_label: -1 } }", "t",
+                   {0, 1, -1, NAN}, 4,
+                   "layer 'sce' (SigmoidCrossEntropyLoss): target bottom 't' row 1, position 1: "
+                   "value nan is not finite"});
+    expect(&(Case){XT, EU, "t", {-5, 1e3f, 0, 3}, 4, NULL});
+    expect(&(Case){XT, EU, "t", {0, 1, 2, INFINITY}, 4,
+                   "layer 'eu' (EuclideanLoss): target bottom 't' row 1, position 1: value inf "
+                   "is not finite"});
+}
+
 static void indices_checked_every_forward(void)
 {
     static const struct {
@@ -271,6 +299,7 @@ int main(void)
 {
     RUN(softmax_loss_labels);
     RUN(other_label_layers);
+    RUN(real_targets);
     RUN(indices_checked_every_forward);
     RUN(accuracy_of_nan_scores);
     RUN(solver_stops_on_bad_label);
