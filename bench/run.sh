@@ -477,6 +477,8 @@ if [ "$ITERS" -lt 300 ] || [ "$RUNS" -lt 3 ] || [ "$CIFAR_ITERS" -lt 50 ] || [ "
     SHORT_NOTE="**A short development run** ($RUNS rounds; LeNet $ITERS, cifar10_quick $CIFAR_ITERS, CaffeNet $CAFFENET_ITERS timed iterations$( [ -n "$ONLY_NETS" ] && echo "; nets: lenet $ONLY_NETS")): it shows the layout, its figures are not results.
 "
 fi
+# The data-parallel row (2 ranks x 1 thread against 1 rank x 2 threads), appended.
+bench/mpi.sh "$BUILD" > "$WORK/mpi.md" 2> "$LOGS/mpi.err" || failures="$failures; bench/mpi.sh"
 R=$OUT.tmp
 {
 cat <<EOF
@@ -745,6 +747,8 @@ h5ls FILE   (each file listed in $DATA/train.txt and test.txt)
 OPENBLAS_NUM_THREADS=T OMP_NUM_THREADS=T /usr/bin/time -f "maxrss_kib %M" $TRAIN $SOLVER $RSS_SETS --set snapshot_prefix=$WORK/rss/tT/lenet
 \`\`\`
 EOF
+echo
+cat "$WORK/mpi.md"
 } > "$R"
 mv "$R" "$OUT"
 echo "bench: wrote $OUT in $ELAPSED s"

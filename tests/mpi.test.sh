@@ -13,7 +13,9 @@
 #   bad_row       a bad label that only rank 1 reads ends both ranks at once,
 #                 one message ("rank 1: error: ..."), no snapshot;
 #   sigterm       SIGTERM to the launcher: every rank stops at the same
-#                 iteration, rank 0 writes a complete snapshot, none .tmp left;
+#                 iteration, rank 0 writes a complete snapshot, none .tmp left
+#                 (mpirun's SIGKILL follows after odls_base_sigkill_timeout, 1 s
+#                 by default: 5 here, for a loaded machine);
 #   sigkill       one rank killed (SIGKILL): the launcher ends the job, no hang.
 # Each launch is bounded by `timeout`. mpirun runs as root only with
 # --allow-run-as-root (CI runs as root); --oversubscribe lets 2 or 3 ranks run
@@ -122,6 +124,11 @@ check clipping "not every iteration clipped (clipping must be active)" \
 check clipping_two "not every iteration clipped on 2 ranks" clipped_all "$tmp/two.log"
 check log_once "rank 1 printed to stdout" test "$(grep -c 'Optimization Done' "$tmp/two.log")" -eq 1
 close two_vs_one "$tmp/one8_iter_20.caffemodel.h5" "$tmp/two_iter_20.caffemodel.h5"
+# the logged loss of 2 ranks is their mean: the loss of the batch of 8
+loss19() { sed -n 's/^Iteration 19\/20: loss = \([^ ]*\) .*/\1/p' "$1"; }
+a=$(loss19 "$tmp/one8.log") b=$(loss19 "$tmp/two.log")
+check loss_mean "loss $b on 2 ranks, $a on 1" \
+    awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; exit !(a != "" && d < 1e-4 && d > -1e-4) }' 
 close three_vs_one "$tmp/one12_iter_20.caffemodel.h5" "$tmp/three_iter_20.caffemodel.h5"
 # the snapshots at 10 and 20 were written only after every rank's hash agreed
 check ranks_agree "no 2-rank snapshot at 10 and 20" test -s "$tmp/two_iter_10.solverstate.h5" \
@@ -153,7 +160,7 @@ kids() { cat /proc/[0-9]*/stat 2> /dev/null | awk -v p="$1" '$4 == p { print $1 
 # (its pid in $bg, mpirun its child), until it has logged iteration 200 (10 s
 # at most).
 long() {
-    timeout 60 mpirun $ROOT --oversubscribe -np 2 "$TRAIN" "$S" --set "$(batch 4)" \
+    OMPI_MCA_odls_base_sigkill_timeout=5 timeout 60 mpirun $ROOT --oversubscribe -np 2 "$TRAIN" "$S" --set "$(batch 4)" \
         --set "$(prefix $1)" --set max_iter=100000000 --set display=200 \
         < /dev/null > "$tmp/$1.log" 2> "$tmp/$1.err" &
     bg=$!

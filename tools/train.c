@@ -348,6 +348,13 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         rc = cliff_exit_code(&err);
         goto done;
     }
+    if (comm.size > 1) {
+        /* rank 0's time in the gradient allreduce (waits for slower ranks included) */
+        const CliffNet *net = cliff_solver_train_net(s);
+        printf("allreduce: %d ranks, %lld calls of %zu floats (%.2f MB), %.3f ms per call\n",
+               comm.size, comm.sum_calls, net->param_count, 4e-6 * (double)net->param_count,
+               comm.sum_calls ? 1e3 * comm.sum_seconds / (double)comm.sum_calls : 0.0);
+    }
     rc = CLIFF_EXIT_OK;
 done:
     signal_solver = NULL;
