@@ -25,6 +25,8 @@ const CliffFieldBound cliff_solver_bounds[] = {
     {"max_iter", 0, 0, 0},
     {"display", 0, 0, 0},
     {"snapshot", 0, 0, 0},
+    {"snapshot_interval_seconds", 0, 0, 1},
+    {"snapshot_keep", 0, 0, 0},
     {"test_interval", 0, 0, 0},
     {"test_iter", 0, 0, 0},
 };

@@ -135,6 +135,8 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void cliff_json_string(FILE *f, const char *s) { json_string(f, s); }
+
 static void json_iteration(FILE *f, const CliffIterRecord *r)
 {
     fprintf(f, "{\"event\":\"iter\",\"iter\":%d,\"max_iter\":%d,", r->iter, r->max_iter);

@@ -46,6 +46,9 @@ typedef struct CliffLogFormat {
 extern const CliffNameTable cliff_log_format_table;
 const CliffLogFormat *cliff_log_format_find(const char *name);
 
+/* s as a JSON string literal, quotes included (the json format's escaping). */
+void cliff_json_string(FILE *f, const char *s);
+
 /* printf-style helper over format->event. */
 void cliff_log_event(const CliffLogFormat *fmt, FILE *f, int iter, const char *kind,
                      const char *text_fmt, ...) __attribute__((format(printf, 5, 6)));

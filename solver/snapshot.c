@@ -112,6 +112,8 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
     }
     snprintf(s->stats.last_snapshot, sizeof s->stats.last_snapshot, "%s", state);
     s->last_snapshot_iter = s->iter;
+    s->last_snapshot_time = cliff_clock_seconds();
+    cliff_snapshot_retain(s);
     rc = 0;
 out:
     d.learned_net = NULL;

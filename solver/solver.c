@@ -51,6 +51,10 @@ static int check_config(CliffSolver *s, const char **field, size_t *index, Cliff
     if (sp->snapshot > 0 && !s->prefix[0])
         return cliff_error_set(err, "snapshot is %d but snapshot_prefix is not set",
                                (int)sp->snapshot);
+    *field = "snapshot_interval_seconds";
+    if (sp->snapshot_interval_seconds > 0 && !s->prefix[0])
+        return cliff_error_set(err, "snapshot_interval_seconds is %g but snapshot_prefix is not "
+                               "set", sp->snapshot_interval_seconds);
     return 0;
 }
 
@@ -161,6 +165,7 @@ CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSr
     s->map = map;
     s->log = log;
     s->last_snapshot_iter = -1;
+    s->resumed_iter = -1;
     const char *field;
     size_t index;
     if (check_config(s, &field, &index, err)) {
@@ -208,6 +213,7 @@ void cliff_solver_free(CliffSolver *s)
     free(s->losses);
     free(s->prefix);
     free(s->metrics_path);
+    free(s->resumed_path);
     for (int i = 0; i < s->nmissing; i++) free(s->missing[i]);
     free(s->missing);
     free(s);

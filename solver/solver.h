@@ -71,6 +71,17 @@ void cliff_solver_free(CliffSolver *s);
  * (without them, as from Caffe: cursors at 0, RNG re-seeded from random_seed).
  * Everything is read and checked before anything in the solver changes. */
 int cliff_solver_restore(CliffSolver *s, const char *state_path, CliffError *err);
+/* restore, and remember the file as the one this run resumed from (which
+ * snapshot_keep never deletes while no newer pair exists). */
+int cliff_solver_resume_from(CliffSolver *s, const char *state_path, CliffError *err);
+/* --resume auto: resumes from the state file of <snapshot_prefix>_iter_*
+ * holding the highest iteration (read from inside the files); a file that
+ * does not read back whole or does not restore is skipped with a warning in
+ * the log naming it, and the next older one is tried. None at all: logs one
+ * line and leaves the solver fresh (0). Error (-1): no snapshot_prefix, or
+ * files that read but none of which fits this solver (so that a new run does
+ * not snapshot over them). */
+int cliff_solver_resume_auto(CliffSolver *s, CliffError *err);
 
 /* Initializes the train net from comma-separated .caffemodel.h5 / .caffemodel
  * files, layers matched by name (later files win). Layers with parameters
@@ -93,6 +104,26 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err);
 int cliff_solver_step(CliffSolver *s, int iters, CliffError *err);
 /* Runs every test net once (test_iter batches each) and logs the outputs. */
 int cliff_solver_test_all(CliffSolver *s, CliffError *err);
+
+/* The mean of every test-net output element over one test pass (`caffe
+ * test`): outputs in net order, then output order, then element order, as
+ * the log numbers them ("Test net output #k"). */
+typedef struct CliffTestMean {
+    int net, index;   /* test net, and k within it */
+    const char *name; /* the output blob (owned by the net) */
+    double mean, loss_weight;
+} CliffTestMean;
+typedef struct CliffTestTotals {
+    CliffTestMean *means;
+    int n;
+    int *iters;       /* batches run, per test net */
+    int nnets;
+} CliffTestTotals;
+/* test_all with `iters` batches per net instead of test_iter (iters <= 0:
+ * test_iter), the means also returned in *totals (may be NULL; free with
+ * cliff_test_totals_free). Logs exactly what test_all logs. */
+int cliff_solver_test_pass(CliffSolver *s, int iters, CliffTestTotals *totals, CliffError *err);
+void cliff_test_totals_free(CliffTestTotals *t);
 /* Writes <prefix>_iter_<iter> weights and state now (snapshot_format). */
 int cliff_solver_snapshot(CliffSolver *s, CliffError *err);
 void cliff_solver_request(CliffSolver *s, int action);

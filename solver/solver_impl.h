@@ -69,6 +69,9 @@ struct CliffSolver {
     struct CliffComm *comm;
     volatile sig_atomic_t pending_snapshot, pending_stop;
     int last_snapshot_iter;
+    double last_snapshot_time; /* monotonic seconds: run start, then each snapshot */
+    char *resumed_path;        /* the state file this run resumed from (NULL: none) */
+    int resumed_iter;          /* its iteration, -1 when none */
 
     FILE *metrics;
     char *metrics_path;
@@ -89,6 +92,16 @@ void cliff_grad_report_log(CliffSolver *s);
 
 /* Smoothed-loss window update (finite losses only). */
 void cliff_solver_smooth_loss(CliffSolver *s, double loss);
+
+/* A forward that stopped on bad data: err names the iteration, where and the
+ * net's runtime error; logged; returns -1 (kind CLIFF_ERR_DATA). step.c. */
+int cliff_solver_data_error(CliffSolver *s, const CliffNet *net, const char *where,
+                            CliffError *err);
+
+/* snapshot_keep: after a snapshot, deletes the pairs of this prefix beyond the
+ * newest K (never the pair resumed from while no newer pair exists);
+ * snapshot_files.c. */
+void cliff_snapshot_retain(CliffSolver *s);
 
 /* Removes <prefix>_iter_*.tmp files left by a run killed while snapshotting
  * (snapshot.c). */

@@ -176,7 +176,8 @@ static void display(CliffSolver *s)
 /* A forward that stopped on bad data (net->data_error) ends the run: the
  * data file is broken, so skipping the batch would hide it and training on
  * would learn from it. Nothing is updated or snapshotted. Returns -1. */
-static int data_error(CliffSolver *s, const CliffNet *net, const char *where, CliffError *err)
+int cliff_solver_data_error(CliffSolver *s, const CliffNet *net, const char *where,
+                             CliffError *err)
 {
     cliff_error_set(err, "iteration %d, %s: %s; stopping (no update, no snapshot)", s->iter,
                     where, net->runtime_error.msg);
@@ -295,52 +296,6 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
     return 0;
 }
 
-int cliff_solver_test_all(CliffSolver *s, CliffError *err)
-{
-    const Cliff__SolverParameter *sp = s->sp;
-    for (int t = 0; t < s->ntest; t++) {
-        CliffNet *net = s->test_nets[t];
-        size_t nscores = 0;
-        for (int o = 0; o < net->noutputs; o++) nscores += net->blobs[net->output_ids[o]]->count;
-        double *scores = calloc(nscores + 1, sizeof *scores);
-        if (!scores) return cliff_error_set(err, "out of memory");
-        double loss = 0;
-        for (int i = 0; i < s->test_iter[t]; i++) {
-            loss += cliff_net_forward(net);
-            if (net->data_error) {
-                free(scores);
-                char where[64];
-                snprintf(where, sizeof where, "test net #%d, test iteration %d", t, i);
-                return data_error(s, net, where, err);
-            }
-            size_t k = 0;
-            for (int o = 0; o < net->noutputs; o++) {
-                const CliffTensor *b = net->blobs[net->output_ids[o]];
-                for (size_t e = 0; e < b->count; e++) scores[k++] += b->data[e];
-            }
-        }
-        cliff_log_event(s->fmt, s->log, s->iter, "test", "Testing net (#%d)", t);
-        double n = s->test_iter[t] > 0 ? s->test_iter[t] : 1;
-        if (sp->test_compute_loss)
-            cliff_log_event(s->fmt, s->log, s->iter, "test", "Test loss: %.6g", loss / n);
-        size_t k = 0;
-        double secs = cliff_clock_seconds() - s->t0;
-        for (int o = 0; o < net->noutputs; o++) {
-            const CliffTensor *b = net->blobs[net->output_ids[o]];
-            const char *name = net->blob_names[net->output_ids[o]];
-            for (size_t e = 0; e < b->count; e++, k++) {
-                double mean = scores[k] / n;
-                if (s->log)
-                    s->fmt->output(s->log, "Test", t, s->iter, (int)k, name, mean,
-                                   net->output_loss_weight[o]);
-                cliff_metrics_test(s, t, name, mean, secs);
-            }
-        }
-        free(scores);
-    }
-    return 0;
-}
-
 static int due_test(const CliffSolver *s)
 {
     const Cliff__SolverParameter *sp = s->sp;
@@ -354,6 +309,7 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
     const Cliff__SolverParameter *sp = s->sp;
     if (!s->t0) {
         s->t0 = cliff_clock_seconds();
+        s->last_snapshot_time = s->t0;
         cliff_snapshot_remove_stale(s);
     }
     if (cliff_metrics_open(s, err)) return -1;
@@ -364,7 +320,8 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
         if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
         CliffEvent ev;
         int trouble;
-        if (iteration(s, &ev, &trouble) < 0) return data_error(s, s->net, "train net", err);
+        if (iteration(s, &ev, &trouble) < 0)
+            return cliff_solver_data_error(s, s->net, "train net", err);
         if (cliff_metrics_check(s, err)) return -1;
         s->iter++;
         s->stats.iter = s->iter;
@@ -376,7 +333,11 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
                      (int)sp->max_bad_steps);
             return cliff_recovery_stop(s, why, 0, err);
         }
-        int want_snapshot = (sp->snapshot > 0 && s->iter % sp->snapshot == 0) || s->req_snapshot;
+        /* snapshot_interval_seconds: checked here, between iterations */
+        int want_snapshot = (sp->snapshot > 0 && s->iter % sp->snapshot == 0) || s->req_snapshot ||
+                            (sp->snapshot_interval_seconds > 0 &&
+                             cliff_clock_seconds() - s->last_snapshot_time >=
+                                 sp->snapshot_interval_seconds);
         s->req_snapshot = 0;
         if (want_snapshot && cliff_solver_snapshot(s, err)) return -1;
         if (s->req_stop) {

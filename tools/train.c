@@ -9,6 +9,7 @@
  * An error on one rank ends every rank (MPI_Abort with its exit code) unless
  * every rank reached it together (stats.failed_together). */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "proto/textformat.h"
 #include "tools/report/timing.h"
 #include "tools/exit_codes.h"
+#include "tools/report/test_totals.h"
 
 #define CLIFF_VERSION "0.1.0"
 #define CLIFF_STR_(x) #x
@@ -38,7 +40,8 @@ typedef struct Options {
     size_t nsets;
     const char *log_format;
     const char *sigint_effect, *sighup_effect;
-    int print_config, dry_run, list_layers, help, version, time;
+    int print_config, dry_run, list_layers, help, version, time, test;
+    int iterations_given;
     long iterations;
 } Options;
 
@@ -54,6 +57,12 @@ static void usage(FILE *out)
         "  --snapshot FILE, --resume FILE\n"
         "                      continue from a .solverstate.h5 (or binary .solverstate)\n"
         "                      snapshot, cliff's or Caffe's\n"
+        "  --resume auto       continue from the newest complete snapshot of the solver's\n"
+        "                      snapshot_prefix (by the iteration stored inside; files\n"
+        "                      that do not read back whole are skipped with a warning),\n"
+        "                      or start fresh when there is none; one line says which.\n"
+        "                      The one command a job script needs, rerun after every\n"
+        "                      preemption (a file named auto: --resume ./auto)\n"
         "  --weights FILE[,FILE...]\n"
         "                      initialize from .caffemodel.h5 or binary .caffemodel files\n"
         "                      (layers matched by name; others keep their fillers)\n"
@@ -70,7 +79,14 @@ static void usage(FILE *out)
         "                      shapes, parameter count and memory, and exit\n"
         "  --time              time forward/backward per layer and the solver step\n"
         "                      (Caffe's `caffe time`) instead of training\n"
-        "  --iterations N      iterations for --time (default 50)\n"
+        "  --test              evaluate --weights on the solver's test nets (Caffe's\n"
+        "                      `caffe test`): the mean of every output over N batches\n"
+        "                      (--iterations, default test_iter), printed as training\n"
+        "                      prints its tests, and with --log-format json one\n"
+        "                      test_totals line; no training, no snapshots. A NaN or inf\n"
+        "                      output is an error (exit 4)\n"
+        "  --iterations N      iterations for --time (default 50), batches per test net\n"
+        "                      for --test\n"
         "  --grad-report       at each display: per parameter blob its weight norm,\n"
         "                      gradient norm, share of the global norm and\n"
         "                      update-to-weight ratio, and when clipping fires the three\n"
@@ -134,6 +150,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(a, "--list-layers")) o->list_layers = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
         else if (!strcmp(a, "--grad-report")) o->sets[o->nsets++] = "debug_info=true";
+        else if (!strcmp(a, "--test")) o->test = 1;
         else if ((v = option_value(argc, argv, &i, "--snapshot")) ||
                  (v = option_value(argc, argv, &i, "--resume"))) {
             if (!*v) return usage_error("%s needs a file", a);
@@ -156,6 +173,7 @@ static int parse_args(int argc, char **argv, Options *o)
             char *end;
             errno = 0;
             o->iterations = strtol(v, &end, 10);
+            o->iterations_given = 1;
             if (!*v || *end || o->iterations <= 0)
                 return usage_error("--iterations needs a positive integer, got '%s'", v);
             if (errno == ERANGE || o->iterations > CLIFF_TIME_MAX_ITERS)
@@ -294,6 +312,37 @@ static int setup_agree(int failed)
     return v[0] > 0;
 }
 
+/* --test: one test pass over the given weights; non-finite means are an error. */
+static int test_only(const Options *o, CliffSolver *s, const Cliff__SolverParameter *sp)
+{
+    CliffError err;
+    CliffTestTotals t;
+    if (cliff_solver_num_test_nets(s) == 0) {
+        fprintf(stderr, "error: --test: the solver has no test net (give test_iter with "
+                        "net/net_param, or test_net/test_net_param)\n");
+        return CLIFF_EXIT_CONFIG;
+    }
+    if (cliff_solver_test_pass(s, o->iterations_given ? (int)o->iterations : 0, &t, &err)) {
+        fflush(stdout);
+        fprintf(stderr, "error: %s\n", err.msg);
+        return cliff_exit_code(&err);
+    }
+    if (sp->log_format && strcmp(sp->log_format, "json") == 0)
+        cliff_test_totals_json(stdout, o->weights, &t);
+    int rc = CLIFF_EXIT_OK;
+    for (int i = 0; i < t.n; i++)
+        if (!isfinite(t.means[i].mean)) {
+            fflush(stdout);
+            fprintf(stderr, "error: --test: test net #%d output #%d '%s' is %g over %d "
+                            "batches\n", t.means[i].net, t.means[i].index, t.means[i].name,
+                    t.means[i].mean, t.iters[t.means[i].net]);
+            rc = CLIFF_EXIT_NONFINITE;
+            break;
+        }
+    cliff_test_totals_free(&t);
+    return rc;
+}
+
 static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
 {
     CliffError err;
@@ -325,13 +374,19 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         rc = 0;
         goto done;
     }
+    const int resume_auto = o->resume && strcmp(o->resume, "auto") == 0;
     if ((o->weights && cliff_solver_load_weights(s, o->weights, &err)) ||
-        (o->resume && cliff_solver_restore(s, o->resume, &err))) {
+        (resume_auto && cliff_solver_resume_auto(s, &err)) ||
+        (o->resume && !resume_auto && cliff_solver_resume_from(s, o->resume, &err))) {
         rank_error("error: %s\n", err.msg);
         rc = cliff_exit_code(&err);
         goto done;
     }
     if (setup_agree(0)) goto done;
+    if (o->test) {
+        rc = test_only(o, s, sp);
+        goto done;
+    }
     if (o->time) {
         rc = cliff_time_solver(s, (int)o->iterations, stdout, &err) ? cliff_exit_code(&err) : 0;
         if (rc) rank_error("error: %s\n", err.msg);
@@ -404,6 +459,10 @@ int main(int argc, char **argv)
     else if (!o.solver_path) rc = usage_error("%s", "missing SOLVER file");
     else if (o.resume && o.weights)
         rc = usage_error("%s", "give either --snapshot/--resume or --weights, not both");
+    else if (o.test && !o.weights)
+        rc = usage_error("%s", "--test needs --weights FILE (the model to evaluate)");
+    else if (o.test && o.time)
+        rc = usage_error("%s", "give either --test or --time, not both");
     else rc = load_and_run(&o, &map, &sp);
 done:
     if (!setup_done && setup_agree(rc != 0) && !rc) rc = CLIFF_EXIT_CONFIG;

@@ -1,0 +1,254 @@
+#!/bin/sh
+# --resume auto, snapshot_keep and snapshot_interval_seconds on a tiny net
+# (HDF5Data with shuffle, Dropout, Adam: every piece of state a resume must
+# restore). The job-script loop: the same command killed with SIGTERM and
+# SIGKILL at random moments and rerun ends with the weights of an
+# uninterrupted run, bit for bit (h5diff). Also: a file that does not read
+# back whole is skipped with a warning naming it; the newest is chosen by the
+# iteration stored inside; snapshots that do not fit the solver are an error,
+# not a fresh start; retention keeps K pairs, cleans a half-deleted pair and
+# survives kills during deletion; time-based snapshots land on iterations.
+# Usage: sh tests/unattended.test.sh BUILD_DIR (from the repository root).
+BUILD=${1:-build}
+TRAIN=$(pwd)/$BUILD/train
+case $BUILD in /*) TRAIN=$BUILD/train ;; esac
+tmp=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+ok() { echo "ok unattended/$1"; }
+fail() { echo "FAIL unattended/$1: $2"; }
+check() { # check NAME WHY CMD...
+    name=$1 why=$2
+    shift 2
+    if "$@"; then ok "$name"; else fail "$name" "$why"; fi
+}
+
+/usr/bin/python3 - "$tmp" << 'PY' || { fail setup "python3 numpy/h5py"; exit 0; }
+import sys, numpy as np, h5py
+d = sys.argv[1]
+r = np.random.RandomState(3)
+for name, n in (("train", 256), ("test", 64)):
+    x = r.randn(n, 32).astype("f4")
+    y = np.clip((np.abs(x[:, 0]) * 2).astype(int), 0, 2).astype("f4")
+    with h5py.File(f"{d}/{name}.h5", "w") as f:
+        f["data"] = x
+        f["label"] = y
+    open(f"{d}/{name}.txt", "w").write(f"{d}/{name}.h5\n")
+PY
+cat > "$tmp/s.prototxt" << NET
+net_param { name: "ra"
+  layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TRAIN }
+          hdf5_data_param { source: "$tmp/train.txt" batch_size: 32 shuffle: true } }
+  layer { name: "d" type: "HDF5Data" top: "data" top: "label" include { phase: TEST }
+          hdf5_data_param { source: "$tmp/test.txt" batch_size: 16 } }
+  layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "h"
+          inner_product_param { num_output: 256 weight_filler { type: "xavier" } } }
+  layer { name: "relu" type: "ReLU" bottom: "h" top: "h" }
+  layer { name: "drop" type: "Dropout" bottom: "h" top: "h" dropout_param { dropout_ratio: 0.3 } }
+  layer { name: "ip2" type: "InnerProduct" bottom: "h" top: "p"
+          inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "p" bottom: "label" top: "loss" }
+  layer { name: "acc" type: "Accuracy" bottom: "p" bottom: "label" top: "acc"
+          include { phase: TEST } } }
+test_iter: 4 test_interval: 100
+base_lr: 0.001 lr_policy: "fixed" type: "Adam" max_iter: 400 display: 0 random_seed: 1
+snapshot: 40
+NET
+run() { "$TRAIN" "$tmp/s.prototxt" "$@"; }
+# start LOG ARGS...: train in the background, $pid its own process id (a
+# backgrounded function would give the subshell's, and a kill would miss train)
+start() {
+    log=$1
+    shift
+    "$TRAIN" "$tmp/s.prototxt" "$@" > "$log" 2>&1 &
+    pid=$!
+}
+: > "$tmp/h5diff"
+same() { # same A B: the weights of two .caffemodel.h5 files are equal, bit for bit
+    h5diff "$1" "$2" > "$tmp/h5diff" 2>&1
+}
+
+run --set "snapshot_prefix=$tmp/ref/r" > "$tmp/ref.log" 2>&1 ||
+    { fail reference "$(tail -n 3 "$tmp/ref.log")"; exit 0; }
+REF=$tmp/ref/r_iter_400.caffemodel.h5
+
+# ---- the job script: rerun the same command until it finishes ----
+# delays from /dev/urandom, printed so that a failure can be replayed by hand
+n=0 done= delays=
+while [ $n -lt 14 ] && [ -z "$done" ]; do
+    n=$((n + 1))
+    start "$tmp/job$n.log" --resume auto --set "snapshot_prefix=$tmp/job/r" --set snapshot_keep=2
+    if [ $n -le 8 ]; then
+        ms=$(($(od -An -N2 -tu2 /dev/urandom) % 400 + 20))
+        sig=TERM
+        [ $((n % 2)) -eq 0 ] && sig=KILL
+        delays="$delays $sig@${ms}ms"
+        sleep "$(printf '0.%03d' "$ms")"
+        kill -$sig $pid 2>/dev/null
+    fi
+    wait $pid 2>/dev/null
+    rc=$?
+    pid=
+    grep -q "Optimization Done" "$tmp/job$n.log" && [ $rc -eq 0 ] && done=$n
+done
+check job_script_bit_exact "after $n runs ($delays): $(cat "$tmp/h5diff" 2>/dev/null | head -c 300)" \
+    sh -c '[ -n "$1" ] && h5diff "$2" "$3" > /dev/null 2>&1' _ "$done" "$REF" "$tmp/job/r_iter_400.caffemodel.h5"
+check job_script_history_bit_exact "history differs" \
+    sh -c 'h5diff "$1" "$2" /history /history > /dev/null 2>&1' _ \
+    "$tmp/ref/r_iter_400.solverstate.h5" "$tmp/job/r_iter_400.solverstate.h5"
+pairs=$(ls "$tmp/job" | grep -c '\.solverstate\.h5$')
+models=$(ls "$tmp/job" | grep -c '\.caffemodel\.h5$')
+check job_script_keeps_2 "$pairs states, $models models: $(ls "$tmp/job" | tr '\n' ' ')" \
+    test "$pairs" -eq 2 -a "$models" -eq 2
+# (the first runs may be killed before they print anything)
+check fresh_start_line "$(head -n 3 "$tmp/job1.log")" \
+    grep -q -- "--resume auto: no complete snapshot of $tmp/job/r_iter_\*: starting fresh" "$tmp"/job*.log
+# rerun once more after the end: resumes at 400, exits 0, writes nothing new
+before=$(ls -l --time-style=+%s.%N "$tmp/job" | md5sum)
+run --resume auto --set "snapshot_prefix=$tmp/job/r" --set snapshot_keep=2 > "$tmp/again.log" 2>&1
+rc=$?
+after=$(ls -l --time-style=+%s.%N "$tmp/job" | grep -v metrics | md5sum)
+before=$(echo "$before")
+check rerun_after_end_is_done "rc $rc: $(tail -n 2 "$tmp/again.log")" \
+    sh -c 'test $1 -eq 0 && grep -q "Resuming from .*r_iter_400.solverstate.h5" "$2" &&
+           grep -q "Optimization Done" "$2" && ! grep -q "Snapshotting" "$2"' _ $rc "$tmp/again.log"
+
+# ---- which file: the iteration stored inside; broken files skipped ----
+mkdir -p "$tmp/c"
+cp "$tmp"/ref/r_iter_360.* "$tmp"/ref/r_iter_400.* "$tmp"/ref/r_iter_40.* "$tmp/c/"
+# a name that lies: iteration 40's pair under the name 9999, and the newest mtime
+cp "$tmp/ref/r_iter_40.solverstate.h5" "$tmp/c/r_iter_9999.solverstate.h5"
+cp "$tmp/ref/r_iter_40.caffemodel.h5" "$tmp/c/r_iter_9999.caffemodel.h5"
+touch "$tmp"/c/r_iter_40.*
+# the newest by iteration does not read back whole
+head -c 3000 "$tmp/ref/r_iter_400.solverstate.h5" > "$tmp/c/r_iter_400.solverstate.h5"
+run --resume auto --set "snapshot_prefix=$tmp/c/r" --set max_iter=400 --set snapshot=0 \
+    > "$tmp/c.log" 2>&1
+rc=$?
+check broken_newest_skipped_with_warning "rc $rc: $(grep -i 'skip\|resum' "$tmp/c.log" | head -n 3)" \
+    sh -c 'test $1 -eq 0 && grep -q "skipping $2/r_iter_400.solverstate.h5: " "$3" &&
+           grep -q "Resuming from $2/r_iter_360.solverstate.h5" "$3"' _ $rc "$tmp/c" "$tmp/c.log"
+check resumed_from_skip_is_bit_exact "$(head -c 300 "$tmp/h5diff")" same "$REF" "$tmp/c/r_iter_400.caffemodel.h5"
+
+# ---- snapshots that read but do not fit: an error, not a fresh start ----
+rm -rf "$tmp/m" && mkdir -p "$tmp/m" && cp "$tmp"/ref/r_iter_400.* "$tmp/m/"
+run --resume auto --set "snapshot_prefix=$tmp/m/r" \
+    --set 'net_param.layer[2].inner_product_param.num_output=128' > "$tmp/m.log" 2>&1
+rc=$?
+check mismatch_is_an_error "rc $rc: $(tail -n 2 "$tmp/m.log")" \
+    sh -c 'test $1 -eq 1 && grep -q "none of the 1 readable snapshot(s)" "$2" &&
+           test "$(ls "$3" | wc -l)" -eq 2' _ $rc "$tmp/m.log" "$tmp/m"
+"$TRAIN" "$tmp/s.prototxt" --resume auto --set snapshot=0 > "$tmp/np.log" 2>&1
+rc=$?
+check no_prefix_is_an_error "rc $rc: $(cat "$tmp/np.log")" \
+    sh -c 'test $1 -eq 1 && grep -q "needs a snapshot_prefix" "$2"' _ $rc "$tmp/np.log"
+
+# ---- retention ----
+# a pair half deleted by a kill (state gone, model left) is cleaned up; files
+# of other names and pairs past this run's iteration are never touched
+rm -rf "$tmp/k" && mkdir -p "$tmp/k"
+cp "$tmp"/ref/r_iter_40.caffemodel.h5 "$tmp/k/r_iter_7.caffemodel.h5" # orphan model
+cp "$tmp"/ref/r_iter_400.caffemodel.h5 "$tmp/k/r_last_good_iter_7.caffemodel.h5"
+cp "$tmp"/ref/r_iter_400.* "$tmp/k/"                      # another timeline, past 200
+run --set "snapshot_prefix=$tmp/k/r" --set max_iter=200 --set snapshot_keep=2 > "$tmp/k.log" 2>&1
+left=$(ls "$tmp/k" | grep -v metrics | tr '\n' ' ')
+check keep_2_cleans_orphan "left: $left" test "$left" = "r_iter_160.caffemodel.h5 r_iter_160.solverstate.h5 r_iter_200.caffemodel.h5 r_iter_200.solverstate.h5 r_iter_400.caffemodel.h5 r_iter_400.solverstate.h5 r_last_good_iter_7.caffemodel.h5 "
+# the file resumed from goes once a newer pair is complete; a pair past this
+# run's iteration (another run's, longer) stays with keep 1
+rm -rf "$tmp/p" && mkdir -p "$tmp/p" && cp "$tmp"/ref/r_iter_40.* "$tmp"/ref/r_iter_80.* "$tmp/p/"
+run --set "snapshot_prefix=$tmp/p/r" --set snapshot_keep=1 --set max_iter=60 --set snapshot=0 \
+    --resume "$tmp/p/r_iter_40.solverstate.h5" > "$tmp/p.log" 2>&1
+left=$(ls "$tmp/p" | grep -v metrics | tr '\n' ' ')
+check resumed_file_goes_after_newer "left: $left" test "$left" = "r_iter_60.caffemodel.h5 r_iter_60.solverstate.h5 r_iter_80.caffemodel.h5 r_iter_80.solverstate.h5 "
+
+# kills during deletion: a snapshot and a deletion every iteration, SIGKILL at
+# random moments; every kill leaves a resumable state, and the run that ends
+# has the reference's weights and keeps one pair
+rm -rf "$tmp/d"
+n=0 bad=
+while [ $n -lt 6 ]; do
+    n=$((n + 1))
+    start "$tmp/d$n.log" --resume auto --set "snapshot_prefix=$tmp/d/r" --set snapshot=1 \
+        --set snapshot_keep=1 --set max_iter=80
+    sleep "$(printf '0.%03d' $(($(od -An -N2 -tu2 /dev/urandom) % 250 + 50)))"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    pid=
+    states=$(ls "$tmp/d" 2>/dev/null | grep -c '\.solverstate\.h5$')
+    [ "$states" -le 2 ] || bad="$bad run$n:$states-states"
+done
+run --resume auto --set "snapshot_prefix=$tmp/d/r" --set snapshot=1 --set snapshot_keep=1 \
+    --set max_iter=80 > "$tmp/dlast.log" 2>&1
+rc=$?
+left=$(ls "$tmp/d" | grep -v metrics | tr '\n' ' ')
+check kill_during_deletion "rc $rc, $bad; left: $left; $(head -c 200 "$tmp/h5diff")" \
+    sh -c 'test $1 -eq 0 && test -z "$2" && test "$3" = "r_iter_80.caffemodel.h5 r_iter_80.solverstate.h5 " &&
+           h5diff "$4" "$5" > /dev/null 2>&1' _ $rc "$bad" "$left" "$tmp/ref/r_iter_80.caffemodel.h5" \
+    "$tmp/d/r_iter_80.caffemodel.h5"
+
+# ---- snapshot_interval_seconds ----
+# a tiny interval: a snapshot after every iteration (at iteration boundaries)
+run --set "snapshot_prefix=$tmp/i/r" --set snapshot=0 --set max_iter=12 \
+    --set snapshot_interval_seconds=1e-9 > "$tmp/i.log" 2>&1
+check interval_every_iteration "$(ls "$tmp/i" | tr '\n' ' ')" \
+    test "$(ls "$tmp/i" | grep -c '^r_iter_[0-9]*\.solverstate\.h5$')" -eq 12
+# with `snapshot`: both; a time-based one resumes to the reference's weights
+run --set "snapshot_prefix=$tmp/j/r" --set snapshot=200 --set snapshot_interval_seconds=0.01 \
+    > "$tmp/j.log" 2>&1
+odd=$(ls "$tmp/j" | sed -n 's/^r_iter_\([0-9]*\)\.solverstate\.h5$/\1/p' | grep -v '^200$\|^400$' | head -n 1)
+check interval_with_snapshot "files: $(ls "$tmp/j" | tr '\n' ' ')" \
+    sh -c 'test -f "$1/r_iter_200.solverstate.h5" && test -f "$1/r_iter_400.solverstate.h5" && test -n "$2"' \
+    _ "$tmp/j" "$odd"
+if [ -n "$odd" ]; then
+    run --set "snapshot_prefix=$tmp/j2/r" --resume "$tmp/j/r_iter_$odd.solverstate.h5" > "$tmp/j2.log" 2>&1
+    check interval_snapshot_resumes_bit_exact "from $odd: $(tail -n 1 "$tmp/j2.log")" \
+        same "$REF" "$tmp/j2/r_iter_400.caffemodel.h5"
+fi
+
+# ---- train --test (Caffe's `caffe test`) ----
+# the outputs training printed at its last test are printed again, the same
+grep 'Test net output' "$tmp/ref.log" | tail -n 2 > "$tmp/trained.txt"
+run --test --weights "$REF" --set "snapshot_prefix=$tmp/t/r" > "$tmp/t.log" 2>&1
+rc=$?
+grep 'Test net output' "$tmp/t.log" > "$tmp/tested.txt"
+check test_reproduces_training "rc $rc: trained '$(cat "$tmp/trained.txt")', tested '$(cat "$tmp/tested.txt")'" \
+    sh -c 'test $1 -eq 0 && test -s "$2" && cmp -s "$2" "$3" && test ! -e "$4"' _ $rc \
+    "$tmp/trained.txt" "$tmp/tested.txt" "$tmp/t"
+acc=$(sed -n 's/.*#1: acc = \([0-9.]*\).*/\1/p' "$tmp/trained.txt")
+run --test --weights "$REF" --log-format json --iterations 2 --set "snapshot_prefix=$tmp/t/r" > "$tmp/tj.log" 2>&1
+rc=$?
+totals=$(grep '"event":"test_totals"' "$tmp/tj.log")
+check test_json_totals "rc $rc: $totals" \
+    sh -c 'test $1 -eq 0 && test $(grep -c test_totals "$2") -eq 1 &&
+           echo "$3" | grep -q "\"iterations\":2,\"outputs\":\[{\"output\":0,\"name\":\"loss\"" &&
+           echo "$3" | grep -q "{\"output\":1,\"name\":\"acc\",\"mean\":"' _ $rc "$tmp/tj.log" "$totals"
+run --test --weights "$REF" --log-format json --set "snapshot_prefix=$tmp/t/r" > "$tmp/tj4.log" 2>&1
+check test_json_mean_is_printed_mean "acc $acc: $(grep test_totals "$tmp/tj4.log")" \
+    grep -q "\"name\":\"acc\",\"mean\":$acc," "$tmp/tj4.log"
+run --test > "$tmp/tn.log" 2>&1
+rc=$?
+check test_needs_weights "rc $rc: $(cat "$tmp/tn.log")" \
+    sh -c 'test $1 -eq 2 && grep -q "needs --weights" "$2"' _ $rc "$tmp/tn.log"
+# a net whose output overflows: DummyData of ones into an InnerProduct with
+# huge (finite) weights, its top the test net's output
+cat > "$tmp/o.prototxt" << NET
+net_param { name: "o"
+  layer { name: "d" type: "DummyData" top: "x" top: "y"
+          dummy_data_param { shape { dim: 2 dim: 4 } shape { dim: 2 dim: 1 }
+                             data_filler { type: "constant" value: 1 } } }
+  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "p" inner_product_param { num_output: 1 } }
+  layer { name: "loss" type: "EuclideanLoss" bottom: "p" bottom: "y" top: "loss" include { phase: TRAIN } }
+  layer { name: "out" type: "Power" bottom: "p" top: "out" include { phase: TEST } } }
+test_iter: 3 test_interval: 100 base_lr: 0.01 lr_policy: "fixed" max_iter: 1 display: 0
+snapshot_prefix: "$tmp/o/r"
+NET
+"$TRAIN" "$tmp/o.prototxt" > "$tmp/o.log" 2>&1
+/usr/bin/python3 - "$tmp/o/r_iter_1.caffemodel.h5" << 'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    f["data/ip/0"][...] = 3e38
+PY
+"$TRAIN" "$tmp/o.prototxt" --test --weights "$tmp/o/r_iter_1.caffemodel.h5" > "$tmp/tnan.log" 2>&1
+rc=$?
+check test_nonfinite_is_an_error "rc $rc: $(tail -n 2 "$tmp/tnan.log")" \
+    sh -c 'test $1 -eq 4 && grep -q "error: --test: test net #0 output #2 .out. is inf over 3 batches" "$2"' _ $rc "$tmp/tnan.log"
