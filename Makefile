@@ -16,12 +16,13 @@ CC       ?= cc
 OPT      ?= -O3
 SAN      ?=
 # ompi-c: OpenMPI, always linked; MPI starts only under mpirun (solver/comm.h).
-PKGS     := libprotobuf-c openblas hdf5 yaml-0.1 libpng libjpeg ompi-c
+PKGS     := libprotobuf-c openblas hdf5 yaml-0.1 libpng libjpeg ompi-c lmdb
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -fopenmp $(SAN) \
             -I$(BUILD)/gen -I. $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lz -lm -fopenmp $(SAN)
+# LevelDB ships no pkg-config file (Debian's libleveldb-dev has CMake files only).
+LDLIBS   += $(PKG_LIBS) -lleveldb -lz -lm -fopenmp -pthread $(SAN)
 DEPFLAGS  = -MMD -MP
 
 # cliff.proto imports protobuf-c/protobuf-c.proto (libprotobuf-c-dev), which imports

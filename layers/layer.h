@@ -10,7 +10,9 @@
  *   check_bottoms (optional) before every forward: validate bottom VALUES the
  *            layer reads as integers (labels, indices). Data files can hold
  *            anything; a bad value is an error naming the bottom, batch row
- *            and value, and the net stops the forward there (labels.h);
+ *            and value, and the net stops the forward there (labels.h).
+ *            Data layers (no bottoms) take their next batch here, so that a
+ *            record that cannot be read stops the forward the same way;
  *   forward  top = f(bottom); never allocates, never fails: it may trust
  *            what check_bottoms accepted;
  *   backward parameter gradients ACCUMULATE (+=) into l->params[i].diff when

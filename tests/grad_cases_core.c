@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "db_fixture.h"
 #include "gradcheck.h"
 #include "h5_fixture.h"
 #include "layers/data/image_codec.h"
@@ -106,6 +107,37 @@ static int check_image(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffT
     return 0;
 }
 
+/* An LMDB of 3 records (liblmdb's own mdb_put): 1 x 1 x 2 pixels {i, 2i}, label i. */
+static void write_lmdb_fixture(void)
+{
+    mkdir(H5_DIR, 0755);
+    DbFx *w = dbfx_create(1, H5_DIR "/three.lmdb");
+    if (!w) return;
+    for (int i = 0; i < 3; i++) {
+        uint8_t px[2] = {(uint8_t)i, (uint8_t)(2 * i)};
+        Cliff__Datum d = dbfx_raw(1, 1, 2, px, i);
+        char key[8];
+        snprintf(key, sizeof key, "%d", i);
+        dbfx_put_datum(w, key, &d);
+    }
+    dbfx_close(w);
+}
+
+/* batch 2, scale 0.5: records 0 and 1 */
+static int check_lmdb(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
+                      int nt, char *why, size_t len)
+{
+    (void)l, (void)bottom, (void)nb;
+    static const float want[4] = {0, 0, 0.5f, 1};
+    if (nt != 2 || top[0]->count != 4 || top[1]->count != 2)
+        return grad_fail(why, len, "tops should be 2x1x1x2 and 2");
+    for (int i = 0; i < 4; i++)
+        if (top[0]->data[i] != want[i]) return grad_fail(why, len, "data is not {0 0 .5 1}");
+    if (top[1]->data[0] != 0 || top[1]->data[1] != 1)
+        return grad_fail(why, len, "labels are not 0, 1");
+    return 0;
+}
+
 static int check_dummy(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTensor *const *top,
                        int nt, char *why, size_t len)
 {
@@ -145,6 +177,10 @@ const GradCase grad_cases_core[] = {
      .layer = "type: 'HDF5Data' top: 'data' top: 'label' "
               "hdf5_data_param { source: '" H5_DIR "/list.txt' batch_size: 3 }",
      .ntop = 2, .forward_only = 1, .before = write_hdf5_fixture, .check_forward = check_hdf5},
+    {.name = "Data/lmdb_scale",
+     .layer = "type: 'Data' top: 'data' top: 'label' transform_param { scale: 0.5 } "
+              "data_param { source: '" H5_DIR "/three.lmdb' backend: LMDB batch_size: 2 }",
+     .ntop = 2, .forward_only = 1, .before = write_lmdb_fixture, .check_forward = check_lmdb},
     {.name = "TextData/hello_world",
      .layer = "type: 'TextData' top: 'ids' top: 'targets' top: 'cont' text_data_param { "
               "source: '" H5_DIR "/text_list.txt' time_steps: 2 streams: 3 }",

@@ -16,13 +16,14 @@ double cliff_net_forward(CliffNet *net)
             ops->reshape(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt, &net->runtime_error))
             return cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
                                       ops->type), NAN;
+        /* a layer's time includes its check: a data layer waits there for its batch */
+        double t0 = net->timing ? cliff_clock_seconds() : 0;
         if (ops->check_bottoms &&
             ops->check_bottoms(&nl->layer, nl->bottom, nl->nb, &net->runtime_error)) {
             net->data_error = 1;
             return cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
                                       ops->type), NAN;
         }
-        double t0 = net->timing ? cliff_clock_seconds() : 0;
         int shard = ops->skip && net->shard_size > 1;
         for (int k = 0; shard && k < net->shard_rank; k++) ops->skip(&nl->layer);
         nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
