@@ -216,7 +216,7 @@ static void data_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     if (!s) return; /* a sharded rank's batch after a skip: the next take reports it */
     memcpy(top[0]->data, s->data, (size_t)d->batch * d->item * sizeof(float));
     if (nt > 1) memcpy(top[1]->data, s->label, (size_t)d->batch * sizeof(float));
-    memcpy(d->taken, s->state, sizeof d->taken);
+    memcpy(d->taken, s->state, sizeof d->taken); /* the state after the batch taken */
     cliff_prefetch_release(&d->q);
     d->held = 0;
 }
