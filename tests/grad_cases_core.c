@@ -116,7 +116,7 @@ static void write_lmdb_fixture(void)
     for (int i = 0; i < 3; i++) {
         uint8_t px[2] = {(uint8_t)i, (uint8_t)(2 * i)};
         Cliff__Datum d = dbfx_raw(1, 1, 2, px, i);
-        char key[8];
+        char key[16];
         snprintf(key, sizeof key, "%d", i);
         dbfx_put_datum(w, key, &d);
     }

@@ -117,7 +117,7 @@ static void float_data_records(void)
             d.label = -3 + i;
             d.n_float_data = 4;
             d.float_data = v[i];
-            char key[8];
+            char key[16];
             snprintf(key, sizeof key, "k%d", i);
             CHECK(dbfx_put_datum(w, key, &d) == 0);
         }

@@ -46,17 +46,19 @@ int cliff_datum_parse(const void *value, size_t n, int decode_channels, CliffDat
     size_t count = (size_t)(c * h * w);
     if (m->data.len > 0) {
         if (m->data.len != count) {
+            /* the message reads m: set it before the Datum is freed */
+            cliff_error_set(err, "Datum of %lld x %lld x %lld holds %zu bytes of data "
+                            "(%zu expected)", c, h, w, m->data.len, count);
             cliff_datum_free(d);
-            return cliff_error_set(err, "Datum of %lld x %lld x %lld holds %zu bytes of data "
-                                   "(%zu expected)", c, h, w, m->data.len, count);
+            return -1;
         }
         d->view = cliff_image_chw_u8(m->data.data, (int)c, (int)h, (int)w);
     } else {
         if (m->n_float_data != count) {
+            cliff_error_set(err, "Datum of %lld x %lld x %lld holds %zu float_data "
+                            "values and no data (%zu expected)", c, h, w, m->n_float_data, count);
             cliff_datum_free(d);
-            return cliff_error_set(err, "Datum of %lld x %lld x %lld holds %zu float_data "
-                                   "values and no data (%zu expected)", c, h, w,
-                                   m->n_float_data, count);
+            return -1;
         }
         d->view = cliff_image_chw_f32(m->float_data, (int)c, (int)h, (int)w);
     }
