@@ -209,7 +209,7 @@ fuzz: deps
 fuzz-run-%: FORCE
 	clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -Ibuild/fuzz/gen -I. $(PKG_CFLAGS) tests/fuzz_$*.c build/fuzz/libcliff.a \
-	  $(PKG_LIBS) -lz -lm -fopenmp -o build/fuzz/fuzz_$*
+	  $(PKG_LIBS) -lleveldb -lz -lm -fopenmp -pthread -o build/fuzz/fuzz_$*
 	@mkdir -p build/fuzz/corpus_$*
 	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAXLEN_$*),4096) \
 	  -timeout=5 build/fuzz/corpus_$* $(FUZZ_SEEDS_$*)
