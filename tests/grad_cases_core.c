@@ -10,7 +10,11 @@
 #include "h5_fixture.h"
 #include "layers/data/image_codec.h"
 
-#define H5_DIR "/tmp/cliff-gradcheck-hdf5"
+/* Relative on purpose: test_gradcheck runs in a fresh mkdtemp directory of its
+ * own (its main), so two runs at once (the suite runs programs in parallel;
+ * isa_fallback runs this program too) never share the fixture files, while
+ * the case tables keep their layer text as compile-time strings. */
+#define H5_DIR "gradcheck-fixtures"
 
 /* 5 rows: data[i] = {10i, 10i+1} (float64 on disk), label[i] = i (uint8); the
  * list names the file twice around a blank line. */

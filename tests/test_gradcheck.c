@@ -3,7 +3,9 @@
  * has a backward) without its cases over sequence starts, a static input,
  * exposed states and a carried state. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "gradcheck.h"
@@ -107,6 +109,13 @@ static void engine_cases_on_every_isa(const char *only)
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL; /* optional name prefix filter */
+    /* The data-layer cases write their fixtures under the working directory
+     * (grad_cases_core.c): give this run one of its own. */
+    char scratch[] = "/tmp/cliff_gradcheck_XXXXXX";
+    if (!mkdtemp(scratch) || chdir(scratch)) {
+        printf("FAIL gradcheck: no scratch directory\n");
+        return 1;
+    }
     for (size_t t = 0; t < NTABLES; t++)
         for (const GradCase *c = tables[t]; c->name; c++) {
             if (only && strncmp(c->name, only, strlen(only))) continue;
@@ -122,5 +131,8 @@ int main(int argc, char **argv)
     /* every skipped point is reported (kinks cases only; see gradcheck.h) */
     printf("gradcheck: %zu points compared, %zu skipped at kinks%s%s\n", total_checked,
            total_skipped, total_skipped ? ": " : "", skip_report);
+    char rm[64];
+    snprintf(rm, sizeof rm, "rm -rf %s", scratch);
+    if (system(rm)) {}
     return test_main_end();
 }

@@ -7,7 +7,8 @@ incrementally, and the test programs named for the mutation are run. A mutation
 is KILLED when a named test fails, crashes or times out; it SURVIVES when they
 all pass. A mutation whose text no longer occurs exactly once in its file, or
 that does not compile, is INVALID: the list has drifted from the code. Prints a
-table and exits non-zero unless every mutation is killed.
+table and exits non-zero unless every mutation is killed. MUTANT_JOBS mutations
+(default: the number of cores) are tried at once, each in its own scratch copy.
 
 List format (blank lines and lines starting with '#' are ignored):
 
@@ -21,9 +22,11 @@ List format (blank lines and lines starting with '#' are ignored):
 pairs apply in order. Usage: tools/mutants.py [NAME ...] (default: all).
 """
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,6 +36,7 @@ SRC = os.path.join(WORK, "src")
 BUILD = "build-mut"  # inside SRC: keeps the scratch build apart from the real one
 TIMEOUT = 300        # seconds per test program: a hang counts as killed
 MAKE = ["make", "--no-print-directory", "-j2", "BUILD=" + BUILD, "OPT=-O1"]
+MAKE_ONE = MAKE[:2] + ["-j1"] + MAKE[3:]  # one per worker
 
 
 def parse(path):
@@ -107,19 +111,43 @@ def targets(tests):
         (tools if any(t.endswith(".test.sh") for t in tests) else [])
 
 
-def run_tests(tests):
+def run_tests(tests, tree=SRC):
     """Returns (killed, which test killed it)."""
     env = dict(os.environ, CLIFF_BUILD=BUILD, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     for t in tests:
         cmd = ["sh", f"tests/{t}", BUILD] if t.endswith(".test.sh") else [f"{BUILD}/tests/{t}"]
         try:
-            p = subprocess.run(cmd, cwd=SRC, env=env, capture_output=True, timeout=TIMEOUT)
+            p = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             return True, t + " (timeout)"
         out = p.stdout.decode(errors="replace")
         if p.returncode != 0 or "\nFAIL " in "\n" + out:
             return True, t
     return False, ""
+
+
+def try_mutant(m, tree):
+    """Applies m in the scratch tree, builds, runs its tests, restores the file.
+    Returns (status, detail)."""
+    path = os.path.join(tree, m["file"])
+    original = open(path).read()
+    text = original
+    for frm, to in m["edits"]:
+        n = text.count(frm)
+        if n != 1:
+            return "INVALID", f"'from' occurs {n} times in {m['file']}: {frm[:60]}"
+        text = text.replace(frm, to)
+    with open(path, "w") as f:
+        f.write(text)
+    try:
+        b = subprocess.run(MAKE_ONE + targets(m["tests"]), cwd=tree, capture_output=True)
+        if b.returncode != 0:
+            return "INVALID", "does not compile"
+        k, which = run_tests(m["tests"], tree)
+        return ("killed", "by " + which) if k else ("SURVIVED", "")
+    finally:
+        with open(path, "w") as f:
+            f.write(original)
 
 
 def main():
@@ -141,31 +169,39 @@ def main():
     if killed:
         sys.exit(f"the unmutated tree already fails {which}: fix the suite first")
 
-    rows = []
-    for m in mutants:
-        t0 = time.time()
-        path = os.path.join(SRC, m["file"])
-        original = open(path).read()
-        text, status, detail = original, None, ""
-        for frm, to in m["edits"]:
-            n = text.count(frm)
-            if n != 1:
-                status, detail = "INVALID", f"'from' occurs {n} times in {m['file']}: {frm[:60]}"
-                break
-            text = text.replace(frm, to)
-        if status is None:
-            with open(path, "w") as f:
-                f.write(text)
-            b = subprocess.run(MAKE + targets(m["tests"]), cwd=SRC, capture_output=True)
-            if b.returncode != 0:
-                status, detail = "INVALID", "does not compile"
-            else:
-                k, which = run_tests(m["tests"])
-                status, detail = ("killed", "by " + which) if k else ("SURVIVED", "")
-            with open(path, "w") as f:
-                f.write(original)
-        rows.append((m["name"], status, detail, time.time() - t0))
-        print(f"{m['name']:<40} {status:<9} {detail} ({rows[-1][3]:.0f} s)", flush=True)
+    # Workers: the first works in SRC; each other one in a copy of it, build
+    # included (cp -a keeps the times, so its builds stay incremental). Each
+    # worker builds with one make job, so JOBS workers keep JOBS cores busy.
+    jobs = max(1, min(int(os.environ.get("MUTANT_JOBS", os.cpu_count() or 1)), len(mutants)))
+    trees = [SRC]
+    for k in range(1, jobs):
+        tree = f"{SRC}{k}"
+        shutil.rmtree(tree, ignore_errors=True)
+        subprocess.run(["cp", "-a", SRC, tree], check=True)
+        trees.append(tree)
+    todo = queue.Queue()
+    for i, m in enumerate(mutants):
+        todo.put((i, m))
+    rows = [None] * len(mutants)
+    lock = threading.Lock()
+
+    def worker(tree):
+        while True:
+            try:
+                i, m = todo.get_nowait()
+            except queue.Empty:
+                return
+            t0 = time.time()
+            status, detail = try_mutant(m, tree)
+            rows[i] = (m["name"], status, detail, time.time() - t0)
+            with lock:
+                print(f"{m['name']:<40} {status:<9} {detail} ({rows[i][3]:.0f} s)", flush=True)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in trees]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     # Leave the scratch build matching the unmutated sources.
     subprocess.run(MAKE + targets(all_tests), cwd=SRC, stdout=subprocess.DEVNULL)
     n_killed = sum(r[1] == "killed" for r in rows)
