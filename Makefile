@@ -9,6 +9,8 @@
 #   make image-data  the ImageData example's PNG files (build/data/stripes/)
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 #   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
+#   make install    binaries, train(1), bash completion, example configs under
+#                   $(DESTDIR)$(PREFIX) (PREFIX default /usr/local); make uninstall
 # Parallel work: BUILD=build-foo keeps a separate tree.
 
 BUILD    ?= build
@@ -50,8 +52,53 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mutants FORCE
-all: $(LIB) $(TOOLS) $(TESTS)
+.PHONY: install install-built uninstall all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mutants FORCE
+MAN      := $(BUILD)/man/train.1
+all: $(LIB) $(TOOLS) $(TESTS) $(MAN)
+
+# train(1), generated from the binary itself by help2man (Debian's help2man):
+# its --help is the options and exit status, so the page cannot list an option
+# train lacks or miss one it has (its "Exit status:" paragraph becomes the
+# page's EXIT STATUS section); tools/man/train.h2m adds the description,
+# files, environment and examples as plain text; tools/man/solver_fields.awk
+# lists cliff's own solver fields with their comments from proto/cliff.proto.
+$(MAN): $(BUILD)/train tools/man/train.h2m tools/man/solver_fields.awk proto/cliff.proto
+	@mkdir -p $(dir $@)
+	awk -f tools/man/solver_fields.awk proto/cliff.proto > $(BUILD)/man/solver_fields.h2m
+	help2man --no-info --section=1 --source=cliff --manual="cliff manual" \
+	  --version-string="$$($(BUILD)/train --version | sed -n 's/^cliff train //p')" \
+	  --include=tools/man/train.h2m --include=$(BUILD)/man/solver_fields.h2m \
+	  --output=$@.tmp $(BUILD)/train
+	sed -i 's/^\.SS "Exit status:"$$/.SH "EXIT STATUS"/' $@.tmp
+	@grep -q '^\.SH "EXIT STATUS"' $@.tmp || { echo "$@: no EXIT STATUS section" >&2; exit 1; }
+	@mv $@.tmp $@
+
+# Installation. The programs keep their short names (train, fmnist2h5,
+# adding_problem, ...; tools/cliff-plot.sh as cliff-plot): see README "Installing".
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR  = $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+SHAREDIR = $(DESTDIR)$(PREFIX)/share/cliff
+CONFIGS := $(wildcard configs/*)
+install: $(TOOLS) $(MAN)
+	@$(MAKE) --no-print-directory install-built
+
+# Copies what BUILD already holds and builds nothing (tests/install.test.sh
+# runs it on any BUILD, e.g. the sanitizer tree, without remaking it).
+install-built:
+	install -d $(BINDIR) $(MAN1DIR) $(COMPDIR) $(SHAREDIR)/configs
+	install -m 755 $(TOOLS) $(BINDIR)/
+	install -m 755 tools/cliff-plot.sh $(BINDIR)/cliff-plot
+	install -m 644 $(MAN) $(MAN1DIR)/train.1
+	install -m 644 tools/completion/train.bash $(COMPDIR)/train
+	install -m 644 $(CONFIGS) $(SHAREDIR)/configs/
+
+uninstall:
+	rm -f $(addprefix $(BINDIR)/,$(notdir $(TOOLS)) cliff-plot) $(MAN1DIR)/train.1 \
+	  $(COMPDIR)/train $(addprefix $(SHAREDIR)/configs/,$(notdir $(CONFIGS)))
+	-rmdir $(SHAREDIR)/configs $(SHAREDIR) 2>/dev/null
 
 # Keep the objects of tools and tests (pattern-rule intermediates) so that a
 # second make does not rebuild them.

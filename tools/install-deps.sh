@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libprotobuf-c-dev libprotobuf-dev protobuf-c-compiler libopenblas-dev
 libhdf5-dev hdf5-tools libyaml-dev liblmdb-dev libleveldb-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-pil dataset-fashion-mnist clang
-libclang-rt-14-dev gnuplot-nox python3-numpy python3-h5py fortunes fortunes-min libopenmpi-dev openmpi-bin $CLIFF_EXTRA_PKGS"
+libclang-rt-14-dev gnuplot-nox python3-numpy python3-h5py fortunes fortunes-min libopenmpi-dev openmpi-bin help2man man-db $CLIFF_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -104,9 +104,10 @@ def scratch_copy():
 
 
 def targets(tests):
-    """The programs the tests run: their test programs; for a shell test, every tool."""
+    """The programs the tests run: their test programs; for a shell test, every
+    tool and train's man page (tests/install.test.sh installs it)."""
     tools = sorted(f"{BUILD}/{os.path.splitext(f)[0]}" for f in os.listdir(os.path.join(ROOT, "tools"))
-                   if f.endswith(".c"))
+                   if f.endswith(".c")) + [f"{BUILD}/man/train.1"]
     return [f"{BUILD}/tests/{t}" for t in tests if not t.endswith(".test.sh")] + \
         (tools if any(t.endswith(".test.sh") for t in tests) else [])
 
