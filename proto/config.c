@@ -184,6 +184,17 @@ static int split_path(const char *p, size_t plen, Seg *segs, size_t *nseg)
     return n ? 0 : -1;
 }
 
+/* "[]", spaces allowed around and inside. */
+static int is_empty_list(const char *v)
+{
+    while (isspace((unsigned char)*v)) v++;
+    if (*v++ != '[') return 0;
+    while (isspace((unsigned char)*v)) v++;
+    if (*v++ != ']') return 0;
+    while (isspace((unsigned char)*v)) v++;
+    return *v == '\0';
+}
+
 /* Rewrites "anything: error: MSG" into "--set ASSIGN: error: MSG". */
 static int set_error(CliffError *err, const char *assignment)
 {
@@ -327,6 +338,9 @@ int cliff_config_override(ProtobufCMessage *msg, const char *assignment, CliffSr
         protobuf_c_message_free_unpacked(tmp, NULL);
         return set_error(err, assignment);
     }
+    /* "FIELD=[]" on a repeated field empties it, so a list can be replaced:
+     * --set stepvalue=[] --set stepvalue=[30, 40]. */
+    if (repeated && !last->has_index && is_empty_list(value)) cliff_field_clear(owner, f);
     size_t before = repeated ? cliff_field_count(owner, f) : 0;
     if (last->has_index) cliff_field_replace_elem(owner, tmp, f, last->index);
     else if (repeated) rc = cliff_field_append(owner, tmp, f);

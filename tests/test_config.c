@@ -232,14 +232,14 @@ static void test_override_atomic(void)
     CHECK(cliff_config_override(m, "train_net_param.name=tn", NULL, &err) == 0);
     Cliff__SolverParameter *s = (Cliff__SolverParameter *)m;
     CHECK(s->train_net_param && strcmp(s->train_net_param->name, "tn") == 0);
-    CHECK(cliff_config_override(m, "test_iter=[]", NULL, &err) == 0 && s->n_test_iter == 1);
+    CHECK(cliff_config_override(m, "test_iter=[]", NULL, &err) == 0 && s->n_test_iter == 0);
     CHECK(cliff_config_override(m, "random_seed=-0x10", NULL, &err) == 0 && s->random_seed == -16);
     free_msg(m);
     free_msg(copy);
 }
 
 /* A repeated field given on the command line appends, like a second
- * occurrence in the file; an index replaces one element. */
+ * occurrence in the file; an index replaces one element; [] empties it. */
 static void test_override_repeated_appends(void)
 {
     CliffError err;
@@ -258,6 +258,13 @@ static void test_override_repeated_appends(void)
     CHECK(cliff_config_override(m, "weights=w2", NULL, &err) == 0);
     CHECK(s->n_weights == 2 && strcmp(s->weights[0], "w1") == 0 &&
           strcmp(s->weights[1], "w2") == 0);
+    /* An empty list empties the field, so a list can be replaced; an index
+     * into the emptied field is then out of range. */
+    CHECK(cliff_config_override(m, "stepvalue= [ ] ", NULL, &err) == 0 && s->n_stepvalue == 0);
+    CHECK(cliff_config_override(m, "stepvalue=[50, 60]", NULL, &err) == 0);
+    CHECK(s->n_stepvalue == 2 && s->stepvalue[0] == 50 && s->stepvalue[1] == 60);
+    CHECK(cliff_config_override(m, "weights=[]", NULL, &err) == 0 && s->n_weights == 0);
+    CHECK(cliff_config_override(m, "stepvalue[2]=1", NULL, &err) == -1);
     CHECK(cliff_config_override(m, "test_state={stage: 'x'}", NULL, &err) == 0);
     CHECK(cliff_config_override(m, "test_state={stage: 'y'}", NULL, &err) == 0);
     CHECK(s->n_test_state == 2 && strcmp(s->test_state[1]->stage[0], "y") == 0);
