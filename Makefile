@@ -45,8 +45,9 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/cliff.pb-c.o
 LIB      := $(BUILD)/libcliff.a
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
-# Command-line reports (net summary, per-layer timing), linked into the tools.
-TOOL_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/report/*.c))
+# Command-line reports (net summary, per-layer timing) and the data tools' flags and
+# staged outputs (tools/cli/), linked into the tools.
+TOOL_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/report/*.c tools/cli/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
