@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
+
+#include "tools/cli/idx.h"
 
 #define DEFAULT_SRC "/usr/share/datasets/fashion-mnist"
 
@@ -25,36 +26,6 @@ static int die(const char *fmt, const char *a, const char *b)
     fprintf(stderr, fmt, a, b);
     fputc('\n', stderr);
     return 1;
-}
-
-/* Reads a gzip'd IDX file of unsigned bytes: returns the payload, fills dims. */
-static unsigned char *read_idx(const char *path, int *ndims, uint32_t dims[4], size_t *count)
-{
-    gzFile f = gzopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char head[4];
-    unsigned char *buf = NULL;
-    if (gzread(f, head, 4) != 4 || head[0] || head[1] || head[2] != 0x08 || head[3] < 1 ||
-        head[3] > 4)
-        goto fail;
-    *ndims = head[3];
-    *count = 1;
-    for (int i = 0; i < *ndims; i++) {
-        unsigned char d[4];
-        if (gzread(f, d, 4) != 4) goto fail;
-        dims[i] = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-        if (dims[i] == 0 || dims[i] > 100000000u) goto fail;
-        *count *= dims[i];
-    }
-    if (*count > (size_t)1 << 32) goto fail;
-    buf = malloc(*count);
-    if (!buf || gzread(f, buf, (unsigned)*count) != (int)*count) goto fail;
-    gzclose(f);
-    return buf;
-fail:
-    free(buf);
-    gzclose(f);
-    return NULL;
 }
 
 static int write_dataset(hid_t file, const char *name, int rank, const hsize_t *dims,
@@ -75,21 +46,21 @@ static int convert(const char *src, const char *prefix, const char *outdir, cons
     char ipath[PATH_MAX], lpath[PATH_MAX], h5[PATH_MAX + 32], tmp[PATH_MAX + 64], list[PATH_MAX + 32];
     snprintf(ipath, sizeof ipath, "%s/%s-images-idx3-ubyte.gz", src, prefix);
     snprintf(lpath, sizeof lpath, "%s/%s-labels-idx1-ubyte.gz", src, prefix);
-    int ni, nl;
-    uint32_t di[4], dl[4];
-    size_t ci, cl;
-    unsigned char *img = read_idx(ipath, &ni, di, &ci);
-    if (!img) return die("cannot read IDX images '%s'%s", ipath, " (install dataset-fashion-mnist)");
-    unsigned char *lab = read_idx(lpath, &nl, dl, &cl);
-    if (!lab) {
-        free(img);
-        return die("cannot read IDX labels '%s'%s", lpath, "");
+    ToolIdx ix, lx;
+    CliffError err;
+    if (tool_idx_read(ipath, &ix, &err))
+        return die("%s%s", err.msg, " (install dataset-fashion-mnist)");
+    if (tool_idx_read(lpath, &lx, &err)) {
+        tool_idx_free(&ix);
+        return die("%s%s", err.msg, "");
     }
-    if (ni != 3 || nl != 1 || di[0] != dl[0]) {
-        free(img);
-        free(lab);
+    if (ix.ndims != 3 || lx.ndims != 1 || ix.dims[0] != lx.dims[0]) {
+        tool_idx_free(&ix);
+        tool_idx_free(&lx);
         return die("'%s' and '%s' do not hold matching images and labels", ipath, lpath);
     }
+    unsigned char *img = ix.data, *lab = lx.data;
+    uint32_t *di = ix.dims;
     size_t n = di[0], pixels = (size_t)di[1] * di[2];
     if (limit > 0 && (size_t)limit < n) n = (size_t)limit;
     float *x = malloc(n * pixels * sizeof *x), *y = malloc(n * sizeof *y);
