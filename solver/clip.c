@@ -64,9 +64,13 @@ double cliff_slab_norms(const float *slab, const CliffNetParam *params, int npar
     return sqrt(total);
 }
 
-/* The recommended policy: what `clip_policy: "auto"` means (README, "Clip
- * policies"). Provisional until the robustness study decides. */
-static const CliffClipPolicy clip_auto = {.name = "auto", .alias = &cliff_clip_global_norm};
+/* The recommended setting: what `clip_policy: "auto"` means (README, "Clip
+ * policies"; the robustness study in bench/study/ is the evidence): the
+ * global norm clipped at 1 with recovery rollback. */
+static const CliffClipPolicy clip_auto = {.name = "auto",
+                                          .alias = &cliff_clip_global_norm,
+                                          .auto_threshold = 1.0,
+                                          .auto_recovery = "rollback"};
 
 static const CliffClipPolicy *const policies[] = {
     &cliff_clip_global_norm, &cliff_clip_per_param_norm, &cliff_clip_value,
@@ -82,6 +86,24 @@ const CliffClipPolicy *cliff_clip_policy_find(const char *name)
     return cliff_names_find(&cliff_clip_policy_table, name ? name : "global_norm");
 }
 
+CliffClipResolved cliff_clip_resolve(const Cliff__SolverParameter *sp)
+{
+    CliffClipResolved r = {cliff_clip_policy_find(sp->clip_policy), NULL, sp->clip_gradients,
+                           sp->recovery ? sp->recovery : "skip", 0};
+    if (!r.policy) return r;
+    r.asked = r.policy->name;
+    if (r.policy->alias) {
+        r.is_auto = 1;
+        if (r.threshold < 0) r.threshold = r.policy->auto_threshold;
+        /* The generated default's pointer: the solver did not name one. */
+        if (r.policy->auto_recovery &&
+            (!sp->recovery || sp->recovery == cliff__solver_parameter__recovery__default_value))
+            r.recovery = r.policy->auto_recovery;
+        r.policy = r.policy->alias;
+    }
+    return r;
+}
+
 static const Cliff__GradClipParameter default_param = CLIFF__GRAD_CLIP_PARAMETER__INIT;
 
 /* Bounds every policy's fields must keep (each policy checks its own ranges
@@ -95,14 +117,14 @@ int cliff_clip_create(const Cliff__SolverParameter *sp, const CliffNet *net,
                       const CliffSrcMap *map, CliffClip **out, CliffError *err)
 {
     *out = NULL;
-    const CliffClipPolicy *p = cliff_clip_policy_find(sp->clip_policy);
+    const CliffClipResolved res = cliff_clip_resolve(sp);
+    const CliffClipPolicy *p = res.policy;
     if (!p) {
         cliff_error_unknown_name(err, "clip_policy", sp->clip_policy, &cliff_clip_policy_table);
         return cliff_error_at_field(err, map, &sp->base, "clip_policy", 0, "solver");
     }
-    const char *asked = p->name;
-    if (p->alias) p = p->alias;
-    const double C = sp->clip_gradients;
+    const char *asked = res.asked;
+    const double C = res.threshold;
     if (p->needs_threshold && C < 0) {
         /* Caffe's meaning of a negative clip_gradients: no clipping. */
         if (p == &cliff_clip_global_norm || p == &cliff_clip_per_param_norm) return 0;
@@ -123,6 +145,7 @@ int cliff_clip_create(const Cliff__SolverParameter *sp, const CliffNet *net,
     c->cp = cp;
     c->net = net;
     c->threshold = C;
+    c->is_auto = res.is_auto;
     c->last.scale = 1.0;
     c->last.threshold = NAN;
     if (p->setup && p->setup(c, &field, &index, err)) {
@@ -187,7 +210,8 @@ int cliff_clip_state_restore(CliffClip *c, const double *v, size_t n, CliffError
 const char *cliff_clip_describe(const CliffClip *c, char *buf, size_t len)
 {
     const CliffClipReport *r = &c->last;
-    int k = snprintf(buf, len, "clip %s: scale %.4g", c->policy->name, r->scale);
+    int k = snprintf(buf, len, "clip %s%s: scale %.4g", c->policy->name,
+                     c->is_auto ? " (auto)" : "", r->scale);
     if (k >= 0 && (size_t)k < len && !isnan(r->threshold))
         k += snprintf(buf + k, len - (size_t)k, ", threshold %.4g", r->threshold);
     if (k >= 0 && (size_t)k < len && strcmp(c->policy->unit, "gradient"))

@@ -82,8 +82,12 @@ typedef struct CliffClip CliffClip;
 
 typedef struct CliffClipPolicy {
     const char *name;
-    /* "auto": the row it stands for (one place to change the recommendation). */
+    /* "auto": the row it stands for (one place to change the recommendation),
+     * the C it clips at when clip_gradients is not set (< 0), and the
+     * recovery it brings when the solver names none (see cliff_clip_resolve). */
     const struct CliffClipPolicy *alias;
+    double auto_threshold;
+    const char *auto_recovery;
     const char *unit;    /* what CliffClipReport.clipped counts: "gradient"
                             (the whole), "blob", "unit" (a row), "element" */
     int needs_threshold; /* uses clip_gradients as its C */
@@ -116,6 +120,7 @@ struct CliffClip {
     void *scratch;     /* the policy's, rebuilt from state when scratch_stale */
     int scratch_stale; /* set by restore */
     int applying;      /* the last decide left work for apply */
+    int is_auto;       /* made for clip_policy "auto" (the display says so) */
     CliffClipReport last;
 };
 
@@ -126,6 +131,20 @@ const CliffClipPolicy *cliff_clip_policy_find(const char *name);
 
 extern const CliffClipPolicy cliff_clip_global_norm, cliff_clip_per_param_norm, cliff_clip_value,
     cliff_clip_adaptive, cliff_clip_percentile, cliff_clip_zscore, cliff_clip_lr_adjusted;
+
+/* What sp's clip_policy, clip_gradients and recovery come to. For every
+ * policy but "auto" that is what sp says. "auto" becomes its row's policy,
+ * clip_gradients when >= 0 else the row's C, and the row's recovery unless sp
+ * sets recovery itself (any value, "skip" included). `asked` is the
+ * clip_policy as given; NULL policy: an unknown name. */
+typedef struct CliffClipResolved {
+    const CliffClipPolicy *policy;
+    const char *asked;
+    double threshold;
+    const char *recovery;
+    int is_auto;
+} CliffClipResolved;
+CliffClipResolved cliff_clip_resolve(const Cliff__SolverParameter *sp);
 
 /* The instance for sp's clip_policy, clip_gradients and clip_param on the
  * train net (which must outlive it). *out = NULL when clipping is off

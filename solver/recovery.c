@@ -32,12 +32,59 @@ static double softmax_reference(const CliffNet *net)
     return any ? sum : NAN;
 }
 
+/* 1 when the train net has loss tops and every one is an EuclideanLoss's
+ * (two bottoms, one top). */
+static int euclidean_only(const CliffNet *net)
+{
+    int any = 0;
+    for (int l = 0; l < net->nlayers; l++) {
+        const CliffNetLayer *nl = &net->layers[l];
+        for (int t = 0; t < nl->nt; t++) {
+            if (nl->loss_weight[t] == 0) continue;
+            if (strcmp(nl->layer.ops->type, "EuclideanLoss") || t > 0 || nl->nb < 2) return 0;
+            any = 1;
+        }
+    }
+    return any;
+}
+
+double cliff_mean_predictor_loss(const CliffRecovery *r, const CliffNet *net)
+{
+    if (!r->euclidean) return NAN;
+    double sum = 0;
+    for (int l = 0; l < net->nlayers; l++) {
+        const CliffNetLayer *nl = &net->layers[l];
+        if (nl->nt < 1 || nl->loss_weight[0] == 0) continue;
+        const CliffTensor *t = nl->bottom[1];
+        const size_t N = nl->bottom[0]->num_axes ? (size_t)nl->bottom[0]->shape[0] : 0;
+        if (N < 2 || t->count % N) return NAN;
+        const size_t D = t->count / N;
+        double ss = 0;
+        for (size_t d = 0; d < D; d++) {
+            double mean = 0, dev = 0;
+            for (size_t n = 0; n < N; n++) mean += t->data[n * D + d];
+            mean /= (double)N;
+            for (size_t n = 0; n < N; n++) {
+                const double e = t->data[n * D + d] - mean;
+                dev += e * e;
+            }
+            ss += dev;
+        }
+        /* ss / (N - 1): the unbiased estimate of what predicting the mean of
+         * all targets scores on a batch (ss / N, the batch's own mean, is
+         * (N - 1) / N of it on average: 12% low at N = 8) */
+        sum += nl->loss_weight[0] * ss / (double)(N - 1) / 2;
+    }
+    return sum;
+}
+
 int cliff_recovery_init(CliffSolver *s, const char **field, CliffError *err)
 {
     const Cliff__SolverParameter *sp = s->sp;
     CliffRecovery *r = &s->rec;
     memset(r, 0, sizeof *r);
-    const char *name = sp->recovery ? sp->recovery : "skip";
+    /* clip_policy "auto" may bring its recovery (clip.h). */
+    const char *name = cliff_clip_resolve(sp).recovery;
     int found = 0;
     *field = "recovery";
     for (int m = 0; m < 3; m++)
@@ -65,6 +112,7 @@ int cliff_recovery_init(CliffSolver *s, const char **field, CliffError *err)
     r->lr_scale = 1.0;
     r->ref_loss = r->ref_grad = NAN;
     r->softmax_loss = softmax_reference(s->net);
+    r->euclidean = euclidean_only(s->net);
     r->dead_since = -1;
     s->stats.lr_scale = 1.0;
     return 0;
@@ -115,7 +163,7 @@ static int near(double loss, double ref, double eps)
 }
 
 int cliff_dead_update(CliffRecovery *r, int iter, double loss, double grad_norm,
-                      int end_of_window)
+                      double mean_ref, int end_of_window)
 {
     if (isfinite(loss) && isfinite(grad_norm)) {
         if (isnan(r->ref_loss)) {
@@ -126,14 +174,21 @@ int cliff_dead_update(CliffRecovery *r, int iter, double loss, double grad_norm,
         r->win_loss += loss;
         r->win_grad += grad_norm;
         r->win_n++;
+        if (isfinite(mean_ref)) {
+            r->win_mean_ref += mean_ref;
+            r->win_mean_n++;
+        }
     }
     if (!end_of_window || !r->win_n) return 0;
     double mloss = r->win_loss / r->win_n, mgrad = r->win_grad / r->win_n;
+    /* the mean predictor's loss over the window (NAN: none seen) */
+    double mref = r->win_mean_n ? r->win_mean_ref / r->win_mean_n : NAN;
     int first = r->win_first;
-    r->win_loss = r->win_grad = 0;
-    r->win_n = 0;
+    r->win_loss = r->win_grad = r->win_mean_ref = 0;
+    r->win_n = r->win_mean_n = 0;
     int dead = r->dead_windows > 0 &&
-               (near(mloss, r->ref_loss, r->dead_eps) || near(mloss, r->softmax_loss, r->dead_eps)) &&
+               (near(mloss, r->ref_loss, r->dead_eps) || near(mloss, r->softmax_loss, r->dead_eps) ||
+                near(mloss, mref, r->dead_eps)) &&
                mgrad < r->dead_grad_ratio * r->ref_grad;
     r->ended_dead = dead;
     if (!dead) {

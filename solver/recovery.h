@@ -10,7 +10,11 @@
  *              loss within dead_epsilon x |L0| of L0 and its mean gradient norm
  *              below dead_grad_ratio x the first iteration's; L0 is the loss
  *              of the run's first iteration or, for a net whose losses are all
- *              SoftmaxWithLoss, sum of loss_weight x ln(classes)
+ *              SoftmaxWithLoss, sum of loss_weight x ln(classes); for a net
+ *              whose losses are all EuclideanLoss also the mean predictor's
+ *              loss (a regression net stuck at the targets' mean):
+ *              sum of loss_weight x 1/(2(N-1)) sum_n ||t_n - mean_n t_n||^2
+ *              over the batch's targets t (bottom 1), averaged over the window
  *              (value: the window's mean loss)
  *   rollback   the state went back (row iteration: the state gone back to;
  *              value: the iteration the trouble was found at)
@@ -93,7 +97,9 @@ typedef struct CliffRecovery {
 
     /* Dead detector. */
     double softmax_loss; /* sum of w ln C when every loss is a softmax; NAN otherwise */
-    double win_loss, win_grad;
+    int euclidean;       /* every loss is an EuclideanLoss: the mean-predictor reference */
+    double win_loss, win_grad, win_mean_ref;
+    int win_mean_n;      /* iterations with a finite mean-predictor reference */
     int win_n, win_first; /* the window's finite iterations and its first iteration */
     int dead_in_row, dead_since;
     int ended_dead; /* the last window was dead */
@@ -116,9 +122,17 @@ int cliff_spike_check(const CliffRecovery *r, double loss);
 void cliff_spike_push(CliffRecovery *r, double loss);
 /* Adds an iteration to the dead detector (finite loss and norm only); at the
  * end of a window (end_of_window) decides it; returns 1 when the dead run is
- * an event now (dead_windows windows in a row). */
+ * an event now (dead_windows windows in a row). mean_ref: this iteration's
+ * mean-predictor loss (cliff_mean_predictor_loss), NAN when there is none. */
 int cliff_dead_update(CliffRecovery *r, int iter, double loss, double grad_norm,
-                      int end_of_window);
+                      double mean_ref, int end_of_window);
+/* The loss predicting the targets' mean scores, estimated on the batch the
+ * train net's last forward saw: sum over its EuclideanLoss layers of
+ * loss_weight x 1/(2(N-1)) sum_n sum_d (t_nd - tbar_d)^2, t = bottom 1 as
+ * N x D (N = shape[0], the layer's own normalization), tbar_d the batch mean
+ * (N - 1: unbiased for the mean over all targets). NAN unless r->euclidean,
+ * or when a batch has fewer than 2 rows. */
+double cliff_mean_predictor_loss(const CliffRecovery *r, const CliffNet *net);
 
 /* The ring (state_ring.c). capture: takes a candidate when due (returns -1 on
  * out of memory). good: marks the candidate of iter good. rollback: restores

@@ -201,13 +201,15 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
     /* a good step leaves the gradients zeroed (apply_steps) */
     if (!s->grads_zero) cliff_flat_pass(net->param_count, zero_block, net->grad_slab);
     s->grads_zero = 0;
-    double loss = 0;
+    double loss = 0, mean_ref = 0; /* mean_ref: the dead detector's (recovery.h) */
     for (int k = 0; k < sp->iter_size; k++) {
         loss += cliff_net_forward(net);
         if (net->data_error) return -1;
+        if (rec->euclidean) mean_ref += cliff_mean_predictor_loss(rec, net);
         cliff_net_backward(net);
     }
     loss /= sp->iter_size;
+    mean_ref = rec->euclidean ? mean_ref / sp->iter_size : NAN;
     if (sp->iter_size > 1) {
         ScaleJob sj = {net->grad_slab, 1.0f / (float)sp->iter_size};
         cliff_flat_pass(net->param_count, scale_block, &sj);
@@ -287,7 +289,7 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
     s->stats.smoothed_loss = s->smoothed_loss;
     cliff_metrics_train(s, cliff_clock_seconds() - s->t0);
     int window = sp->display > 0 ? (int)sp->display : 100;
-    if (cliff_dead_update(rec, s->iter, loss, norm, s->iter % window == 0) &&
+    if (cliff_dead_update(rec, s->iter, loss, norm, mean_ref, s->iter % window == 0) &&
         *ev == CLIFF_EVENT_NONE) {
         *ev = CLIFF_EVENT_DEAD;
         *trouble = rec->dead_since;
@@ -358,12 +360,23 @@ int cliff_solver_solve(CliffSolver *s, CliffError *err)
     snprintf(clip, sizeof clip, "%g%s%s", (double)sp->clip_gradients,
              !s->clip ? " (off)" : sp->clip_gradients >= 0 ? " " : ", clip_policy ",
              s->clip ? s->clip->policy->name : "");
+    /* clip_policy "auto" says what it resolved to, in the log and as a
+     * metrics row (kind setting, value = the C it clips at). */
+    const CliffClipResolved res = cliff_clip_resolve(sp);
+    char resolved[160] = "";
+    if (res.is_auto) {
+        snprintf(resolved, sizeof resolved, "clip_policy auto = %s at %g, recovery %s",
+                 res.policy->name, res.threshold, res.recovery);
+        if (cliff_metrics_open(s, err)) return -1;
+        cliff_metrics_blob(s, "setting", resolved, res.threshold, 0.0);
+    }
     cliff_log_event(s->fmt, s->log, s->iter, "start",
                     "Solving %s: type %s, lr_policy %s, base_lr %g, iter_size %d, "
-                    "clip_gradients %s, random_seed %llu, %zu parameters in %d blobs",
+                    "clip_gradients %s, random_seed %llu, %zu parameters in %d blobs%s%s",
                     net->name && net->name[0] ? net->name : "(unnamed)", s->rule->name, s->lr_policy->name,
                     (double)sp->base_lr, (int)sp->iter_size, clip,
-                    (unsigned long long)s->seed, net->param_count, net->nparams);
+                    (unsigned long long)s->seed, net->param_count, net->nparams,
+                    res.is_auto ? "; " : "", resolved);
     if (cliff_solver_step(s, sp->max_iter - s->iter, err)) return -1;
     if (s->stats.stopped_early) {
         cliff_log_event(s->fmt, s->log, s->iter, "stop", "Optimization stopped early.");

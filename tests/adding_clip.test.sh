@@ -92,3 +92,23 @@ check low_gain_unclipped_learns "rc $rc, held-out loss $loss: $(tail -n 2 "$tmp/
     sh -c 'test $1 -eq 0 && grep -q "Done: 0 of 600 iterations clipped, 0 skipped" "$2"' _ $rc \
     "$tmp/low.log"
 check low_gain_loss_value "held-out loss $loss, want below 0.083" below_baseline "$loss"
+
+# clip_policy auto on the cliff, with no clip_gradients in the solver: the
+# recommended setting (global norm at 1, recovery rollback) keeps the run
+# finite and learning, and the log and the metrics say what auto resolved to.
+"$TRAIN" "$tmp/solver.prototxt" --set clip_policy=auto > "$tmp/auto.log" 2>&1; rc=$?
+loss=$(test_loss "$tmp/auto.log")
+check auto_survives_the_cliff "rc $rc, held-out loss $loss: $(tail -n 2 "$tmp/auto.log")" \
+    sh -c 'test $1 -eq 0 && ! grep -q "skipped (non-finite)" "$2"' _ $rc "$tmp/auto.log"
+check auto_learns_below_baseline "held-out loss $loss, want below 0.083" below_baseline "$loss"
+check auto_says_what_it_is "$(grep -m1 'Solving' "$tmp/auto.log"); $(grep -m1 'clip global' "$tmp/auto.log")" \
+    sh -c 'grep -q "clip_policy auto = global_norm at 1, recovery rollback$" "$1" &&
+           grep -q "clip global_norm (auto): scale" "$1" &&
+           grep -q "^setting,0,,,,,,,[0-9.]*,clip_policy auto = global_norm at 1, recovery rollback,1,," "$2"' \
+    _ "$tmp/auto.log" "$tmp/snap/adding_metrics.csv"
+# A recovery the solver names is kept; a clip_gradients it sets is the C.
+"$TRAIN" "$tmp/solver.prototxt" --set clip_policy=auto --set recovery=skip --set clip_gradients=2 \
+    > "$tmp/auto2.log" 2>&1; rc=$?
+check auto_keeps_given_fields "rc $rc: $(grep -m1 'Solving' "$tmp/auto2.log")" \
+    sh -c 'test $1 -eq 0 && grep -q "clip_policy auto = global_norm at 2, recovery skip$" "$2"' \
+    _ $rc "$tmp/auto2.log"

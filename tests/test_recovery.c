@@ -41,29 +41,58 @@ static void test_dead_rule(void)
     r.dead_since = -1;
     /* iteration 0 sets the references (loss 2.28, grad norm 2.5) and is a
      * window of its own: not dead (its gradient is the reference) */
-    CHECK(!cliff_dead_update(&r, 0, 2.28, 2.5, 1));
+    CHECK(!cliff_dead_update(&r, 0, 2.28, 2.5, NAN, 1));
     CHECK(r.ref_loss == 2.28 && r.ref_grad == 2.5);
     int it = 1, events = 0;
     /* windows of 10: loss ln 10 + 0.04 (within 2% of ln 10 = 2.3026, not of
      * 2.28 + 2% = 2.3256 either way), grad 0.2 < 0.25 */
     for (int w = 0; w < 3; w++)
         for (int k = 0; k < 10; k++, it++)
-            events += cliff_dead_update(&r, it, log(10.0) + 0.04, 0.2, it % 10 == 0);
+            events += cliff_dead_update(&r, it, log(10.0) + 0.04, 0.2, NAN, it % 10 == 0);
     CHECK(events == 1);
     CHECK(r.dead_since == 1 && r.ended_dead);
     /* a window with the gradient back (0.3 >= 0.25) resets the count */
-    for (int k = 0; k < 10; k++, it++) events += cliff_dead_update(&r, it, 2.3, 0.3, it % 10 == 0);
+    for (int k = 0; k < 10; k++, it++) events += cliff_dead_update(&r, it, 2.3, 0.3, NAN, it % 10 == 0);
     CHECK(events == 1 && !r.ended_dead && r.dead_in_row == 0);
     /* a loss away from both references (2.4: 4.2% from ln 10) is alive */
-    for (int k = 0; k < 30; k++, it++) events += cliff_dead_update(&r, it, 2.4, 0.01, it % 10 == 0);
+    for (int k = 0; k < 30; k++, it++) events += cliff_dead_update(&r, it, 2.4, 0.01, NAN, it % 10 == 0);
     CHECK(events == 1);
     /* non-finite iterations are left out of the window's means */
     for (int k = 0; k < 30; k++, it++)
-        events += cliff_dead_update(&r, it, k % 2 ? NAN : 2.3, 0.01, it % 10 == 0);
+        events += cliff_dead_update(&r, it, k % 2 ? NAN : 2.3, 0.01, NAN, it % 10 == 0);
     CHECK(events == 2);
     r.dead_windows = 0; /* off */
-    for (int k = 0; k < 50; k++, it++) events += cliff_dead_update(&r, it, 2.3, 0.01, it % 10 == 0);
+    for (int k = 0; k < 50; k++, it++) events += cliff_dead_update(&r, it, 2.3, 0.01, NAN, it % 10 == 0);
     CHECK(events == 2);
+}
+
+/* A regression net stuck at the targets' mean: its first loss (8.4) and ln C
+ * (no softmax) are far off, the mean predictor's loss is the reference. */
+static void test_dead_rule_mean_predictor(void)
+{
+    CliffRecovery r;
+    memset(&r, 0, sizeof r);
+    r.ref_loss = r.ref_grad = NAN;
+    r.softmax_loss = NAN;
+    r.dead_windows = 2;
+    r.dead_eps = 0.05;
+    r.dead_grad_ratio = 0.1;
+    r.dead_since = -1;
+    CHECK(!cliff_dead_update(&r, 0, 8.4, 4.0, 0.2, 1));
+    int it = 1, events = 0;
+    /* windows of 10 whose reference averages 0.2 (0.15 / 0.25 alternating):
+     * loss 0.205 is within 5%, grad 0.3 < 0.4 */
+    for (int k = 0; k < 20; k++, it++)
+        events += cliff_dead_update(&r, it, 0.205, 0.3, k % 2 ? 0.15 : 0.25, it % 10 == 0);
+    CHECK(events == 1 && r.dead_since == 1);
+    /* 0.22 is 10% above the reference: alive */
+    for (int k = 0; k < 20; k++, it++)
+        events += cliff_dead_update(&r, it, 0.22, 0.3, 0.2, it % 10 == 0);
+    CHECK(events == 1 && !r.ended_dead);
+    /* without a reference (NAN) the same losses are alive */
+    for (int k = 0; k < 20; k++, it++)
+        events += cliff_dead_update(&r, it, 0.2, 0.3, NAN, it % 10 == 0);
+    CHECK(events == 1 && !r.ended_dead);
 }
 
 /* ---- end to end ---- */
@@ -302,6 +331,65 @@ static void check_dead_run(const char *recovery)
 static void test_dead_run_detected_skip(void) { check_dead_run("skip"); }
 static void test_dead_run_stops(void) { check_dead_run("stop"); }
 
+/* A regression net whose hidden ReLUs are all dead from the start (bias
+ * -10): only the output bias learns, it settles at the targets' mean (5 +
+ * a small signal) and the gradient collapses to the batch noise. Neither the
+ * first loss (~13) nor ln C matches the loss it sits at; the mean predictor's
+ * does: a dead event. Control: the same net with live ReLUs learns the linear
+ * target below the mean predictor's loss and raises none. */
+static float mean_target(int r) { return 5.0f + reg_target(r); }
+
+static void check_regression_dead(float hidden_bias, int want_dead)
+{
+    char *dir = fx_tmpdir();
+    const char *list = fx_h5data(dir, "m", 256, 4, fx_value, mean_target);
+    Cliff__SolverParameter *sp = fx_sp(
+        "net_param { name: \"stuck\"\n"
+        "  layer { name: \"data\" type: \"HDF5Data\" top: \"data\" top: \"label\"\n"
+        "          hdf5_data_param { source: \"%s\" batch_size: 16 } }\n"
+        "  layer { name: \"h\" type: \"InnerProduct\" bottom: \"data\" top: \"h\"\n"
+        "          inner_product_param { num_output: 16\n"
+        "            weight_filler { type: \"gaussian\" std: 0.5 }\n"
+        "            bias_filler { type: \"constant\" value: %g } } }\n"
+        "  layer { name: \"relu\" type: \"ReLU\" bottom: \"h\" top: \"h\" }\n"
+        "  layer { name: \"out\" type: \"InnerProduct\" bottom: \"h\" top: \"y\"\n"
+        "          inner_product_param { num_output: 1\n"
+        "            weight_filler { type: \"gaussian\" std: 0.1 } } }\n"
+        "  layer { name: \"re\" type: \"Reshape\" bottom: \"label\" top: \"t\"\n"
+        "          reshape_param { shape { dim: -1 dim: 1 } } }\n"
+        "  layer { name: \"loss\" type: \"EuclideanLoss\" bottom: \"y\" bottom: \"t\"\n"
+        "          top: \"loss\" }\n"
+        "}\n"
+        "base_lr: 0.05 momentum: 0.9 lr_policy: \"fixed\" max_iter: 400 random_seed: 1 "
+        "display: 20 dead_windows: 3 snapshot_after_train: false snapshot_prefix: \"%s/s\"",
+        list, (double)hidden_bias, dir);
+    char *logbuf = NULL;
+    size_t loglen = 0;
+    FILE *log = open_memstream(&logbuf, &loglen);
+    CliffSolver *s = fx_solver(sp, log);
+    if (!s) return;
+    CliffError err;
+    CHECK(cliff_solver_solve(s, &err) == 0);
+    fflush(log);
+    const CliffSolverStats *st = cliff_solver_stats(s);
+    if (want_dead) {
+        CHECK(st->dead_events >= 1 && st->ended_dead);
+        CHECK(strstr(logbuf, "dead run: 3 display windows in a row") != NULL);
+    } else {
+        CHECK(st->dead_events == 0 && !st->ended_dead);
+        CHECK(st->loss < 0.05); /* it learned: the mean predictor scores ~0.2 */
+    }
+    if (check_failures_in_test && getenv("CLIFF_TEST_VERBOSE")) fprintf(stderr, "%s", logbuf);
+    fclose(log);
+    free(logbuf);
+    cliff_solver_free(s);
+    fx_free_sp(sp);
+    fx_rmdir(dir);
+}
+
+static void test_regression_stuck_at_mean_is_dead(void) { check_regression_dead(-10, 1); }
+static void test_regression_learning_is_alive(void) { check_regression_dead(0.5f, 0); }
+
 static void test_recovery_config(void)
 {
     const char *bad[][2] = {
@@ -339,6 +427,9 @@ int main(void)
     RUN(test_ring_restores_bit_exactly);
     RUN(test_dead_run_detected_skip);
     RUN(test_dead_run_stops);
+    RUN(test_dead_rule_mean_predictor);
+    RUN(test_regression_stuck_at_mean_is_dead);
+    RUN(test_regression_learning_is_alive);
     RUN(test_recovery_config);
     return test_main_end();
 }
