@@ -23,7 +23,8 @@
  * weights at every snapshot) instead of trusting it.
  *
  * Errors: calls return 0 or -1 with err filled (MPI errors return, they do not
- * abort). cliff_comm_abort ends every rank; only tools/ calls it. */
+ * abort). cliff_comm_abort ends every other rank; only tools/ calls it, and
+ * exits itself (nothing below tools/ exits). */
 #ifndef CLIFF_COMM_H
 #define CLIFF_COMM_H
 
@@ -72,9 +73,11 @@ int cliff_comm_agree(CliffComm *c, uint64_t v, int *same, CliffError *err);
 /* Root's bytes to every rank. */
 int cliff_comm_bcast(CliffComm *c, void *buf, size_t bytes, int root, CliffError *err);
 int cliff_comm_barrier(CliffComm *c, CliffError *err);
-/* Ends every rank of the run with exit status `code` (tools/ only; in a
- * single process: exit(code)). Does not return. */
-void cliff_comm_abort(CliffComm *c, int code) __attribute__((noreturn));
+/* Ends every rank of the run with exit status `code` (MPI_Abort: OpenMPI
+ * kills the other ranks and the launcher exits with `code`). It may return
+ * (one process: at once; MPI: an abort that failed), so the caller, in
+ * tools/, exits with `code` after it. */
+void cliff_comm_abort(CliffComm *c, int code);
 
 /* The MPI implementation (comm_mpi.c): starts MPI and fills c. */
 int cliff_comm_mpi_init(CliffComm *c, int *argc, char ***argv, CliffError *err);

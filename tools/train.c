@@ -470,7 +470,10 @@ done:
     cliff_srcmap_free(&map);
     free(o.sets);
     fflush(stdout);
-    if (rc && comm.size > 1 && !comm_ok_to_finish) cliff_comm_abort(&comm, rc);
+    if (rc && comm.size > 1 && !comm_ok_to_finish) {
+        cliff_comm_abort(&comm, rc);
+        exit(rc); /* an abort that returned: this rank ends at least */
+    }
     cliff_comm_finalize(&comm);
     return rc;
 }
