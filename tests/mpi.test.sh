@@ -12,11 +12,13 @@
 #                 within float tolerance of it;
 #   bad_row       a bad label that only rank 1 reads ends both ranks at once,
 #                 one message ("rank 1: error: ..."), no snapshot;
-#   sigterm       SIGTERM to the launcher: every rank stops at the same
-#                 iteration, rank 0 writes a complete snapshot, none .tmp left
-#                 (mpirun's SIGKILL follows after odls_base_sigkill_timeout, 1 s
-#                 by default: 5 here, for a loaded machine);
-#   sigkill       one rank killed (SIGKILL): the launcher ends the job, no hang.
+#   term          SIGTERM to the launcher (once): every rank stops at the same
+#                 iteration, rank 0 writes one whole snapshot, none .tmp left,
+#                 the job ends within 20 s;
+#   int           SIGINT to rank 1 alone: both ranks stop at the same iteration
+#                 (agreed through the allreduce), snapshot, exit 0;
+#   sigkill       one rank killed (SIGKILL): the launcher ends the job within
+#                 20 s with its one message, no snapshot, no hang.
 # Each launch is bounded by `timeout`. mpirun runs as root only with
 # --allow-run-as-root (CI runs as root); --oversubscribe lets 2 or 3 ranks run
 # on a 1-core machine; vader's single-copy mechanism (CMA) is switched off, as
@@ -156,38 +158,93 @@ else fail bad_row "rc $rc (124: hung), $m rank-1 errors of $n: $(head -c 400 "$t
 # kids PID: PID's children, from /proc/*/stat (no procps needed; field 4 is
 # the parent's pid; cat goes on past processes that ended meanwhile).
 kids() { cat /proc/[0-9]*/stat 2> /dev/null | awk -v p="$1" '$4 == p { print $1 }'; }
-# long RUN: a run of 10^8 iterations in the background, bounded by timeout
-# (its pid in $bg, mpirun its child), until it has logged iteration 200 (10 s
-# at most).
+# rank_pid R: the pid of rank R of the run started by long (a child of mpirun
+# whose environment says OMPI_COMM_WORLD_RANK=R).
+rank_pid() {
+    for p in $(kids "$mpirun"); do
+        tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" &&
+            echo "$p"
+    done
+}
+# long NAME [WRAP...]: a 2-rank run of 10^8 iterations in the background (its
+# pid in $mpirun; timeout's in $bg, which only bounds it: timeout passes a
+# signal on to mpirun and to its own process group, so mpirun would get it
+# twice, and a second SIGINT/SIGTERM makes mpirun kill the ranks at once),
+# until it has logged iteration 200 (10 s at most). mpirun's
+# SIGCONT-SIGTERM-SIGKILL steps are 3 s apart (odls_base_sigkill_timeout, 1 s
+# by default): a loaded machine has time for the stop and the snapshot, and a
+# rank that ends by itself (1 s after the stop) does so well before the SIGKILL.
 long() {
-    OMPI_MCA_odls_base_sigkill_timeout=5 timeout 60 mpirun $ROOT --oversubscribe -np 2 "$TRAIN" "$S" --set "$(batch 4)" \
-        --set "$(prefix $1)" --set max_iter=100000000 --set display=200 \
-        < /dev/null > "$tmp/$1.log" 2> "$tmp/$1.err" &
+    name=$1
+    shift
+    OMPI_MCA_odls_base_sigkill_timeout=3 timeout 60 mpirun $ROOT --oversubscribe -np 2 \
+        "$@" "$TRAIN" "$S" --set "$(batch 4)" --set "$(prefix $name)" --set max_iter=100000000 \
+        --set display=200 < /dev/null > "$tmp/$name.log" 2> "$tmp/$name.err" &
     bg=$!
-    for i in $(seq 100); do grep -q 'Iteration 200' "$tmp/$1.log" && return 0; sleep 0.1; done
+    for i in $(seq 100); do
+        mpirun=$(kids "$bg")
+        [ -n "$mpirun" ] && grep -q 'Iteration 200' "$tmp/$name.log" && return 0
+        sleep 0.1
+    done
     return 1
 }
+# stopped NAME RC T0 MAXRC: the run ended in 20 s (not hung) with an exit code
+# <= MAXRC, one snapshot pair that reads back whole, no .tmp, and the log
+# says it stopped early. The snapshot is written only after every rank's hash
+# of weights, history and data cursors agreed, i.e. the ranks stopped at the
+# same iteration.
+stopped() {
+    took=$(($(date +%s) - $3))
+    st=$(ls "$tmp/$1"_iter_*.solverstate.h5 2> /dev/null)
+    n=${st##*_iter_}
+    if [ "$2" -le "$4" ] && [ "$took" -le 20 ] && [ "$(echo "$st" | wc -w)" -eq 1 ] &&
+        h5ls "$st" > /dev/null 2>&1 && h5ls "${st%.solverstate.h5}.caffemodel.h5" > /dev/null 2>&1 &&
+        ! ls "$tmp/$1"_iter_*.tmp > /dev/null 2>&1 &&
+        grep -q "^Iteration ${n%%.*}: Optimization stopped early" "$tmp/$1.log" 2> /dev/null &&
+        ! grep -q 'error' "$tmp/$1.err"; then
+        ok "$1"
+    else fail "$1" "rc $2, ${took} s, snapshot '$st': $(tail -c 300 "$tmp/$1.log") $(head -c 300 "$tmp/$1.err")"; fi
+}
 
-# Opt-in (CLIFF_MPI_SIGTERM=1): on main after 2026-12-05 04:55 the ranks were seen
-# not to stop on the forwarded SIGTERM on a loaded machine; under investigation.
-if [ -z "${CLIFF_MPI_SIGTERM:-}" ]; then :
-elif long term; then
-    kill -TERM "$bg" # timeout passes it on to mpirun
+# SIGTERM to mpirun (once): mpirun sends the ranks SIGCONT, SIGTERM 3 s later,
+# SIGKILL 3 s after that; the ranks agree at the next allreduce, rank 0
+# snapshots, all stop, and each rank exits by itself (status 0) before the
+# SIGKILL: a shell around each rank writes its status (the shell ignores
+# SIGTERM; mpirun's SIGKILL would end it and its rank before it writes).
+# mpirun itself exits 1 (it was killing the job).
+if long term sh -c "trap '' TERM; \"\$0\" \"\$@\"; echo \$? > $tmp/status.\$OMPI_COMM_WORLD_RANK"; then
+    t0=$(date +%s)
+    kill -TERM "$mpirun"
     wait "$bg"
-    rc=$?
-    st=$(ls "$tmp"/term_iter_*.solverstate.h5 2> /dev/null | head -1)
-    if [ $rc -ne 124 ] && [ -n "$st" ] && h5ls "$st" > /dev/null 2>&1 &&
-        h5ls "${st%.solverstate.h5}.caffemodel.h5" > /dev/null 2>&1 &&
-        ! ls "$tmp"/term_iter_*.tmp > /dev/null 2>&1 &&
-        grep -q 'Optimization stopped early' "$tmp/term.log"; then ok sigterm
-    else fail sigterm "rc $rc, snapshot '$st': $(tail -c 300 "$tmp/term.log") $(head -c 300 "$tmp/term.err")"; fi
-else fail sigterm "no progress: $(head -c 300 "$tmp/term.err")"; kill "$bg"; fi
+    stopped term $? "$t0" 1
+    st=$(cat "$tmp/status.0" "$tmp/status.1" 2> /dev/null | tr '\n' ' ')
+    check term_ranks_exit "the ranks' exit statuses: '$st' (none: killed by mpirun)" \
+        test "$st" = "0 0 "
+else fail term "no progress: $(head -c 300 "$tmp/term.err")"; kill "$bg"; fi
 
+# SIGINT to rank 1 alone: rank 0 learns of it through the allreduce and stops
+# at the same iteration; mpirun, not killing anything, exits 0.
+if long int; then
+    r1=$(rank_pid 1)
+    t0=$(date +%s)
+    kill -INT "$r1"
+    wait "$bg"
+    stopped int $? "$t0" 0
+else fail int "no progress: $(head -c 300 "$tmp/int.err")"; kill "$bg"; fi
+
+# One rank killed outright: mpirun ends the job (the other rank, waiting in the
+# allreduce, gets SIGTERM and SIGKILL) within 20 s; the one message is
+# mpirun's (no rank prints an error), and no snapshot is written.
 if long kill; then
-    r=$(for m in $(kids "$bg"); do kids "$m"; done | tail -1) # a rank: mpirun's child
-    kill -KILL "$r"
+    r1=$(rank_pid 1)
+    t0=$(date +%s)
+    kill -KILL "$r1"
     wait "$bg"
     rc=$?
-    if [ -n "$r" ] && [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok sigkill
-    else fail sigkill "rank pid '$r', rc $rc (124: hung): $(head -c 300 "$tmp/kill.err")"; fi
+    took=$(($(date +%s) - t0))
+    if [ -n "$r1" ] && [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$took" -le 20 ] &&
+        [ "$(grep -c 'exited on signal 9' "$tmp/kill.err")" -eq 1 ] &&
+        ! grep -q 'error' "$tmp/kill.err" && ! ls "$tmp"/kill_iter_* > /dev/null 2>&1; then
+        ok sigkill
+    else fail sigkill "rank 1 pid '$r1', rc $rc (124: hung), ${took} s: $(head -c 300 "$tmp/kill.err")"; fi
 else fail sigkill "no progress: $(head -c 300 "$tmp/kill.err")"; kill "$bg"; fi

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/config.h"
 #include "layers/layer.h"
@@ -113,6 +114,9 @@ static CliffComm comm;
 /* A failed rank ends the others (they would wait for it in the next
  * allreduce) unless all of them failed together. */
 static int comm_ok_to_finish;
+/* The solve ended on a stop request (stats.stopped_early: the same on every
+ * rank, agreed through the allreduce), so every rank ends by end_ranks. */
+static int stopped_early;
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -403,6 +407,7 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         rc = cliff_exit_code(&err);
         goto done;
     }
+    stopped_early = cliff_solver_stats(s)->stopped_early;
     if (comm.size > 1) {
         /* rank 0's time in the gradient allreduce (waits for slower ranks included) */
         const CliffNet *net = cliff_solver_train_net(s);
@@ -415,6 +420,42 @@ done:
     signal_solver = NULL;
     cliff_solver_free(s);
     return rc;
+}
+
+/* The end of a multi-rank run that a SIGINT/SIGTERM stopped. OpenMPI's
+ * mpirun (4.x) answers SIGINT/SIGTERM by sending the ranks SIGCONT, SIGTERM T
+ * seconds later and SIGKILL T seconds after that (T: odls_base_sigkill_timeout,
+ * 1 by default), blocked in between, so MPI_Finalize, which waits on mpirun,
+ * would sit until the SIGKILL. The ranks first wait for each other (a barrier
+ * through shared memory, which needs no mpirun: rank 0 reaches it once its
+ * snapshot is whole on disk), then give MPI_Finalize FINALIZE_GRACE seconds
+ * and exit without it. When mpirun is not killing the job (the ranks alone
+ * were signalled), MPI_Finalize returns at once and mpirun exits 0. */
+enum { FINALIZE_GRACE = 1 };
+static volatile sig_atomic_t grace_rc;
+
+static void on_grace_over(int sig)
+{
+    (void)sig;
+    _exit(grace_rc);
+}
+
+static void end_ranks(int rc)
+{
+    fflush(stdout);
+    fflush(stderr);
+    CliffError err;
+    if (cliff_comm_barrier(&comm, &err))
+        fprintf(stderr, "rank %d: error: %s\n", comm.rank, err.msg);
+    grace_rc = rc;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_grace_over;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(FINALIZE_GRACE);
+    cliff_comm_finalize(&comm);
+    alarm(0);
 }
 
 /* Loads the solver with every override and prints it, or runs it; *sp is
@@ -474,6 +515,7 @@ done:
         cliff_comm_abort(&comm, rc);
         exit(rc); /* an abort that returned: this rank ends at least */
     }
-    cliff_comm_finalize(&comm);
+    if (comm.size > 1 && stopped_early) end_ranks(rc);
+    else cliff_comm_finalize(&comm);
     return rc;
 }
