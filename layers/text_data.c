@@ -24,6 +24,12 @@
  * of all streams cover each position once (up to rounding), so a test net
  * with test_iter x T = P / N reads its text once per test pass.
  *
+ * Data-parallel runs: rank r of R reads batch r of every R consecutive
+ * batches (skip passes over the others'), so R ranks at T steps see, per
+ * iteration, the steps one process sees at R x T. A recurrent net's state
+ * carried from a rank's previous batch is then R - 1 batches old (cont says
+ * "continue"): exact for nets that do not carry state across batches.
+ *
  * Deterministic (no RNG). Resumable state: each stream's position and whether
  * its next step starts a sequence, with the text's length and a hash of text
  * and vocabulary, so a resume over changed text is refused. */
@@ -260,19 +266,19 @@ static int text_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     return 0;
 }
 
-static void text_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
-                         CliffTensor *const *top, int nt)
+/* One batch of T steps of every stream: written to ids/targets/cont, or with
+ * ids NULL only passed over (skip), with the same moves and wraps. */
+static void next_batch(TextData *d, float *ids, float *targets, float *cont)
 {
-    (void)bottom, (void)nb, (void)nt;
-    TextData *d = l->priv;
-    float *ids = top[0]->data, *targets = top[1]->data, *cont = top[2]->data;
     size_t P = d->len - 1;
     for (int t = 0; t < d->T; t++)
         for (int n = 0; n < d->N; n++) {
             size_t i = (size_t)t * (size_t)d->N + (size_t)n, p = d->pos[n];
-            ids[i] = (float)d->ids[p];
-            targets[i] = (float)d->ids[p + 1];
-            cont[i] = d->fresh[n] ? 0.0f : 1.0f;
+            if (ids) {
+                ids[i] = (float)d->ids[p];
+                targets[i] = (float)d->ids[p + 1];
+                cont[i] = d->fresh[n] ? 0.0f : 1.0f;
+            }
             d->fresh[n] = 0;
             if (++d->pos[n] == P) {
                 d->pos[n] = 0;
@@ -280,6 +286,16 @@ static void text_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
             }
         }
 }
+
+static void text_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
+                         CliffTensor *const *top, int nt)
+{
+    (void)bottom, (void)nb, (void)nt;
+    next_batch(l->priv, top[0]->data, top[1]->data, top[2]->data);
+}
+
+/* Data-parallel runs (layer.h): the batch another rank reads, passed over. */
+static void text_skip(CliffLayer *l) { next_batch(l->priv, NULL, NULL, NULL); }
 
 /* State words: L, vocabulary size, hash, N, then N positions and N flags. */
 static size_t text_state_size(const CliffLayer *l)
@@ -335,6 +351,7 @@ const CliffLayerOps cliff_ops_TextData = {
     .state_size = text_state_size,
     .state_save = text_state_save,
     .state_load = text_state_load,
+    .skip = text_skip,
 };
 
 const CliffTextVocab *cliff_text_data_vocab(const CliffLayer *l)

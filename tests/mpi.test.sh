@@ -4,6 +4,7 @@
 #                 clipping active at every one (float tolerance: the allreduce
 #                 sums in OpenMPI's order, one process in batch order);
 #   three_vs_one  3 ranks (--oversubscribe) at batch 4 == 1 rank at batch 12;
+#   text_two_vs_one  TextData: 2 ranks at 4 time steps == 1 rank at 8;
 #   ranks_agree   the ranks hold the same weights, history, RNG and cursors bit
 #                 for bit (every snapshot checks it; a mismatch fails the run);
 #   resume_exact  a 2-rank run resumed from its iteration-10 snapshot ends with
@@ -14,11 +15,11 @@
 #                 one message ("rank 1: error: ..."), no snapshot;
 #   term          SIGTERM to the launcher (once): every rank stops at the same
 #                 iteration, rank 0 writes one whole snapshot, none .tmp left,
-#                 the job ends within 20 s;
+#                 the job ends within 30 s;
 #   int           SIGINT to rank 1 alone: both ranks stop at the same iteration
 #                 (agreed through the allreduce), snapshot, exit 0;
 #   sigkill       one rank killed (SIGKILL): the launcher ends the job within
-#                 20 s with its one message, no snapshot, no hang.
+#                 30 s with its one message, no snapshot, no hang.
 # Each launch is bounded by `timeout`. mpirun runs as root only with
 # --allow-run-as-root (CI runs as root); --oversubscribe lets 2 or 3 ranks run
 # on a 1-core machine; vader's single-copy mechanism (CMA) is switched off, as
@@ -136,6 +137,36 @@ close three_vs_one "$tmp/one12_iter_20.caffemodel.h5" "$tmp/three_iter_20.caffem
 check ranks_agree "no 2-rank snapshot at 10 and 20" test -s "$tmp/two_iter_10.solverstate.h5" \
     -a -s "$tmp/two_iter_20.solverstate.h5"
 
+# TextData: 2 ranks at 4 time steps == 1 rank at 8 (interleaved batches: rank
+# 1 reads steps 4..7 of what one process reads as steps 0..7). A net that
+# carries no state across batches (Embed, InnerProduct, softmax per step).
+$PY -c "
+import random
+r = random.Random(5)
+open('$tmp/text.txt', 'w').write('abcde' + ''.join(r.choice('abcde') for _ in range(400)))
+open('$tmp/text_list.txt', 'w').write('$tmp/text.txt\n')"
+cat > "$tmp/text_solver.prototxt" << EOF
+net_param {
+  layer { name: "d" type: "TextData" top: "ids" top: "next" top: "cont"
+          text_data_param { source: "$tmp/text_list.txt" time_steps: 8 streams: 3 } }
+  layer { name: "silence" type: "Silence" bottom: "cont" }
+  layer { name: "embed" type: "Embed" bottom: "ids" top: "e"
+          embed_param { num_output: 6 input_dim: 5 weight_filler { type: "xavier" } } }
+  layer { name: "out" type: "InnerProduct" bottom: "e" top: "logits"
+          inner_product_param { num_output: 5 axis: 2 weight_filler { type: "xavier" } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "logits" bottom: "next" top: "loss"
+          softmax_param { axis: 2 } }
+}
+base_lr: 0.5 momentum: 0.9 lr_policy: "fixed" display: 1 max_iter: 20
+clip_gradients: 0.5 random_seed: 7 snapshot_after_train: true
+EOF
+steps() { echo "net_param.layer[0].text_data_param.time_steps=$1"; }
+"$TRAIN" "$tmp/text_solver.prototxt" --set "$(steps 8)" --set "$(prefix text1)" \
+    > "$tmp/text1.log" 2>&1 || fail text_one "exit $?: $(tail -3 "$tmp/text1.log")"
+mpi 2 "$tmp/text_solver.prototxt" --set "$(steps 4)" --set "$(prefix text2)" \
+    > "$tmp/text2.log" 2>&1 || fail text_two "exit $?: $(tail -5 "$tmp/text2.log")"
+close text_two_vs_one "$tmp/text1_iter_20.caffemodel.h5" "$tmp/text2_iter_20.caffemodel.h5"
+
 mpi 2 "$S" --set "$(batch 4)" --set "$(prefix res)" --resume "$tmp/two_iter_10.solverstate.h5" \
     > "$tmp/res.log" 2>&1 || fail resume "exit $?: $(tail -5 "$tmp/res.log")"
 same resume_exact "$tmp/two_iter_20" "$tmp/res_iter_20"
@@ -171,13 +202,13 @@ rank_pid() {
 # signal on to mpirun and to its own process group, so mpirun would get it
 # twice, and a second SIGINT/SIGTERM makes mpirun kill the ranks at once),
 # until it has logged iteration 200 (10 s at most). mpirun's
-# SIGCONT-SIGTERM-SIGKILL steps are 3 s apart (odls_base_sigkill_timeout, 1 s
+# SIGCONT-SIGTERM-SIGKILL steps are 4 s apart (odls_base_sigkill_timeout, 1 s
 # by default): a loaded machine has time for the stop and the snapshot, and a
 # rank that ends by itself (1 s after the stop) does so well before the SIGKILL.
 long() {
     name=$1
     shift
-    OMPI_MCA_odls_base_sigkill_timeout=3 timeout 60 mpirun $ROOT --oversubscribe -np 2 \
+    OMPI_MCA_odls_base_sigkill_timeout=4 timeout 60 mpirun $ROOT --oversubscribe -np 2 \
         "$@" "$TRAIN" "$S" --set "$(batch 4)" --set "$(prefix $name)" --set max_iter=100000000 \
         --set display=200 < /dev/null > "$tmp/$name.log" 2> "$tmp/$name.err" &
     bg=$!
@@ -188,7 +219,7 @@ long() {
     done
     return 1
 }
-# stopped NAME RC T0 MAXRC: the run ended in 20 s (not hung) with an exit code
+# stopped NAME RC T0 MAXRC: the run ended in 30 s (not hung) with an exit code
 # <= MAXRC, one snapshot pair that reads back whole, no .tmp, and the log
 # says it stopped early. The snapshot is written only after every rank's hash
 # of weights, history and data cursors agreed, i.e. the ranks stopped at the
@@ -197,7 +228,7 @@ stopped() {
     took=$(($(date +%s) - $3))
     st=$(ls "$tmp/$1"_iter_*.solverstate.h5 2> /dev/null)
     n=${st##*_iter_}
-    if [ "$2" -le "$4" ] && [ "$took" -le 20 ] && [ "$(echo "$st" | wc -w)" -eq 1 ] &&
+    if [ "$2" -le "$4" ] && [ "$took" -le 30 ] && [ "$(echo "$st" | wc -w)" -eq 1 ] &&
         h5ls "$st" > /dev/null 2>&1 && h5ls "${st%.solverstate.h5}.caffemodel.h5" > /dev/null 2>&1 &&
         ! ls "$tmp/$1"_iter_*.tmp > /dev/null 2>&1 &&
         grep -q "^Iteration ${n%%.*}: Optimization stopped early" "$tmp/$1.log" 2> /dev/null &&
@@ -206,8 +237,8 @@ stopped() {
     else fail "$1" "rc $2, ${took} s, snapshot '$st': $(tail -c 300 "$tmp/$1.log") $(head -c 300 "$tmp/$1.err")"; fi
 }
 
-# SIGTERM to mpirun (once): mpirun sends the ranks SIGCONT, SIGTERM 3 s later,
-# SIGKILL 3 s after that; the ranks agree at the next allreduce, rank 0
+# SIGTERM to mpirun (once): mpirun sends the ranks SIGCONT, SIGTERM 4 s later,
+# SIGKILL 4 s after that; the ranks agree at the next allreduce, rank 0
 # snapshots, all stop, and each rank exits by itself (status 0) before the
 # SIGKILL: a shell around each rank writes its status (the shell ignores
 # SIGTERM; mpirun's SIGKILL would end it and its rank before it writes).
@@ -233,7 +264,7 @@ if long int; then
 else fail int "no progress: $(head -c 300 "$tmp/int.err")"; kill "$bg"; fi
 
 # One rank killed outright: mpirun ends the job (the other rank, waiting in the
-# allreduce, gets SIGTERM and SIGKILL) within 20 s; the one message is
+# allreduce, gets SIGTERM and SIGKILL) within 30 s; the one message is
 # mpirun's (no rank prints an error), and no snapshot is written.
 if long kill; then
     r1=$(rank_pid 1)
@@ -242,7 +273,7 @@ if long kill; then
     wait "$bg"
     rc=$?
     took=$(($(date +%s) - t0))
-    if [ -n "$r1" ] && [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$took" -le 20 ] &&
+    if [ -n "$r1" ] && [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$took" -le 30 ] &&
         [ "$(grep -c 'exited on signal 9' "$tmp/kill.err")" -eq 1 ] &&
         ! grep -q 'error' "$tmp/kill.err" && ! ls "$tmp"/kill_iter_* > /dev/null 2>&1; then
         ok sigkill
