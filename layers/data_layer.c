@@ -182,9 +182,8 @@ static int data_setup(CliffLayer *l, CliffTensor *const *bottom, int nb, CliffTe
     d->labels = nt > 1;
     d->backend = p->backend == CLIFF__DATA_PARAMETER__DB__LMDB ? CLIFF_DB_LMDB : CLIFF_DB_LEVELDB;
     if (!(d->source = strdup(p->source))) return cliff_error_set(err, "out of memory");
-    if (cliff_transform_init(&d->tf, l->param->transform_param, l->phase, err) ||
-        open_source(d, err))
-        return cliff_error_mark(err, CLIFF_ERR_DATA); /* the files are at fault */
+    if (cliff_transform_init(&d->tf, l->param->transform_param, l->phase, err)) return -1;
+    if (open_source(d, err)) return cliff_error_mark(err, CLIFF_ERR_DATA); /* the files' fault */
     int dims[4] = {d->batch, d->out[0], d->out[1], d->out[2]};
     if (cliff_tensor_reshape(top[0], 4, dims, err)) return -1;
     if (d->labels && cliff_tensor_reshape(top[1], 1, dims, err)) return -1;

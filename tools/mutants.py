@@ -103,13 +103,21 @@ def scratch_copy():
         shutil.copy2(src, dst)
 
 
+def runs_tools(test):
+    """A shell test, or a test program that runs the tools ($CLIFF_BUILD/train)."""
+    if test.endswith(".test.sh"):
+        return True
+    with open(os.path.join(ROOT, "tests", test + ".c")) as f:
+        return "CLIFF_BUILD" in f.read()
+
+
 def targets(tests):
-    """The programs the tests run: their test programs; for a shell test, every
-    tool and train's man page (tests/install.test.sh installs it)."""
+    """The programs the tests run: their test programs; for a test that runs the
+    tools, every tool and train's man page (tests/install.test.sh installs it)."""
     tools = sorted(f"{BUILD}/{os.path.splitext(f)[0]}" for f in os.listdir(os.path.join(ROOT, "tools"))
                    if f.endswith(".c")) + [f"{BUILD}/man/train.1"]
     return [f"{BUILD}/tests/{t}" for t in tests if not t.endswith(".test.sh")] + \
-        (tools if any(t.endswith(".test.sh") for t in tests) else [])
+        (tools if any(runs_tools(t) for t in tests) else [])
 
 
 def run_tests(tests, tree=SRC):

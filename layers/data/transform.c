@@ -105,7 +105,8 @@ int cliff_transform_init(CliffTransform *t, const Cliff__TransformationParameter
     if (has_file) {
         if (cliff_read_mean_file(p->mean_file, &t->mean, &t->mean_c, &t->mean_h, &t->mean_w,
                                  err))
-            return cliff_error_prefix(err, "transform_param.mean_file: ");
+            return cliff_error_prefix(err, "transform_param.mean_file: "),
+                   cliff_error_mark(err, CLIFF_ERR_DATA); /* the file is at fault */
         t->mean_file = strdup(p->mean_file);
         if (!t->mean_file) {
             cliff_transform_free(t);
@@ -126,18 +127,22 @@ void cliff_transform_free(CliffTransform *t)
 int cliff_transform_check(const CliffTransform *t, int c, int h, int w, int out[3],
                           CliffError *err)
 {
+    /* every refusal here is the data's: its shape does not fit the transform */
+    int fits = 0;
     if (c < 1 || h < 1 || w < 1)
-        return cliff_error_set(err, "image of %d x %d x %d pixels (each must be >= 1)", c, h, w);
-    if (t->crop && (t->crop > h || t->crop > w))
-        return cliff_error_set(err, "transform_param.crop_size %d is larger than the %d x %d "
-                               "image", t->crop, h, w);
-    if (t->mean && (t->mean_c != c || t->mean_h != h || t->mean_w != w))
-        return cliff_error_set(err, "mean file '%s' is %d x %d x %d but the data is %d x %d x "
-                               "%d (C x H x W)", t->mean_file, t->mean_c, t->mean_h, t->mean_w,
-                               c, h, w);
-    if (t->nmean_values > 1 && t->nmean_values != c)
-        return cliff_error_set(err, "transform_param has %d mean_value entries for %d-channel "
-                               "data (give 1 or %d)", t->nmean_values, c, c);
+        cliff_error_set(err, "image of %d x %d x %d pixels (each must be >= 1)", c, h, w);
+    else if (t->crop && (t->crop > h || t->crop > w))
+        cliff_error_set(err, "transform_param.crop_size %d is larger than the %d x %d image",
+                        t->crop, h, w);
+    else if (t->mean && (t->mean_c != c || t->mean_h != h || t->mean_w != w))
+        cliff_error_set(err, "mean file '%s' is %d x %d x %d but the data is %d x %d x %d (C x "
+                        "H x W)", t->mean_file, t->mean_c, t->mean_h, t->mean_w, c, h, w);
+    else if (t->nmean_values > 1 && t->nmean_values != c)
+        cliff_error_set(err, "transform_param has %d mean_value entries for %d-channel data "
+                        "(give 1 or %d)", t->nmean_values, c, c);
+    else
+        fits = 1;
+    if (!fits) return cliff_error_mark(err, CLIFF_ERR_DATA);
     out[0] = c;
     out[1] = t->crop ? t->crop : h;
     out[2] = t->crop ? t->crop : w;

@@ -60,15 +60,17 @@ CliffImageView cliff_image_hwc_u8(const uint8_t *px, int c, int h, int w);
 
 /* Reads p (NULL: the defaults, no transform) for `phase`; loads mean_file (a
  * BlobProto, Caffe's .binaryproto). Errors: mean_file together with mean_value,
- * force_color together with force_gray, crop_size above 2^31-1, a missing or
- * unreadable mean file. On error *t needs no free. */
+ * force_color together with force_gray, crop_size above 2^31-1 (config
+ * errors), a missing or unreadable mean file (marked CLIFF_ERR_DATA). On
+ * error *t needs no free. */
 int cliff_transform_init(CliffTransform *t, const Cliff__TransformationParameter *p, int phase,
                          CliffError *err);
 void cliff_transform_free(CliffTransform *t);
 
 /* Output shape (out[0..2] = C, h, w) of a C x H x W input, after checking that
  * the transform applies to it: crop_size <= H and W, the mean file's shape is
- * C x H x W, mean_value has 1 or C values. Call once per new input shape;
+ * C x H x W, mean_value has 1 or C values; a refusal is marked CLIFF_ERR_DATA
+ * (the data does not fit). Call once per new input shape;
  * cliff_transform_apply trusts it. */
 int cliff_transform_check(const CliffTransform *t, int c, int h, int w, int out[3],
                           CliffError *err);
