@@ -5,6 +5,8 @@
 #                 sums in OpenMPI's order, one process in batch order);
 #   three_vs_one  3 ranks (--oversubscribe) at batch 4 == 1 rank at batch 12;
 #   text_two_vs_one  TextData: 2 ranks at 4 time steps == 1 rank at 8;
+#   image_two_vs_one ImageData: 2 ranks at batch 4 == 1 rank at batch 8
+#                 (shuffled epochs, mirror draws);
 #   ranks_agree   the ranks hold the same weights, history, RNG and cursors bit
 #                 for bit (every snapshot checks it; a mismatch fails the run);
 #   resume_exact  a 2-rank run resumed from its iteration-10 snapshot ends with
@@ -89,9 +91,10 @@ EOF
 S=$tmp/solver.prototxt
 batch() { echo "net_param.layer[0].hdf5_data_param.batch_size=$1"; }
 prefix() { echo "snapshot_prefix=\"$tmp/$1\""; }
-# close NAME A B: the weights of two caffemodels within 1e-5.
+# close NAME A B [BLOBS]: the weights of two caffemodels (BLOBS blobs, 4 by
+# default) within 1e-5.
 close() {
-    if d=$($PY - "$2" "$3" << 'EOF'
+    if d=$($PY - "$2" "$3" "${4:-4}" << 'EOF'
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], 'r'), h5py.File(sys.argv[2], 'r')
 worst, n = 0.0, 0
@@ -100,7 +103,7 @@ for layer in a['data']:
         x, y = np.asarray(a['data'][layer][i]), np.asarray(b['data'][layer][i])
         worst, n = max(worst, float(np.max(np.abs(x - y)))), n + 1
 print('max |diff| %.3g over %d blobs' % (worst, n))
-sys.exit(0 if n == 4 and worst <= 1e-5 else 1)
+sys.exit(0 if n == int(sys.argv[3]) and worst <= 1e-5 else 1)
 EOF
     ); then ok "$1"; else fail "$1" "weights differ: $d"; fi
 }
@@ -166,6 +169,31 @@ steps() { echo "net_param.layer[0].text_data_param.time_steps=$1"; }
 mpi 2 "$tmp/text_solver.prototxt" --set "$(steps 4)" --set "$(prefix text2)" \
     > "$tmp/text2.log" 2>&1 || fail text_two "exit $?: $(tail -5 "$tmp/text2.log")"
 close text_two_vs_one "$tmp/text1_iter_20.caffemodel.h5" "$tmp/text2_iter_20.caffemodel.h5"
+
+# ImageData: 2 ranks at batch 4 == 1 rank at batch 8, through shuffled epochs
+# (40 images: a wrap every 5 iterations) and mirror draws (every rank makes
+# every batch, so the transform RNG advances alike).
+"$BUILD/stripes_images" --out "$tmp/img" --count 40 --size 8 --seed 3 > /dev/null ||
+    fail image_setup "stripes_images failed"
+cat > "$tmp/img_solver.prototxt" << EOF
+net_param {
+  layer { name: "d" type: "ImageData" top: "data" top: "label"
+          image_data_param { source: "$tmp/img/list.txt" root_folder: "$tmp/img/"
+                             batch_size: 8 shuffle: true }
+          transform_param { scale: 0.00390625 mirror: true } }
+  layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+          inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+}
+base_lr: 0.1 momentum: 0.9 lr_policy: "fixed" display: 1 max_iter: 20
+clip_gradients: 0.5 random_seed: 7 snapshot_after_train: true
+EOF
+ibatch() { echo "net_param.layer[0].image_data_param.batch_size=$1"; }
+"$TRAIN" "$tmp/img_solver.prototxt" --set "$(ibatch 8)" --set "$(prefix img1)" \
+    > "$tmp/img1.log" 2>&1 || fail image_one "exit $?: $(tail -3 "$tmp/img1.log")"
+mpi 2 "$tmp/img_solver.prototxt" --set "$(ibatch 4)" --set "$(prefix img2)" \
+    > "$tmp/img2.log" 2>&1 || fail image_two "exit $?: $(tail -5 "$tmp/img2.log")"
+close image_two_vs_one "$tmp/img1_iter_20.caffemodel.h5" "$tmp/img2_iter_20.caffemodel.h5" 2
 
 mpi 2 "$S" --set "$(batch 4)" --set "$(prefix res)" --resume "$tmp/two_iter_10.solverstate.h5" \
     > "$tmp/res.log" 2>&1 || fail resume "exit $?: $(tail -5 "$tmp/res.log")"
