@@ -35,7 +35,7 @@ int cliff_recovery_stop(CliffSolver *s, const char *why, int dead, CliffError *e
     CliffError rerr;
     int good = cliff_ring_restore_before(s, s->iter + 1, &rerr);
     CliffError serr;
-    int snap = good >= 0 ? cliff_solver_snapshot(s, &serr) : -1;
+    int snap = good >= 0 ? cliff_solver_snapshot_last_good(s, &serr) : -1;
     if (good < 0) snprintf(serr.msg, sizeof serr.msg, "%s", rerr.msg);
     cliff_metrics_event(s, "stop", good, cliff_clock_seconds() - s->t0);
     cliff_error_set(err, "iteration %d: %s; stopping. %s%s", at - 1, why,

@@ -10,7 +10,8 @@
 #include "solver_impl.h"
 
 /* The N of ".../<prefix>_iter_<N>.caffemodel[.h5]" (Caffe's and cliff's
- * name), -1 when the name does not have that form. */
+ * name; also the last good state's <N>.lastgood.caffemodel[.h5]), -1 when the
+ * name does not have that form. */
 static long name_iter(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -20,7 +21,10 @@ static long name_iter(const char *path)
     if (!at) return -1;
     char *end;
     long n = strtol(at + 6, &end, 10);
-    if (end == at + 6 || strncmp(end, ".caffemodel", 11) != 0) return -1;
+    if (end == at + 6) return -1;
+    if (strncmp(end, CLIFF_LASTGOOD_TAG, strlen(CLIFF_LASTGOOD_TAG)) == 0)
+        end += strlen(CLIFF_LASTGOOD_TAG);
+    if (strncmp(end, ".caffemodel", 11) != 0) return -1;
     return n;
 }
 

@@ -63,7 +63,10 @@ void cliff_snapshot_remove_stale(CliffSolver *s)
     free(copy);
 }
 
-int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
+/* A snapshot pair named <prefix>_iter_<N><tag><ext>: tag "" is the periodic
+ * snapshot (then a retention pass), CLIFF_LASTGOOD_TAG the guard's last good
+ * state. */
+static int snapshot_as(CliffSolver *s, const char *tag, CliffError *err)
 {
     CliffNet *net = s->net;
     /* Several ranks: all check that they agree, rank 0 writes. */
@@ -80,8 +83,9 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
                         s->iter);
         return cliff_error_mark(err, CLIFF_ERR_NONFINITE);
     }
-    const char *ext_m = s->snapshot_hdf5 ? ".caffemodel.h5" : ".caffemodel";
-    const char *ext_s = s->snapshot_hdf5 ? ".solverstate.h5" : ".solverstate";
+    char ext_m[64], ext_s[64];
+    snprintf(ext_m, sizeof ext_m, "%s%s", tag, s->snapshot_hdf5 ? ".caffemodel.h5" : ".caffemodel");
+    snprintf(ext_s, sizeof ext_s, "%s%s", tag, s->snapshot_hdf5 ? ".solverstate.h5" : ".solverstate");
     char *model = path_printf("%s_iter_%d%s", s->prefix, s->iter, ext_m);
     char *state = path_printf("%s_iter_%d%s", s->prefix, s->iter, ext_s);
     CliffStateData d;
@@ -111,9 +115,11 @@ int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
         goto out;
     }
     snprintf(s->stats.last_snapshot, sizeof s->stats.last_snapshot, "%s", state);
-    s->last_snapshot_iter = s->iter;
-    s->last_snapshot_time = cliff_clock_seconds();
-    cliff_snapshot_retain(s);
+    if (!tag[0]) {
+        s->last_snapshot_iter = s->iter;
+        s->last_snapshot_time = cliff_clock_seconds();
+        cliff_snapshot_retain(s);
+    }
     rc = 0;
 out:
     d.learned_net = NULL;
@@ -121,6 +127,16 @@ out:
     free(model);
     free(state);
     return rc;
+}
+
+int cliff_solver_snapshot(CliffSolver *s, CliffError *err)
+{
+    return snapshot_as(s, "", err);
+}
+
+int cliff_solver_snapshot_last_good(CliffSolver *s, CliffError *err)
+{
+    return snapshot_as(s, CLIFF_LASTGOOD_TAG, err);
 }
 
 /* learned_net beside the state file first, then as written. */

@@ -5,8 +5,8 @@
  * <prefix>_iter_<N>.solverstate[.h5], both written to a temporary and renamed
  * (snapshot.c), so a name under its final form is always a complete file.
  * Only names of exactly that form are ever deleted here; any other file in
- * the folder (another prefix's, a user's copy, a state saved under another
- * name) is never touched. */
+ * the folder (another prefix's, a user's copy, the non-finite guard's last
+ * good state <prefix>_iter_<N>.lastgood.*) is never touched. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@ typedef struct SnapFile {
     int state;  /* 1: a .solverstate[.h5], 0: a .caffemodel[.h5] */
     int h5;     /* the .h5 form */
     int stored; /* state files for resume: the iteration stored inside, else -1 */
+    int lastgood; /* the guard's last good state (CLIFF_LASTGOOD_TAG before the extension) */
     char *path;
 } SnapFile;
 
@@ -32,8 +33,10 @@ typedef struct SnapList {
 } SnapList;
 
 /* Parses "<base>_iter_<digits><ext>" for the four snapshot extensions,
- * comparing the base literally. Returns 1 and fills *f's iter/state/h5. */
-static int parse_name(const char *name, const char *base, SnapFile *f)
+ * comparing the base literally. With lastgood, "<base>_iter_<digits>" +
+ * CLIFF_LASTGOOD_TAG + <ext> too. Returns 1 and fills *f's
+ * iter/state/h5/lastgood. */
+static int parse_name(const char *name, const char *base, int lastgood, SnapFile *f)
 {
     static const struct { const char *ext; int state, h5; } exts[] = {
         {".caffemodel", 0, 0}, {".caffemodel.h5", 0, 1},
@@ -45,6 +48,9 @@ static int parse_name(const char *name, const char *base, SnapFile *f)
     long long v = 0;
     while (*p >= '0' && *p <= '9' && v <= 0x7fffffff) v = v * 10 + (*p++ - '0');
     if (p == digits || v > 0x7fffffff) return 0;
+    size_t tag = strlen(CLIFF_LASTGOOD_TAG);
+    f->lastgood = lastgood && strncmp(p, CLIFF_LASTGOOD_TAG, tag) == 0;
+    if (f->lastgood) p += tag;
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
         if (strcmp(p, exts[i].ext) == 0) {
             f->iter = (int)v;
@@ -63,9 +69,10 @@ static void list_free(SnapList *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Every snapshot file of prefix, unordered. -1 only when out of memory (a
- * folder that does not exist yet holds no snapshot). */
-static int list_files(const char *prefix, SnapList *l)
+/* Every snapshot file of prefix, unordered (with lastgood, the last good
+ * state pairs too). -1 only when out of memory (a folder that does not exist
+ * yet holds no snapshot). */
+static int list_files(const char *prefix, int lastgood, SnapList *l)
 {
     memset(l, 0, sizeof *l);
     char *copy = strdup(prefix);
@@ -82,8 +89,8 @@ static int list_files(const char *prefix, SnapList *l)
     int rc = l->dir ? 0 : -1, cap = 0;
     DIR *d = rc ? NULL : opendir(l->dir);
     for (struct dirent *e; d && rc == 0 && (e = readdir(d));) {
-        SnapFile f = {0, 0, 0, -1, NULL};
-        if (!parse_name(e->d_name, base, &f)) continue;
+        SnapFile f = {0, 0, 0, -1, 0, NULL};
+        if (!parse_name(e->d_name, base, lastgood, &f)) continue;
         if (l->n == cap) {
             cap = cap ? 2 * cap : 16;
             SnapFile *g = realloc(l->f, (size_t)cap * sizeof *g);
@@ -106,7 +113,8 @@ static int list_files(const char *prefix, SnapList *l)
 static int partner(const SnapList *l, const SnapFile *f)
 {
     for (int i = 0; i < l->n; i++)
-        if (l->f[i].iter == f->iter && l->f[i].h5 == f->h5 && l->f[i].state != f->state)
+        if (l->f[i].iter == f->iter && l->f[i].h5 == f->h5 && l->f[i].state != f->state &&
+            l->f[i].lastgood == f->lastgood)
             return i;
     return -1;
 }
@@ -133,7 +141,8 @@ void cliff_snapshot_retain(CliffSolver *s)
     int keep = s->sp->snapshot_keep;
     if (keep <= 0 || !s->prefix[0]) return;
     SnapList l;
-    if (list_files(s->prefix, &l)) return; /* out of memory: keep everything */
+    /* the last good state is not listed: never counted, never deleted */
+    if (list_files(s->prefix, 0, &l)) return; /* out of memory: keep everything */
     qsort(l.f, (size_t)l.n, sizeof *l.f, by_iter_desc);
     /* Complete pairs up to this iteration, newest first: the newest `keep`
      * stay (the pair just written is the first). Pairs past this iteration
@@ -207,10 +216,10 @@ int cliff_solver_resume_auto(CliffSolver *s, CliffError *err)
         return cliff_error_set(err, "--resume auto needs a snapshot_prefix (the snapshots it "
                                     "looks for are <snapshot_prefix>_iter_N.solverstate[.h5])");
     SnapList l;
-    if (list_files(s->prefix, &l)) return cliff_error_set(err, "out of memory");
+    if (list_files(s->prefix, 1, &l)) return cliff_error_set(err, "out of memory");
     /* The iteration stored inside each state file, not its name or time. */
     for (int i = 0; i < l.n; i++) {
-        if (!l.f[i].state) continue;
+        if (!l.f[i].state || l.f[i].lastgood) continue;
         CliffStateData d;
         CliffError e;
         if (cliff_state_read(l.f[i].path, &d, &e)) {
@@ -226,7 +235,7 @@ int cliff_solver_resume_auto(CliffSolver *s, CliffError *err)
     for (;;) {
         best = -1;
         for (int i = 0; i < l.n; i++)
-            if (l.f[i].state && l.f[i].stored >= 0 &&
+            if (l.f[i].state && !l.f[i].lastgood && l.f[i].stored >= 0 &&
                 (best < 0 || l.f[i].stored > l.f[best].stored))
                 best = i;
         if (best < 0) break;
@@ -236,6 +245,21 @@ int cliff_solver_resume_auto(CliffSolver *s, CliffError *err)
                         l.f[best].path, last.msg);
         l.f[best].stored = -1;
     }
+    /* A last good state is never chosen: the run that saved it diverged after
+     * it (the same solver diverges again, bit for bit), and it may belong to a
+     * timeline abandoned since. The newest (by its name's N) is named, so that
+     * a person who changes what diverged can resume it. */
+    int good = -1;
+    for (int i = 0; i < l.n; i++)
+        if (l.f[i].lastgood && l.f[i].state && partner(&l, &l.f[i]) >= 0 &&
+            (good < 0 || l.f[i].iter > l.f[good].iter))
+            good = i;
+    if (good >= 0)
+        cliff_log_event(s->fmt, s->log, -1, "warning",
+                        "--resume auto: not resuming %s, the last good state (iteration %d) "
+                        "of a run stopped by the non-finite guard: to restart from it after "
+                        "changing what diverged, pass --resume %s",
+                        l.f[good].path, l.f[good].iter, l.f[good].path);
     int rc = 0;
     if (best < 0 && tried) {
         /* Files that read whole but do not fit this net or solver: starting
@@ -244,7 +268,7 @@ int cliff_solver_resume_auto(CliffSolver *s, CliffError *err)
                         "resumes this solver (the last: %s); not starting over them",
                         tried, s->prefix, last.msg);
         rc = -1;
-    } else {
+    } else if (best < 0) {
         cliff_log_event(s->fmt, s->log, 0, "resume",
                         "--resume auto: no complete snapshot of %s_iter_*: starting fresh",
                         s->prefix);

@@ -166,6 +166,7 @@ CliffSolver *cliff_solver_create(const Cliff__SolverParameter *sp, const CliffSr
     s->log = log;
     s->last_snapshot_iter = -1;
     s->resumed_iter = -1;
+    s->lock_fd = -1;
     const char *field;
     size_t index;
     if (check_config(s, &field, &index, err)) {
@@ -214,6 +215,7 @@ void cliff_solver_free(CliffSolver *s)
     free(s->prefix);
     free(s->metrics_path);
     free(s->resumed_path);
+    cliff_solver_unlock_prefix(s);
     for (int i = 0; i < s->nmissing; i++) free(s->missing[i]);
     free(s->missing);
     free(s);

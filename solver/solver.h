@@ -83,6 +83,16 @@ int cliff_solver_resume_from(CliffSolver *s, const char *state_path, CliffError 
  * not snapshot over them). */
 int cliff_solver_resume_auto(CliffSolver *s, CliffError *err);
 
+/* Takes the advisory lock <snapshot_prefix>.lock (flock; folders made as
+ * needed) until cliff_solver_free, so that one run at a time writes under a
+ * prefix; call it before resuming and training. 0 also when there is no
+ * prefix or this process is not the one that writes (ranks past 0). Held by
+ * another process: -1, a config error naming the prefix, the lock file and
+ * the holder's pid; the lock file cannot be made: -1, CLIFF_ERR_IO.
+ * prefix_lock.c. */
+int cliff_solver_lock_prefix(CliffSolver *s, CliffError *err);
+void cliff_solver_unlock_prefix(CliffSolver *s);
+
 /* Initializes the train net from comma-separated .caffemodel.h5 / .caffemodel
  * files, layers matched by name (later files win). Layers with parameters
  * absent from every file keep their fillers and are logged; see

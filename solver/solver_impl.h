@@ -72,6 +72,7 @@ struct CliffSolver {
     double last_snapshot_time; /* monotonic seconds: run start, then each snapshot */
     char *resumed_path;        /* the state file this run resumed from (NULL: none) */
     int resumed_iter;          /* its iteration, -1 when none */
+    int lock_fd;               /* <prefix>.lock while held (prefix_lock.c), else -1 */
 
     FILE *metrics;
     char *metrics_path;
@@ -102,6 +103,17 @@ int cliff_solver_data_error(CliffSolver *s, const CliffNet *net, const char *whe
  * newest K (never the pair resumed from while no newer pair exists);
  * snapshot_files.c. */
 void cliff_snapshot_retain(CliffSolver *s);
+
+/* The non-finite guard's last good state is saved as the pair
+ * <prefix>_iter_<N>.lastgood.caffemodel[.h5] / .lastgood.solverstate[.h5]:
+ * not a snapshot name (<prefix>_iter_<N> then exactly one of the four
+ * snapshot extensions), so retention never lists it and --resume auto never
+ * picks it (it names it); no other prefix can produce the name. */
+#define CLIFF_LASTGOOD_TAG ".lastgood"
+
+/* Writes the solver's current state as the last good state pair (above);
+ * no retention pass. snapshot.c. */
+int cliff_solver_snapshot_last_good(CliffSolver *s, CliffError *err);
 
 /* Removes <prefix>_iter_*.tmp files left by a run killed while snapshotting
  * (snapshot.c). */

@@ -139,7 +139,7 @@ static void test_max_bad_steps_stops_with_finite_snapshot(void)
     CHECK(st->iter == 1);
     /* the weights after iteration 0 are in the snapshot, all finite */
     char path[300];
-    snprintf(path, sizeof path, "%s/s_iter_1.caffemodel.h5", dir);
+    snprintf(path, sizeof path, "%s/s_iter_1.lastgood.caffemodel.h5", dir);
     CHECK(fx_exists(path));
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     float w[12];
@@ -149,7 +149,7 @@ static void test_max_bad_steps_stops_with_finite_snapshot(void)
     H5Fclose(f);
     CHECK(fx_all_finite(w, 12));
     CHECK(memcmp(w, n->param_slab, sizeof w) == 0);
-    snprintf(path, sizeof path, "%s/s_iter_1.solverstate.h5", dir);
+    snprintf(path, sizeof path, "%s/s_iter_1.lastgood.solverstate.h5", dir);
     CHECK(strcmp(st->last_snapshot, path) == 0);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     float hist[12];

@@ -111,7 +111,8 @@ after=$(ls -l --time-style=+%s.%N "$tmp/job" | grep -v metrics | md5sum)
 before=$(echo "$before")
 check rerun_after_end_is_done "rc $rc: $(tail -n 2 "$tmp/again.log")" \
     sh -c 'test $1 -eq 0 && grep -q "Resuming from .*r_iter_400.solverstate.h5" "$2" &&
-           grep -q "Optimization Done" "$2" && ! grep -q "Snapshotting" "$2"' _ $rc "$tmp/again.log"
+           grep -q "Optimization Done" "$2" && ! grep -q "Snapshotting" "$2" &&
+           ! grep -q "starting fresh" "$2"' _ $rc "$tmp/again.log"
 
 # ---- which file: the iteration stored inside; broken files skipped ----
 mkdir -p "$tmp/c"
@@ -137,7 +138,7 @@ run --resume auto --set "snapshot_prefix=$tmp/m/r" \
 rc=$?
 check mismatch_is_an_error "rc $rc: $(tail -n 2 "$tmp/m.log")" \
     sh -c 'test $1 -eq 1 && grep -q "none of the 1 readable snapshot(s)" "$2" &&
-           test "$(ls "$3" | wc -l)" -eq 2' _ $rc "$tmp/m.log" "$tmp/m"
+           test "$(ls "$3" | grep -cv "\.lock$")" -eq 2' _ $rc "$tmp/m.log" "$tmp/m"
 "$TRAIN" "$tmp/s.prototxt" --resume auto --set snapshot=0 > "$tmp/np.log" 2>&1
 rc=$?
 check no_prefix_is_an_error "rc $rc: $(cat "$tmp/np.log")" \
@@ -151,14 +152,14 @@ cp "$tmp"/ref/r_iter_40.caffemodel.h5 "$tmp/k/r_iter_7.caffemodel.h5" # orphan m
 cp "$tmp"/ref/r_iter_400.caffemodel.h5 "$tmp/k/r_last_good_iter_7.caffemodel.h5"
 cp "$tmp"/ref/r_iter_400.* "$tmp/k/"                      # another timeline, past 200
 run --set "snapshot_prefix=$tmp/k/r" --set max_iter=200 --set snapshot_keep=2 > "$tmp/k.log" 2>&1
-left=$(ls "$tmp/k" | grep -v metrics | tr '\n' ' ')
+left=$(ls "$tmp/k" | grep -v "metrics\|\.lock$" | tr '\n' ' ')
 check keep_2_cleans_orphan "left: $left" test "$left" = "r_iter_160.caffemodel.h5 r_iter_160.solverstate.h5 r_iter_200.caffemodel.h5 r_iter_200.solverstate.h5 r_iter_400.caffemodel.h5 r_iter_400.solverstate.h5 r_last_good_iter_7.caffemodel.h5 "
 # the file resumed from goes once a newer pair is complete; a pair past this
 # run's iteration (another run's, longer) stays with keep 1
 rm -rf "$tmp/p" && mkdir -p "$tmp/p" && cp "$tmp"/ref/r_iter_40.* "$tmp"/ref/r_iter_80.* "$tmp/p/"
 run --set "snapshot_prefix=$tmp/p/r" --set snapshot_keep=1 --set max_iter=60 --set snapshot=0 \
     --resume "$tmp/p/r_iter_40.solverstate.h5" > "$tmp/p.log" 2>&1
-left=$(ls "$tmp/p" | grep -v metrics | tr '\n' ' ')
+left=$(ls "$tmp/p" | grep -v "metrics\|\.lock$" | tr '\n' ' ')
 check resumed_file_goes_after_newer "left: $left" test "$left" = "r_iter_60.caffemodel.h5 r_iter_60.solverstate.h5 r_iter_80.caffemodel.h5 r_iter_80.solverstate.h5 "
 
 # kills during deletion: a snapshot and a deletion every iteration, SIGKILL at
@@ -186,7 +187,7 @@ done
 run --resume auto --set "snapshot_prefix=$tmp/d/r" --set snapshot=1 --set snapshot_keep=1 \
     --set max_iter=80 > "$tmp/dlast.log" 2>&1
 rc=$?
-left=$(ls "$tmp/d" | grep -v metrics | tr '\n' ' ')
+left=$(ls "$tmp/d" | grep -v "metrics\|\.lock$" | tr '\n' ' ')
 check kill_during_deletion "rc $rc, $bad; left: $left; $(head -c 200 "$tmp/h5diff")" \
     sh -c 'test $1 -eq 0 && test -z "$2" && test "$3" = "r_iter_80.caffemodel.h5 r_iter_80.solverstate.h5 " &&
            h5diff "$4" "$5" > /dev/null 2>&1' _ $rc "$bad" "$left" "$tmp/ref/r_iter_80.caffemodel.h5" \
@@ -258,3 +259,72 @@ PY
 rc=$?
 check test_nonfinite_is_an_error "rc $rc: $(tail -n 2 "$tmp/tnan.log")" \
     sh -c 'test $1 -eq 4 && grep -q "error: --test: test net #0 output #2 .out. is inf over 3 batches" "$2"' _ $rc "$tmp/tnan.log"
+
+# ---- the non-finite guard's last good state: retention never deletes it ----
+# The step policy multiplies the lr by 1e30 every 7 iterations: at 14 the
+# step overflows and recovery stop ends the run (exit 4) with the last good
+# state (13) saved as r_iter_13.lastgood.*, newer than the one regular pair
+# snapshot_keep 1 left (10). The same command with gamma 1 and --resume auto
+# resumes 10, not the newer last good state, and snapshots four more times:
+# the last good pair survives them, named by auto.
+cat > "$tmp/g.prototxt" << NET
+net_param { name: "g"
+  layer { name: "d" type: "DummyData" top: "x" top: "y"
+          dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 }
+                             data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 1 } } }
+  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "p"
+          inner_product_param { num_output: 2 weight_filler { type: "gaussian" std: 0.1 } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "p" bottom: "y" top: "loss" } }
+base_lr: 0.1 lr_policy: "step" stepsize: 7 gamma: 1e30 max_iter: 30 display: 0 random_seed: 1
+recovery: "stop" recovery_interval: 1 snapshot: 5 snapshot_keep: 1 snapshot_prefix: "$tmp/g/r"
+NET
+"$TRAIN" "$tmp/g.prototxt" > "$tmp/g1.log" 2>&1
+rc=$?
+good=$(ls "$tmp/g" | sed -n 's/^r_iter_\([0-9]*\)\.lastgood\.solverstate\.h5$/\1/p')
+check guard_saves_last_good_apart "rc $rc, files: $(ls "$tmp/g" | tr '\n' ' ')" \
+    sh -c 'test $1 -eq 4 && test -n "$2" && test -f "$3/r_iter_$2.lastgood.caffemodel.h5" &&
+           grep -q "Last good state saved in $3/r_iter_$2.lastgood.solverstate.h5" "$4"' \
+    _ $rc "$good" "$tmp/g" "$tmp/g1.log"
+"$TRAIN" "$tmp/g.prototxt" --resume auto --set gamma=1 > "$tmp/g2.log" 2>&1
+rc=$?
+check last_good_survives_retention "rc $rc, files: $(ls "$tmp/g" | tr '\n' ' ')" \
+    sh -c 'test $1 -eq 0 && test -n "$2" && test -f "$3/r_iter_$2.lastgood.solverstate.h5" &&
+           test -f "$3/r_iter_$2.lastgood.caffemodel.h5" && test -f "$3/r_iter_30.solverstate.h5" &&
+           test "$(ls "$3" | grep -c "^r_iter_.*\.solverstate\.h5$")" -eq 2 &&
+           test "$(grep -c "removed .*(snapshot_keep 1)" "$4")" -eq 8' \
+    _ $rc "$good" "$tmp/g" "$tmp/g2.log"
+check resume_auto_names_last_good "$(grep -i 'resum' "$tmp/g2.log" | head -n 3)" \
+    sh -c 'grep -q "not resuming $2/r_iter_$1.lastgood.solverstate.h5, the last good state" "$3" &&
+           grep -q "Resuming from $2/r_iter_10.solverstate.h5" "$3" &&
+           ! grep -q "Resuming from .*lastgood" "$3"' _ "$good" "$tmp/g" "$tmp/g2.log"
+# explicitly, it resumes (and finishes, the lr fixed)
+"$TRAIN" "$tmp/g.prototxt" --resume "$tmp/g/r_iter_$good.lastgood.solverstate.h5" --set gamma=1 \
+    --set "snapshot_prefix=$tmp/g2/r" > "$tmp/g3.log" 2>&1
+rc=$?
+check last_good_resumes_explicitly "rc $rc: $(tail -n 2 "$tmp/g3.log")" \
+    sh -c 'test $1 -eq 0 && grep -q "Optimization Done" "$2"' _ $rc "$tmp/g3.log"
+
+# ---- one run per snapshot_prefix: the second one stops at once (exit 1) ----
+# (--resume auto, as a requeued job would run while its first copy still runs)
+start "$tmp/l1.log" --resume auto --set "snapshot_prefix=$tmp/l/r" --set max_iter=1000000 \
+    --set snapshot=50
+holder=$pid
+i=0
+while [ $i -lt 200 ] && ! grep -q "^$holder\$" "$tmp/l/r.lock" 2> /dev/null; do sleep 0.05; i=$((i + 1)); done
+run --resume auto --set "snapshot_prefix=$tmp/l/r" > "$tmp/l2.log" 2>&1
+rc=$?
+check second_run_on_prefix_refused "rc $rc: $(tail -n 2 "$tmp/l2.log")" \
+    sh -c 'test $1 -eq 1 && grep -q "error: snapshot_prefix .$2. is in use by another run (pid $3 holds .$2.lock.)" "$4" &&
+           ! grep -q "Resuming\|Snapshotting\|starting fresh" "$4"' _ $rc "$tmp/l/r" $holder "$tmp/l2.log"
+# --test writes nothing under the prefix: it may run beside the training run
+run --test --weights "$REF" --set "snapshot_prefix=$tmp/l/r" > "$tmp/l3.log" 2>&1
+rc=$?
+check test_beside_a_run "rc $rc: $(tail -n 2 "$tmp/l3.log")" test $rc -eq 0
+kill -KILL $holder 2>/dev/null
+wait $holder 2>/dev/null
+pid=
+# the holder killed outright: the lock went with it, the file stays harmless
+run --resume auto --set "snapshot_prefix=$tmp/l/r" --set max_iter=60 > "$tmp/l4.log" 2>&1
+rc=$?
+check lock_freed_by_kill "rc $rc: $(tail -n 2 "$tmp/l4.log")" \
+    sh -c 'test $1 -eq 0 && test -f "$2/r.lock" && grep -q "Optimization Done" "$3"' _ $rc "$tmp/l" "$tmp/l4.log"

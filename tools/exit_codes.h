@@ -14,7 +14,8 @@
 #define CLIFF_EXIT_TABLE(X)                                                                    \
     X(OK, 0, "success; also a run stopped by SIGINT/SIGTERM after its snapshot was written")  \
     X(CONFIG, 1, "bad config: the solver, a net, a --set, or a weights or snapshot file it "  \
-                 "names cannot be used (and any error not listed below)")                       \
+                 "names cannot be used, or its snapshot_prefix is in use by another run (and " \
+                 "any error not listed below)")                                                 \
     X(USAGE, 2, "bad command line (unknown option, missing SOLVER, ...)")                      \
     X(DATA, 3, "bad data: a data layer's file is missing or malformed, or a value read is "    \
                "invalid (a label out of range, NaN in the input)")                              \

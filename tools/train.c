@@ -379,6 +379,13 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         goto done;
     }
     const int resume_auto = o->resume && strcmp(o->resume, "auto") == 0;
+    /* Training writes under snapshot_prefix: one run at a time (--test and
+     * --time write nothing there, and may run beside a training run). */
+    if (!o->test && !o->time && cliff_solver_lock_prefix(s, &err)) {
+        rank_error("error: %s\n", err.msg);
+        rc = cliff_exit_code(&err);
+        goto done;
+    }
     if ((o->weights && cliff_solver_load_weights(s, o->weights, &err)) ||
         (resume_auto && cliff_solver_resume_auto(s, &err)) ||
         (o->resume && !resume_auto && cliff_solver_resume_from(s, o->resume, &err))) {
