@@ -131,5 +131,27 @@ check grad_report_lines "$(grep -A4 'clip global_norm' "$tmp/out")" sh -c '
     grep -q "^Iteration 0:     ip/0: weight [0-9.e+-]*, grad [0-9.e+-]* ([0-9.]*% of the norm^2), update/weight [0-9.e+-]*$" "$1" &&
     grep -q "^Iteration 0:     ip/1: weight" "$1" &&
     grep -q "^Iteration 0:     clipped: most of the norm^2 in ip/[01] ([0-9.]*%), ip/[01] ([0-9.]*%)$" "$1"' _ "$tmp/out"
+# the shares add up to 100% (one decimal each), the clipped line lists the
+# largest first
+check grad_report_shares "$(grep -E 'norm\^2' "$tmp/out")" sh -c '
+    grep "^Iteration 0:     ip/[01]: weight" "$1" | sed "s/.*(\([0-9.]*\)% of.*/\1/" |
+        awk "{ t += \$1 } END { exit !(NR == 2 && t > 99.8 && t < 100.2) }" &&
+    grep "clipped: most" "$1" | sed "s/[^(]*(\([0-9.]*\)%)[^(]*(\([0-9.]*\)%)/\1 \2/" |
+        awk "{ exit !(NR == 1 && \$1 + 0 >= \$2 + 0) }"' _ "$tmp/out"
 "$TRAIN" "$tmp/base.prototxt" --grad-report --print-config > "$tmp/out" 2>&1
 check grad_report_is_debug_info "$(grep debug_info "$tmp/out")" grep -qx 'debug_info: true' "$tmp/out"
+
+# ---- recovery from --set: a rate growing 1e10-fold per iteration -----------------
+# (lr_policy exp) makes a step non-finite within a few iterations: recovery=stop
+# stops at the first bad step (exit 4); rollback goes back twice with lr x 0.5
+# each time, then (max_rollbacks 2) stops at the third event.
+rm -rf "$tmp/snap"
+"$TRAIN" "$tmp/base.prototxt" --set lr_policy=exp --set gamma=1e10 --set max_iter=20 --set recovery=stop \
+    > "$tmp/out" 2>&1; rc=$?
+check recovery_stop_from_set "rc $rc: $(tail -n 2 "$tmp/out")" \
+    sh -c 'test $1 -eq 4 && grep -q "event,[0-9]*,.*,nonfinite," "$2"' _ $rc "$tmp/snap/s_metrics.csv"
+rm -rf "$tmp/snap"
+"$TRAIN" "$tmp/base.prototxt" --set lr_policy=exp --set gamma=1e10 --set max_iter=20 --set recovery=rollback \
+    --set max_rollbacks=2 --set recovery_interval=1 > "$tmp/out" 2>&1; rc=$?
+check recovery_rollback_from_set "rc $rc, $(grep -c ',rollback,' "$tmp/snap/s_metrics.csv") rollback rows: $(tail -n 2 "$tmp/out")" \
+    sh -c 'test $1 -eq 4 && test "$(grep -c ",rollback," "$2")" = 2' _ $rc "$tmp/snap/s_metrics.csv"

@@ -390,6 +390,59 @@ static void check_regression_dead(float hidden_bias, int want_dead)
 static void test_regression_stuck_at_mean_is_dead(void) { check_regression_dead(-10, 1); }
 static void test_regression_learning_is_alive(void) { check_regression_dead(0.5f, 0); }
 
+/* clip_policy auto resolves to global_norm at clip_gradients (1 when not set)
+ * and brings recovery rollback unless the solver names a recovery; the
+ * mean-predictor reference is on for EuclideanLoss nets only. */
+static void test_auto_and_references(void)
+{
+    static const struct {
+        const char *extra;
+        double C;
+        CliffRecoveryMode mode;
+    } cases[] = {
+        {"", -1, CLIFF_RECOVERY_SKIP},
+        {"clip_policy: \"auto\"", 1, CLIFF_RECOVERY_ROLLBACK},
+        {"clip_policy: \"auto\" clip_gradients: 3", 3, CLIFF_RECOVERY_ROLLBACK},
+        {"clip_policy: \"auto\" recovery: \"skip\"", 1, CLIFF_RECOVERY_SKIP},
+        {"clip_policy: \"auto\" recovery: \"stop\"", 1, CLIFF_RECOVERY_STOP},
+    };
+    char *dir = fx_tmpdir();
+    const char *list = fx_h5data(dir, "d", 12, 4, fx_value, fx_label);
+    char *net = fx_net(list, 4, 0, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Cliff__SolverParameter *sp = fx_sp("%s base_lr: 0.1 %s", net, cases[i].extra);
+        CliffSolver *s = fx_solver(sp, NULL);
+        if (!s) continue;
+        if (cases[i].C < 0)
+            CHECK(s->clip == NULL);
+        else if (!s->clip || s->clip->threshold != cases[i].C || !s->clip->is_auto ||
+                 s->clip->policy != &cliff_clip_global_norm)
+            CHECK_FAILF("%s: clip %s at %g", cases[i].extra,
+                        s->clip ? s->clip->policy->name : "off", s->clip ? s->clip->threshold : -1);
+        if (s->rec.mode != cases[i].mode)
+            CHECK_FAILF("%s: recovery mode %d, want %d", cases[i].extra, (int)s->rec.mode,
+                        (int)cases[i].mode);
+        CHECK(!s->rec.euclidean); /* a softmax net */
+        cliff_solver_free(s);
+        fx_free_sp(sp);
+    }
+    free(net);
+    Cliff__SolverParameter *sp;
+    CliffSolver *s = reg_solver(dir, "base_lr: 0.01 max_iter: 1", &sp);
+    if (s) {
+        CHECK(s->rec.euclidean);
+        /* the first batch is rows 0-7: sum (t - tbar)^2 / (2 x 7) */
+        cliff_net_forward(s->net);
+        double mean = 0, ss = 0;
+        for (int r = 0; r < 8; r++) mean += reg_target(r) / 8.0;
+        for (int r = 0; r < 8; r++) ss += (reg_target(r) - mean) * (reg_target(r) - mean);
+        CHECK_NEAR(cliff_mean_predictor_loss(&s->rec, s->net), ss / 14, 1e-6);
+        cliff_solver_free(s);
+        fx_free_sp(sp);
+    }
+    fx_rmdir(dir);
+}
+
 static void test_recovery_config(void)
 {
     const char *bad[][2] = {
@@ -430,6 +483,7 @@ int main(void)
     RUN(test_dead_rule_mean_predictor);
     RUN(test_regression_stuck_at_mean_is_dead);
     RUN(test_regression_learning_is_alive);
+    RUN(test_auto_and_references);
     RUN(test_recovery_config);
     return test_main_end();
 }
