@@ -239,16 +239,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
 # One libFuzzer target per tests/fuzz_<name>.c (FUZZ_TARGETS), each run for
 # FUZZ_SECONDS from the seeds in FUZZ_SEEDS_<name>: the config readers (text),
 # the image decoders (image), the binary .solverstate reader with the restore
-# checks (solverstate) and the binary .caffemodel reader (caffemodel).
+# checks (solverstate), the binary .caffemodel reader (caffemodel) and Caffe's
+# Datum records through transform_param (datum).
 # clang at -O1 reports the `omp simd` loops it leaves scalar (-Wpass-failed): an
 # optimization note of the fuzz build, not a defect, so it is silenced there.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= text image solverstate caffemodel
+FUZZ_TARGETS ?= text image solverstate caffemodel datum
 FUZZ_SEEDS_text := configs tests/bad
 FUZZ_SEEDS_image := tests/fuzz_seeds/image
 FUZZ_MAXLEN_image := 16384
 FUZZ_SEEDS_solverstate := tests/fuzz_seeds/solverstate
 FUZZ_SEEDS_caffemodel := tests/fuzz_seeds/caffemodel
+FUZZ_SEEDS_datum := tests/fuzz_seeds/datum
+FUZZ_MAXLEN_datum := 16384
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -Wno-pass-failed" build/fuzz/libcliff.a
@@ -268,14 +271,14 @@ mutants: deps
 	@tools/mutants.py
 
 # CI's bounded run: every target in FUZZ_CI_TARGETS for FUZZ_CI_SECONDS_<name>
-# (default FUZZ_CI_SECONDS): the config readers 30 s, the others 10-20 s.
-# solverstate is left out of CI until its first finding is fixed: the input in
-# tests/fuzz_findings/ makes a restore fail with an empty or multi-line error
-# message (the target's one-line-message check traps); `make fuzz` still runs it.
-FUZZ_CI_TARGETS ?= text image caffemodel
-FUZZ_CI_SECONDS ?= 20
+# (default FUZZ_CI_SECONDS): the config readers 30 s, the others 10-15 s, 80 s
+# of fuzzing in all. Findings are kept in tests/fuzz_findings/ and replayed by
+# the ordinary suite (tests/test_fuzz_findings.c).
+FUZZ_CI_TARGETS ?= text image solverstate caffemodel datum
+FUZZ_CI_SECONDS ?= 15
 FUZZ_CI_SECONDS_text := 30
 FUZZ_CI_SECONDS_image := 10
+FUZZ_CI_SECONDS_datum := 10
 fuzz-ci:
 	@$(foreach t,$(FUZZ_CI_TARGETS),$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=$(t) \
 	  FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS_$(t)),$(FUZZ_CI_SECONDS)) &&) true

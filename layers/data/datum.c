@@ -7,10 +7,12 @@
 #include "image_codec.h"
 
 /* Encoded records decode through the image codec (C x H x W, B G R planes). */
-static int decode_encoded(CliffDatum *d, int decode_channels, CliffError *err)
+static int decode_encoded(CliffDatum *d, int decode_channels, size_t max_pixels,
+                          CliffError *err)
 {
     CliffImage img;
-    if (cliff_image_decode(d->msg->data.data, d->msg->data.len, decode_channels, &img, err))
+    if (cliff_image_decode_bounded(d->msg->data.data, d->msg->data.len, decode_channels,
+                                   max_pixels, &img, err))
         return cliff_error_prefix(err, "encoded Datum: ");
     d->decoded = img.px;
     d->view = cliff_image_chw_u8(img.px, img.channels, img.height, img.width);
@@ -19,6 +21,12 @@ static int decode_encoded(CliffDatum *d, int decode_channels, CliffError *err)
 
 int cliff_datum_parse(const void *value, size_t n, int decode_channels, CliffDatum *d,
                       CliffError *err)
+{
+    return cliff_datum_parse_bounded(value, n, decode_channels, CLIFF_IMAGE_MAX_PIXELS, d, err);
+}
+
+int cliff_datum_parse_bounded(const void *value, size_t n, int decode_channels,
+                              size_t max_pixels, CliffDatum *d, CliffError *err)
 {
     memset(d, 0, sizeof *d);
     Cliff__Datum *m = cliff__datum__unpack(NULL, n, value);
@@ -31,7 +39,7 @@ int cliff_datum_parse(const void *value, size_t n, int decode_channels, CliffDat
             cliff_datum_free(d);
             return cliff_error_set(err, "encoded Datum without image bytes");
         }
-        if (decode_encoded(d, decode_channels, err)) {
+        if (decode_encoded(d, decode_channels, max_pixels, err)) {
             cliff_datum_free(d);
             return -1;
         }

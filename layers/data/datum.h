@@ -31,6 +31,10 @@ typedef struct CliffDatum {
  * needs no free. */
 int cliff_datum_parse(const void *value, size_t n, int decode_channels, CliffDatum *d,
                       CliffError *err);
+/* The same with encoded images bounded to max_pixels (the fuzz target keeps
+ * allocations small; cliff_datum_parse bounds them by CLIFF_IMAGE_MAX_PIXELS). */
+int cliff_datum_parse_bounded(const void *value, size_t n, int decode_channels,
+                              size_t max_pixels, CliffDatum *d, CliffError *err);
 void cliff_datum_free(CliffDatum *d);
 
 #endif

@@ -107,7 +107,9 @@ void cliff_state_data_free(CliffStateData *d);
 int cliff_state_write(const CliffStateData *d, const char *path, int hdf5, CliffError *err);
 int cliff_state_write_h5(const CliffStateData *d, const char *path, CliffError *err);
 int cliff_state_write_proto(const CliffStateData *d, const char *path, CliffError *err);
-/* Reads either format (by content). History shapes are not kept: only counts. */
+/* Reads either format (by content). History shapes are not kept: only counts.
+ * A name read (learned_net, solver type, clip policy, layer-state names)
+ * holding a control byte is refused: errors stay one line. */
 int cliff_state_read(const char *path, CliffStateData *d, CliffError *err);
 int cliff_state_read_h5(const char *path, CliffStateData *d, CliffError *err);
 int cliff_state_read_proto(const char *path, CliffStateData *d, CliffError *err);

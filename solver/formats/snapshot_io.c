@@ -269,6 +269,33 @@ int cliff_state_write(const CliffStateData *d, const char *path, int hdf5, Cliff
     return hdf5 ? cliff_state_write_h5(d, path, err) : cliff_state_write_proto(d, path, err);
 }
 
+/* A name read from a state file (NULL: absent) goes into messages and file
+ * lookups: a control byte (a newline would split the one-line error, an
+ * escape would reach the terminal) means the file is damaged. */
+static int check_name(const char *path, const char *what, const char *s, CliffError *err)
+{
+    for (size_t i = 0; s && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return cliff_error_set(err, "'%s': its %s holds control byte 0x%02x at offset %zu: "
+                                   "the file is damaged", path, what, c, i);
+    }
+    return 0;
+}
+
+static int check_names(const char *path, const CliffStateData *d, CliffError *err)
+{
+    if (check_name(path, "learned_net", d->learned_net, err) ||
+        check_name(path, "solver type", d->type, err) ||
+        check_name(path, "clip_policy", d->clip_policy, err))
+        return -1;
+    for (int i = 0; i < d->nlayers; i++)
+        if (check_name(path, "layer state's net name", d->layers[i].net, err) ||
+            check_name(path, "layer state's layer name", d->layers[i].layer, err))
+            return -1;
+    return 0;
+}
+
 int cliff_state_read(const char *path, CliffStateData *d, CliffError *err)
 {
     memset(d, 0, sizeof *d);
@@ -276,6 +303,7 @@ int cliff_state_read(const char *path, CliffStateData *d, CliffError *err)
         return cliff_error_set(err, "cannot read solver state '%s' (missing?)", path);
     int rc = cliff_file_is_hdf5(path) ? cliff_state_read_h5(path, d, err)
                                       : cliff_state_read_proto(path, d, err);
+    if (rc == 0) rc = check_names(path, d, err);
     if (rc) cliff_state_data_free(d);
     return rc;
 }
