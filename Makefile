@@ -7,6 +7,8 @@
 #   make text-data  list the char-LSTM example's text files (build/data/fortunes/list.txt)
 #   make adding-data the adding problem's HDF5 data (build/data/adding/)
 #   make image-data  the ImageData example's PNG files (build/data/stripes/)
+#   make mnist-lmdb  Fashion-MNIST as LMDBs for Caffe's LeNet (configs/caffe_lenet_*)
+#   make cifar-lmdb  a CIFAR-shaped LMDB pair + mean for Caffe's cifar10_quick
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 #   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
 #   make install    binaries, train(1), bash completion, example configs under
@@ -53,7 +55,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: install install-built uninstall all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mutants FORCE
+.PHONY: install install-built uninstall all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mnist-lmdb cifar-lmdb mutants FORCE
 MAN      := $(BUILD)/man/train.1
 all: $(LIB) $(TOOLS) $(TESTS) $(MAN)
 
@@ -209,6 +211,37 @@ $(IMAGE_DATA)/train/list.txt: | $(BUILD)/stripes_images
 $(IMAGE_DATA)/test/list.txt: | $(BUILD)/stripes_images
 	@mkdir -p $(IMAGE_DATA)
 	$(BUILD)/stripes_images --out $(IMAGE_DATA)/test --count 200 --seed 2
+
+# Caffe's own example nets (configs/caffe_*) read LMDBs that cliff's converters write,
+# as Caffe's create_mnist.sh and create_cifar10.sh do:
+#   mnist-lmdb: Fashion-MNIST (Debian's dataset-fashion-mnist) through
+#     convert_mnist_data, train_lmdb (60000) and test_lmdb (10000);
+#   cifar-lmdb: a CIFAR-shaped set (3 x 32 x 32 PNG files of 10 classes of oriented
+#     stripes, tools/stripes_images --classes 10), 10000 training and 2000 test
+#     images from different seeds, through convert_imageset (shuffled, seed 1),
+#     and the training set's mean through compute_image_mean.
+MNIST_LMDB := build/data/fashion-mnist-lmdb
+FMNIST_SRC := /usr/share/datasets/fashion-mnist
+mnist-lmdb: $(MNIST_LMDB)/train_lmdb $(MNIST_LMDB)/test_lmdb
+$(MNIST_LMDB)/train_lmdb: | $(BUILD)/convert_mnist_data
+	@mkdir -p $(MNIST_LMDB)
+	$(BUILD)/convert_mnist_data $(FMNIST_SRC)/train-images-idx3-ubyte.gz \
+	  $(FMNIST_SRC)/train-labels-idx1-ubyte.gz $@
+$(MNIST_LMDB)/test_lmdb: | $(BUILD)/convert_mnist_data
+	@mkdir -p $(MNIST_LMDB)
+	$(BUILD)/convert_mnist_data $(FMNIST_SRC)/t10k-images-idx3-ubyte.gz \
+	  $(FMNIST_SRC)/t10k-labels-idx1-ubyte.gz $@
+
+CIFAR_LMDB := build/data/cifar-like
+cifar-lmdb: $(CIFAR_LMDB)/train_lmdb $(CIFAR_LMDB)/test_lmdb $(CIFAR_LMDB)/mean.binaryproto
+$(CIFAR_LMDB)/%/list.txt: | $(BUILD)/stripes_images
+	@mkdir -p $(CIFAR_LMDB)
+	$(BUILD)/stripes_images --out $(CIFAR_LMDB)/$* --size 32 --classes 10 \
+	  --count $(if $(filter train,$*),10000,2000) --seed $(if $(filter train,$*),3,4)
+$(CIFAR_LMDB)/%_lmdb: $(CIFAR_LMDB)/%/list.txt | $(BUILD)/convert_imageset
+	$(BUILD)/convert_imageset -shuffle -seed 1 $(CIFAR_LMDB)/$*/ $< $@
+$(CIFAR_LMDB)/mean.binaryproto: $(CIFAR_LMDB)/train_lmdb | $(BUILD)/compute_image_mean
+	$(BUILD)/compute_image_mean $< $@
 
 # The README's test command: installs what is missing, then builds and runs.
 test: deps

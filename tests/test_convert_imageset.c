@@ -146,10 +146,13 @@ static void resize(void)
     CHECK(rc == 2 && strstr(tfx_stderr(), "resize_height"));
 }
 
-/* -encoded: PNG files stored as they are (their own bytes); the Data layer decodes them */
+/* -encoded: PNG files stored as they are (their own bytes, here with 5 bytes after the
+ * image that a re-encoding would not write); the Data layer decodes them */
 static void encoded_png_kept(void)
 {
     three_images();
+    FILE *tail = fopen(tfx_path("b.png"), "ab");
+    if (!tail || fputs("cliff", tail) < 0 || fclose(tail)) CHECK_FAILF("cannot append to b.png");
     if (convert("-encoded", "png.lmdb")) return;
     check_batch("png.lmdb", 1, imgs, labels, 3);
     char key[64];

@@ -104,11 +104,13 @@ def scratch_copy():
 
 
 def runs_tools(test):
-    """A shell test, or a test program that runs the tools ($CLIFF_BUILD/train)."""
+    """A shell test, or a test program that runs the tools ($CLIFF_BUILD/train, or
+    through tests/tool_fixture.h)."""
     if test.endswith(".test.sh"):
         return True
     with open(os.path.join(ROOT, "tests", test + ".c")) as f:
-        return "CLIFF_BUILD" in f.read()
+        text = f.read()
+        return "CLIFF_BUILD" in text or "tool_fixture.h" in text
 
 
 def targets(tests):
