@@ -116,6 +116,35 @@ static void encoded_leveldb_same_mean(void)
     CHECK(system(cmd) == 0);
 }
 
+/* float_data records (written through LMDB's own API): the mean of the floats */
+static void float_data_mean(void)
+{
+    DbFx *w = dbfx_create(1, tfx_path("f.lmdb"));
+    if (!w) {
+        CHECK_FAILF("dbfx_create");
+        return;
+    }
+    float v[2][4] = {{0.5f, -1.25f, 3, 255.75f}, {1.5f, 1.25f, -7, 0.25f}};
+    for (int i = 0; i < 2; i++) {
+        Cliff__Datum d = CLIFF__DATUM__INIT;
+        d.has_channels = d.has_height = d.has_width = d.has_label = 1;
+        d.channels = 1, d.height = 2, d.width = 2;
+        d.n_float_data = 4;
+        d.float_data = v[i];
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        CHECK(dbfx_put_datum(w, key, &d) == 0);
+    }
+    CHECK(dbfx_close(w) == 0);
+    CHECK(tfx_run("compute_image_mean", "'%s' '%s'", tfx_path("f.lmdb"), tfx_path("f.bp")) == 0);
+    Cliff__BlobProto *b = read_blob("f.bp");
+    if (!b) return;
+    static const float want[4] = {1.0f, 0.0f, -2.0f, 128.0f};
+    CHECK(b->n_data == 4 && b->channels == 1 && b->height == 2 && b->width == 2);
+    for (size_t i = 0; b->n_data == 4 && i < 4; i++) CHECK(b->data[i] == want[i]);
+    cliff__blob_proto__free_unpacked(b, NULL);
+}
+
 static void bad_input(void)
 {
     /* two shapes: the second record is named by its key */
@@ -155,6 +184,7 @@ int main(void)
     RUN(hand_computed_mean);
     RUN(mean_file_round_trip);
     RUN(encoded_leveldb_same_mean);
+    RUN(float_data_mean);
     RUN(bad_input);
     for (int i = 0; i < 3; i++) cliff_image_free(&imgs[i]);
     tfx_cleanup();
