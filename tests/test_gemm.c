@@ -5,6 +5,7 @@
  * results across instruction sets (AVX-512, AVX2, generic) and thread counts. */
 #include <cblas.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,6 +14,7 @@
 #include "check.h"
 #include "layers/kernels/fork_join.h"
 #include "layers/kernels/gemm.h"
+#include "layers/kernels/gemm_split.h"
 
 static float frand(unsigned *s)
 {
@@ -180,6 +182,46 @@ static void test_custom_source(void)
     CHECK(!f.out_of_range);
     CHECK(memcmp(C, R, sizeof(float) * M * N) == 0);
     free(A), free(C), free(Bd), free(R);
+}
+
+/* Chunks for threads (gemm_split.h): one a thread when each chunk packs the
+ * other operand anew, about four a thread when that operand is shared. */
+static void test_split_per(void)
+{
+    CHECK(cliff_gemm_split_per(84, 2, 0) == 42);
+    CHECK(cliff_gemm_split_per(13, 2, 0) == 7);
+    CHECK(cliff_gemm_split_per(1, 2, 0) == 1);
+    CHECK(cliff_gemm_split_per(84, 2, 1) == 10);
+    CHECK(cliff_gemm_split_per(3, 2, 1) == 1);
+}
+
+/* A row-split product whose op(B) is packed by each chunk packs it once per
+ * thread, not once per chunk: LeNet's ip1 forward shape (500 rows of W read in
+ * place against x^T), counted through a source that adds up what it packs. */
+static atomic_long packed_floats;
+
+static void pack_counting(const CliffGemmB *b, int k0, int kc, int j0, int nc, float *dst)
+{
+    const long panels = (nc + CLIFF_GEMM_NR - 1) / CLIFF_GEMM_NR;
+    atomic_fetch_add(&packed_floats, (long)kc * CLIFF_GEMM_NR * panels);
+    pack_fn(b, k0, kc, j0, nc, dst);
+}
+
+static void test_split_packs_b_once_a_thread(void)
+{
+    const int M = 500, N = 64, K = 800, nt = cliff_fj_threads();
+    FnB f = {K, N, 0};
+    CliffGemmB b = {.pack = pack_counting, .ctx = &f};
+    float *A = malloc(sizeof(float) * M * K), *C = malloc(sizeof(float) * M * N);
+    unsigned s = 5;
+    for (int i = 0; i < M * K; i++) A[i] = frand(&s);
+    atomic_store(&packed_floats, 0);
+    cliff_gemm_src(0, M, N, K, 1.0f, A, K, &b, 0.0f, C, N);
+    const long got = atomic_load(&packed_floats), once = (long)K * CLIFF_GEMM_NR;
+    if (got > nt * once)
+        CHECK_FAILF("op(B) packed %ld times on %d threads", got / once, nt);
+    CHECK(got >= once && !f.out_of_range);
+    free(A), free(C);
 }
 
 /* Few rows against a wide op(B)^T run as C^T = op(B)^T op(A)^T (gemm.c): the
@@ -350,6 +392,8 @@ int main(void)
     RUN(test_shapes_and_transposes);
     RUN(test_beta_zero_and_empty_reduction);
     RUN(test_custom_source);
+    RUN(test_split_per);
+    RUN(test_split_packs_b_once_a_thread);
     RUN(test_transposed_mode_bit_identical);
     RUN(test_in_place_reads_stay_inside);
     RUN(test_prepacked_bit_identical);

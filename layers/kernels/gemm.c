@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fork_join.h"
+#include "gemm_split.h"
 #include "gemm_tiles.h"
 
 #define MR CLIFF_GEMM_MR
@@ -323,11 +324,11 @@ static void gemm_run(GemmJob *job)
     const int panels = (job->N + NR - 1) / NR, tiles = (job->M + MR - 1) / MR;
     if (nt > 1 && (double)job->M * job->N * job->K >= GEMM_SPLIT_MACS &&
         (panels > 1 || tiles > 1)) {
-        /* chunks along the longer of the two tile counts, about 4 a thread */
+        /* chunks along the longer of the two tile counts (gemm_split.h) */
         job->by_cols = panels >= tiles;
         const int units = job->by_cols ? panels : tiles;
-        int per = units / (4 * nt);
-        if (per < 1) per = 1;
+        const int shared = job->by_cols ? job->a_packed || job->direct_a : job->b_packed != NULL;
+        const int per = cliff_gemm_split_per(units, nt, shared);
         job->per_chunk = per;
         cliff_fj_for((units + per - 1) / per, gemm_chunk, job);
         return;
