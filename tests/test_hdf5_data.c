@@ -2,6 +2,7 @@
  * every row once per epoch, the saved state restores the exact batch stream,
  * sequence data (S steps x N streams) reads as time-major T x N batches, and
  * bad sources give errors naming the file and the dataset. */
+#include <cblas.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,32 @@ static void wraps_across_files_and_epochs(void)
 /* Each epoch draws a new permutation: the second epoch's row order differs
  * from the first's (seed 11) and holds the same rows (the two files of
  * two.txt hold equal rows, so rows are compared as a multiset). */
+/* A batch large enough for the copy to go out in chunks over two threads
+ * (hdf5_data.c: 64 KB a chunk): every row of every top in stream order, the
+ * chunk edges included, over two batches that wrap many epochs. */
+static void large_batch_copied_in_order(void)
+{
+    CliffRng rng;
+    Cliff__NetParameter *np;
+    const int batch = 20011; /* 16-byte rows: 5 chunks, the last one short */
+    CliffNet *net = build_ok("two.txt", batch, 0, &rng, 3, &np);
+    if (!net) return;
+    const CliffTensor *data = net->blobs[0], *label = net->blobs[1];
+    for (int k = 0; k < 2; k++) {
+        cliff_net_forward(net);
+        int bad = -1;
+        for (int b = 0; b < batch && bad < 0; b++) {
+            const long g = (long)k * batch + b, pos = g % 8; /* a.h5: 5 rows, b.h5: 3 */
+            const float want = (float)(pos < 5 ? pos : pos - 5);
+            for (int j = 0; j < 3; j++)
+                if (data->data[3 * b + j] != 100.0f * j + want) bad = b;
+            if (label->data[b] != want) bad = b;
+        }
+        if (bad >= 0) CHECK_FAILF("batch %d: row %d is not the stream's", k, bad);
+    }
+    free_net(net, np);
+}
+
 static void shuffle_redraws_every_epoch(void)
 {
     CliffRng rng;
@@ -352,11 +379,13 @@ static void list_long_line(void)
 
 int main(void)
 {
+    openblas_set_num_threads(2); /* the fork-join follows OpenBLAS's count */
     snprintf(dir, sizeof dir, "/tmp/cliff-test-hdf5-%d", (int)getpid());
     mkdir(dir, 0755);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN(write_fixtures);
     RUN(wraps_across_files_and_epochs);
+    RUN(large_batch_copied_in_order);
     RUN(shuffle_visits_every_row_once_and_resumes);
     RUN(shuffle_redraws_every_epoch);
     RUN(sequences_are_time_major);
