@@ -89,19 +89,22 @@ static void one_pass(void *arg, int chunk, int thread)
     memcpy(p->grads, p->net->grad_slab, p->net->param_count * sizeof(float));
 }
 
-static void conv_grads_one_vs_two_threads(void)
+/* The gradients of net_text on the fork-join's two threads against those of
+ * a pass run inside a chunk (every nested job serial, cut as one thread cuts
+ * it), bit for bit; blob i of the inputs is filled by fill(i, element). */
+static void grads_one_vs_two_threads(const char *text, float (*fill)(CliffRng *, int, size_t))
 {
     if (cliff_fj_threads() < 2) {
         printf("  (one thread only: nothing to compare)\n");
         return;
     }
     NetFx fx;
-    CliffNet *net = nfx_build_ok(&fx, conv_net_text, CLIFF__PHASE__TRAIN, NULL);
-    CliffTensor *data = net ? nfx_blob(net, "data") : NULL;
-    CliffTensor *label = net ? nfx_blob(net, "label") : NULL;
-    if (data && label) {
-        for (size_t i = 0; i < data->count; i++) data->data[i] = cliff_rng_gaussian(&fx.rng, 0, 1);
-        for (size_t i = 0; i < label->count; i++) label->data[i] = (float)(i % 10);
+    CliffNet *net = nfx_build_ok(&fx, text, CLIFF__PHASE__TRAIN, NULL);
+    if (net) {
+        for (int b = 0; b < net->layers[0].nt; b++) {
+            CliffTensor *t = net->layers[0].top[b];
+            for (size_t i = 0; i < t->count; i++) t->data[i] = fill(&fx.rng, b, i);
+        }
         Pass two = {net, malloc(net->param_count * sizeof(float))};
         Pass one = {net, malloc(net->param_count * sizeof(float))};
         cliff_fj_for(2, one_pass, &one); /* serial inside chunk 0 */
@@ -122,11 +125,43 @@ static void conv_grads_one_vs_two_threads(void)
     nfx_free(&fx);
 }
 
+/* data gaussian, labels 0..9 */
+static float fill_conv(CliffRng *rng, int blob, size_t i)
+{
+    return blob == 0 ? (float)cliff_rng_gaussian(rng, 0, 1) : (float)(i % 10);
+}
+
+static void conv_grads_one_vs_two_threads(void) { grads_one_vs_two_threads(conv_net_text, fill_conv); }
+
+/* An LSTM whose steps are cut by streams over the threads (lstm.c: 31 streams, 16 + 15 on two threads,
+ * x 4*112 x 112 = 1.6 M multiply-adds a step), sequences restarting here and
+ * there (cont 0), into an InnerProduct and a Euclidean loss. */
+static const char *lstm_net_text =
+    "layer { name: 'in' type: 'Input' top: 'x' top: 'cont' top: 'target' "
+    "  input_param { shape { dim: 5 dim: 31 dim: 16 } shape { dim: 5 dim: 31 } "
+    "  shape { dim: 5 dim: 31 dim: 4 } } }"
+    "layer { name: 'lstm' type: 'LSTM' bottom: 'x' bottom: 'cont' top: 'h' "
+    "  recurrent_param { num_output: 112 weight_filler { type: 'uniform' min: -0.1 max: 0.1 } "
+    "  bias_filler { type: 'constant' value: 0.1 } } }"
+    "layer { name: 'ip' type: 'InnerProduct' bottom: 'h' top: 'y' "
+    "  inner_product_param { num_output: 4 axis: 2 weight_filler { type: 'xavier' } } }"
+    "layer { name: 'loss' type: 'EuclideanLoss' bottom: 'y' bottom: 'target' top: 'loss' }";
+
+/* cont 0 at the first step (i < 31 streams): no state carried from the pass
+ * before, so every pass computes the same */
+static float fill_lstm(CliffRng *rng, int blob, size_t i)
+{
+    return blob == 1 ? (i < 31 || i % 7 == 3 ? 0.0f : 1.0f) : (float)cliff_rng_gaussian(rng, 0, 1);
+}
+
+static void lstm_grads_one_vs_two_threads(void) { grads_one_vs_two_threads(lstm_net_text, fill_lstm); }
+
 int main(void)
 {
     /* The layers' own threads follow OpenBLAS's count, read at their first use. */
     openblas_set_num_threads(2);
     RUN(two_threads_repeat_bit_for_bit);
     RUN(conv_grads_one_vs_two_threads);
+    RUN(lstm_grads_one_vs_two_threads);
     return test_main_end();
 }

@@ -136,6 +136,12 @@ int cliff_fj_threads(void)
     return fj.nthreads;
 }
 
+int cliff_fj_available(void)
+{
+    const int nt = cliff_fj_threads();
+    return fj_inside ? 1 : nt;
+}
+
 void cliff_fj_for(int nchunks, void (*fn)(void *arg, int chunk, int thread), void *arg)
 {
     const int nt = cliff_fj_threads();

@@ -25,6 +25,12 @@
 /* Threads a job may run on (>= 1); per-thread buffers need this many. */
 int cliff_fj_threads(void);
 
+/* Threads a job started here and now would run on: cliff_fj_threads(), or 1
+ * inside a chunk (nested jobs run serially in their caller). A caller that
+ * cuts its work by this number cuts it as a one-thread run would when it is
+ * nested, which the tests use to compare the two. */
+int cliff_fj_available(void);
+
 /* Runs fn(arg, chunk, thread) for every chunk in [0, nchunks), each exactly
  * once, and returns when all are done. thread < cliff_fj_threads() names the
  * thread running the chunk (0: the caller); no two chunks run at the same time
