@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cliff.pb-c.h"
 #include "layers/data/datum.h"
@@ -121,34 +120,21 @@ static int write_mean(const char *path, const Sum *s, const float *mean, CliffEr
     return rc;
 }
 
-static int usage_error(const char *msg, const ToolFlag *flags, int nflags)
-{
-    fprintf(stderr, "compute_image_mean: error: %s\n", msg);
-    tool_flags_usage(stderr, USAGE, flags, nflags);
-    return CLIFF_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     const char *backend_name = "lmdb";
     const ToolFlag flags[] = {
         {"backend", TOOL_FLAG_STRING, &backend_name, "the input's backend: lmdb or leveldb"},
     };
-    const int nflags = 1;
-    char *pos[2], msg[512];
+    const ToolCli cli = {"compute_image_mean",
+                         "Computes the mean image of a database of Datum records (Caffe's "
+                         ".binaryproto).", USAGE, flags, 1};
+    char *pos[2];
     int npos;
-    int prc = tool_flags_parse(argc, argv, flags, nflags, pos, 2, &npos, msg, sizeof msg);
-    if (prc == 1) {
-        printf("Computes the mean image of a database of Datum records (Caffe's .binaryproto).\n");
-        tool_flags_usage(stdout, USAGE, flags, nflags);
-        return 0;
-    }
-    if (prc) return usage_error(msg, flags, nflags);
-    if (npos < 1) return usage_error("expected INPUT_DB [OUTPUT_FILE]", flags, nflags);
     CliffDbBackend backend;
-    if (!strcasecmp(backend_name, "lmdb")) backend = CLIFF_DB_LMDB;
-    else if (!strcasecmp(backend_name, "leveldb")) backend = CLIFF_DB_LEVELDB;
-    else return usage_error("-backend is lmdb or leveldb", flags, nflags);
+    int cli_rc = tool_cli_parse(&cli, argc, argv, pos, 1, 2, &npos, "expected INPUT_DB [OUTPUT_FILE]");
+    if (cli_rc || (cli_rc = tool_cli_backend(&cli, backend_name, &backend)))
+        return tool_cli_exit_status(cli_rc);
 
     Sum s = {0, 0, 0, NULL, 0};
     CliffError err = {0};

@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "layers/data/datum_write.h"
 #include "layers/data/db_writer.h"
@@ -182,13 +181,6 @@ static void shuffle(CliffImageList *list, int seed)
     }
 }
 
-static int usage_error(const char *msg, const ToolFlag *flags, int nflags)
-{
-    fprintf(stderr, "convert_imageset: error: %s\n", msg);
-    tool_flags_usage(stderr, USAGE, flags, nflags);
-    return CLIFF_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     Opts o = {.backend = "lmdb", .encode_type = "", .seed = 1};
@@ -205,28 +197,22 @@ int main(int argc, char **argv)
         {"encode_type", TOOL_FLAG_STRING, &o.encode_type, "png or jpg (default: the file's "
                                                          "extension); implies -encoded"},
     };
-    const int nflags = (int)(sizeof flags / sizeof flags[0]);
-    char *pos[3], msg[512];
+    const ToolCli cli = {"convert_imageset",
+                         "Converts a set of images to the LMDB/LevelDB format Caffe's Data layer "
+                         "reads.", USAGE, flags, (int)(sizeof flags / sizeof flags[0])};
+    char *pos[3];
     int npos;
-    int prc = tool_flags_parse(argc, argv, flags, nflags, pos, 3, &npos, msg, sizeof msg);
-    if (prc == 1) {
-        printf("Converts a set of images to the LMDB/LevelDB format Caffe's Data layer reads.\n");
-        tool_flags_usage(stdout, USAGE, flags, nflags);
-        return 0;
-    }
-    if (prc) return usage_error(msg, flags, nflags);
-    if (npos != 3) return usage_error("expected ROOTFOLDER/ LISTFILE DB_NAME", flags, nflags);
-    o.root = pos[0], o.list = pos[1], o.db = pos[2];
     CliffDbBackend backend;
-    if (!strcasecmp(o.backend, "lmdb")) backend = CLIFF_DB_LMDB;
-    else if (!strcasecmp(o.backend, "leveldb")) backend = CLIFF_DB_LEVELDB;
-    else return usage_error("-backend is lmdb or leveldb", flags, nflags);
+    int cli_rc = tool_cli_parse(&cli, argc, argv, pos, 3, 3, &npos,
+                            "expected ROOTFOLDER/ LISTFILE DB_NAME");
+    if (cli_rc || (cli_rc = tool_cli_backend(&cli, o.backend, &backend))) return tool_cli_exit_status(cli_rc);
+    o.root = pos[0], o.list = pos[1], o.db = pos[2];
     if ((o.resize_w > 0) != (o.resize_h > 0) || o.resize_w < 0 || o.resize_h < 0)
-        return usage_error("give both -resize_width and -resize_height (> 0), or neither", flags,
-                           nflags);
+        return tool_cli_usage_error(&cli, "give both -resize_width and -resize_height (> 0), or "
+                                          "neither");
     CliffError err = {0};
     if (o.encode_type[0] && cliff_image_format_parse(o.encode_type, &o.fmt, &err))
-        return usage_error(err.msg, flags, nflags);
+        return tool_cli_usage_error(&cli, err.msg);
 
     CliffImageList list;
     if (cliff_image_list_read(o.list, &list, &err)) {

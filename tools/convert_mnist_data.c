@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "layers/data/datum_write.h"
 #include "layers/data/db_writer.h"
@@ -66,35 +65,22 @@ static int write_db(CliffDbWriter *db, const ToolIdx *img, const ToolIdx *lab, C
     return 0;
 }
 
-static int usage_error(const char *msg, const ToolFlag *flags, int nflags)
-{
-    fprintf(stderr, "convert_mnist_data: error: %s\n", msg);
-    tool_flags_usage(stderr, USAGE, flags, nflags);
-    return CLIFF_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     const char *backend_name = "lmdb";
     const ToolFlag flags[] = {
         {"backend", TOOL_FLAG_STRING, &backend_name, "lmdb or leveldb"},
     };
-    const int nflags = 1;
-    char *pos[3], msg[512];
+    const ToolCli cli = {"convert_mnist_data",
+                         "Converts MNIST-format IDX files to the LMDB/LevelDB format Caffe's "
+                         "Data layer reads.", USAGE, flags, 1};
+    char *pos[3];
     int npos;
-    int prc = tool_flags_parse(argc, argv, flags, nflags, pos, 3, &npos, msg, sizeof msg);
-    if (prc == 1) {
-        printf("Converts MNIST-format IDX files to the LMDB/LevelDB format Caffe's Data layer "
-               "reads.\n");
-        tool_flags_usage(stdout, USAGE, flags, nflags);
-        return 0;
-    }
-    if (prc) return usage_error(msg, flags, nflags);
-    if (npos != 3) return usage_error("expected IMAGE_FILE LABEL_FILE DB_NAME", flags, nflags);
     CliffDbBackend backend;
-    if (!strcasecmp(backend_name, "lmdb")) backend = CLIFF_DB_LMDB;
-    else if (!strcasecmp(backend_name, "leveldb")) backend = CLIFF_DB_LEVELDB;
-    else return usage_error("-backend is lmdb or leveldb", flags, nflags);
+    int cli_rc = tool_cli_parse(&cli, argc, argv, pos, 3, 3, &npos,
+                            "expected IMAGE_FILE LABEL_FILE DB_NAME");
+    if (cli_rc || (cli_rc = tool_cli_backend(&cli, backend_name, &backend)))
+        return tool_cli_exit_status(cli_rc);
 
     CliffError err = {0};
     ToolIdx img, lab;

@@ -3,8 +3,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "flags.h"
+#include "tools/exit_codes.h"
 
 static const ToolFlag *find(const ToolFlag *flags, int n, const char *name, size_t len)
 {
@@ -91,4 +93,35 @@ void tool_flags_usage(FILE *f, const char *usage, const ToolFlag *flags, int nfl
             fprintf(f, "  -%-14s %s (default %d)\n", x->name, x->help, *(int *)x->value);
         }
     }
+}
+
+int tool_cli_usage_error(const ToolCli *cli, const char *msg)
+{
+    fprintf(stderr, "%s: error: %s\n", cli->prog, msg);
+    tool_flags_usage(stderr, cli->usage, cli->flags, cli->nflags);
+    return CLIFF_EXIT_USAGE;
+}
+
+int tool_cli_parse(const ToolCli *cli, int argc, char **argv, char **pos, int minpos,
+                   int maxpos, int *npos, const char *expected)
+{
+    char msg[512];
+    int rc = tool_flags_parse(argc, argv, cli->flags, cli->nflags, pos, maxpos, npos, msg,
+                              sizeof msg);
+    if (rc == 1) {
+        printf("%s\n", cli->summary);
+        tool_flags_usage(stdout, cli->usage, cli->flags, cli->nflags);
+        return TOOL_CLI_HELP;
+    }
+    if (rc) return tool_cli_usage_error(cli, msg);
+    if (*npos < minpos || *npos > maxpos) return tool_cli_usage_error(cli, expected);
+    return 0;
+}
+
+int tool_cli_backend(const ToolCli *cli, const char *name, CliffDbBackend *out)
+{
+    if (!strcasecmp(name, "lmdb")) *out = CLIFF_DB_LMDB;
+    else if (!strcasecmp(name, "leveldb")) *out = CLIFF_DB_LEVELDB;
+    else return tool_cli_usage_error(cli, "-backend is lmdb or leveldb");
+    return 0;
 }
