@@ -165,6 +165,7 @@ static void resume_is_bit_exact(void)
     }
     float first[3 * 8], rest[4 * 8], again[4 * 8], sync[7 * 8];
     run_batches(na, 3, first);
+    usleep(100000); /* the producer runs ahead (fills its queue) before the save */
     CliffNetLayer *la = nfx_layer(na, "d");
     int64_t words[16];
     size_t n = la->layer.ops->state_size(&la->layer);
