@@ -182,7 +182,8 @@ static void resume_is_bit_exact(void)
     CliffNet *nb = data_net(&b, src, 1, "prefetch: 3", aug, CLIFF__PHASE__TRAIN);
     if (nb) {
         CliffNetLayer *lb = nfx_layer(nb, "d");
-        run_batches(nb, 1, again); /* the producer has run ahead from its start */
+        run_batches(nb, 1, again); /* the producer runs ahead from its start... */
+        usleep(100000);            /* ...and has time to fill its queue */
         CliffError err;
         CHECK(lb->layer.ops->state_load(&lb->layer, words, n, &err) == 0);
         run_batches(nb, 4, again);
