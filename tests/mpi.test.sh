@@ -229,7 +229,12 @@ rank_pid() {
 # pid in $mpirun; timeout's in $bg, which only bounds it: timeout passes a
 # signal on to mpirun and to its own process group, so mpirun would get it
 # twice, and a second SIGINT/SIGTERM makes mpirun kill the ranks at once),
-# until it has logged iteration 200 (10 s at most). mpirun's
+# until it has logged iteration 0 and run half a second more (10 s at most).
+# The ranks display sparsely (every 20000 iterations): once signalled, mpirun
+# stops reading the ranks' output, so a rank that fills its stdout pipe (64 KB;
+# display=200 did that within a second on an idle machine) blocks in write(),
+# the other rank waits in the allreduce, and neither stops before the SIGKILL
+# (README: display sparsely under mpirun, or --output-filename). mpirun's
 # SIGCONT-SIGTERM-SIGKILL steps are 4 s apart (odls_base_sigkill_timeout, 1 s
 # by default): a loaded machine has time for the stop and the snapshot, and a
 # rank that ends by itself (1 s after the stop) does so well before the SIGKILL.
@@ -238,11 +243,11 @@ long() {
     shift
     OMPI_MCA_odls_base_sigkill_timeout=4 timeout 60 mpirun $ROOT --oversubscribe -np 2 \
         "$@" "$TRAIN" "$S" --set "$(batch 4)" --set "$(prefix $name)" --set max_iter=100000000 \
-        --set display=200 < /dev/null > "$tmp/$name.log" 2> "$tmp/$name.err" &
+        --set display=20000 < /dev/null > "$tmp/$name.log" 2> "$tmp/$name.err" &
     bg=$!
     for i in $(seq 100); do
         mpirun=$(kids "$bg")
-        [ -n "$mpirun" ] && grep -q 'Iteration 200' "$tmp/$name.log" && return 0
+        [ -n "$mpirun" ] && grep -q '^Iteration 0/' "$tmp/$name.log" && sleep 0.5 && return 0
         sleep 0.1
     done
     return 1
@@ -271,15 +276,7 @@ stopped() {
 # SIGKILL: a shell around each rank writes its status (the shell ignores
 # SIGTERM; mpirun's SIGKILL would end it and its rank before it writes).
 # mpirun itself exits 1 (it was killing the job).
-# Opt-in (CLIFF_MPI_SIGTERM=1): on an idle machine (2026-12-05 08:15, load 0)
-# this case failed 5 runs of 5: the log goes on until mpirun's SIGKILL, no
-# snapshot, no rank status (with the shell ignoring SIGTERM or passing it on
-# alike), while under load (about 20) it passed 20 of 20. Why the ranks miss
-# mpirun's SIGTERM when idle is not understood yet; SIGINT to one rank (next
-# case) and a rank killed outright stay on.
-if [ -z "${CLIFF_MPI_SIGTERM:-}" ]; then
-    echo "# mpi: the SIGTERM-to-mpirun cases are opt-in (CLIFF_MPI_SIGTERM=1), see the comment"
-elif long term sh -c "trap '' TERM; \"\$0\" \"\$@\"; echo \$? > $tmp/status.\$OMPI_COMM_WORLD_RANK"; then
+if long term sh -c "trap '' TERM; \"\$0\" \"\$@\"; echo \$? > $tmp/status.\$OMPI_COMM_WORLD_RANK"; then
     t0=$(date +%s)
     kill -TERM "$mpirun"
     wait "$bg"
