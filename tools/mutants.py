@@ -190,16 +190,16 @@ def main():
         shutil.rmtree(tree, ignore_errors=True)
         subprocess.run(["cp", "-a", SRC, tree], check=True)
         trees.append(tree)
-    todo = queue.Queue()
+    waiting = queue.Queue()
     for i, m in enumerate(mutants):
-        todo.put((i, m))
+        waiting.put((i, m))
     rows = [None] * len(mutants)
     lock = threading.Lock()
 
     def worker(tree):
         while True:
             try:
-                i, m = todo.get_nowait()
+                i, m = waiting.get_nowait()
             except queue.Empty:
                 return
             t0 = time.time()
