@@ -16,6 +16,12 @@
 # Parallel work: BUILD=build-foo keeps a separate tree.
 
 BUILD    ?= build
+# Every target builds with one job per core unless the command line says -jN:
+# the README's `make test` and CI's steps would otherwise compile one file at a
+# time (GNU make 4.3 honours -j added here).
+ifeq ($(MAKELEVEL)$(filter -j% --jobs%,$(MAKEFLAGS)),0)
+MAKEFLAGS += -j$(shell nproc)
+endif
 CC       ?= cc
 OPT      ?= -O3
 SAN      ?=
@@ -295,7 +301,7 @@ fuzz-run-%: FORCE
 	  -Ibuild/fuzz/gen -I. $(PKG_CFLAGS) tests/fuzz_$*.c build/fuzz/libcliff.a \
 	  $(PKG_LIBS) -lleveldb -lz -lm -fopenmp -pthread -o build/fuzz/fuzz_$*
 	@mkdir -p build/fuzz/corpus_$*
-	build/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAXLEN_$*),4096) \
+	build/fuzz/fuzz_$* -max_total_time=$(or $(FUZZ_SECONDS_$*),$(FUZZ_SECONDS)) -max_len=$(or $(FUZZ_MAXLEN_$*),4096) \
 	  -timeout=5 build/fuzz/corpus_$* $(FUZZ_SEEDS_$*)
 
 # Every mutation in tests/mutants.txt applied to a scratch copy (build/mutants),
@@ -305,7 +311,7 @@ mutants: deps
 
 # CI's bounded run: every target in FUZZ_CI_TARGETS for FUZZ_CI_SECONDS_<name>
 # (default FUZZ_CI_SECONDS): the config readers 30 s, the others 10-15 s, 80 s
-# of fuzzing in all. Findings are kept in tests/fuzz_findings/ and replayed by
+# of fuzzing in all, one target per core at a time. Findings are kept in tests/fuzz_findings/ and replayed by
 # the ordinary suite (tests/test_fuzz_findings.c).
 FUZZ_CI_TARGETS ?= text image solverstate caffemodel datum
 FUZZ_CI_SECONDS ?= 15
@@ -313,8 +319,8 @@ FUZZ_CI_SECONDS_text := 30
 FUZZ_CI_SECONDS_image := 10
 FUZZ_CI_SECONDS_datum := 10
 fuzz-ci:
-	@$(foreach t,$(FUZZ_CI_TARGETS),$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=$(t) \
-	  FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS_$(t)),$(FUZZ_CI_SECONDS)) &&) true
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS="$(FUZZ_CI_TARGETS)" FUZZ_SECONDS=$(FUZZ_CI_SECONDS) \
+	  $(foreach t,$(FUZZ_CI_TARGETS),$(if $(FUZZ_CI_SECONDS_$(t)),FUZZ_SECONDS_$(t)=$(FUZZ_CI_SECONDS_$(t))))
 
 # The README's "two commands" block, run as written in a clean clone of HEAD inside
 # a bare Debian 12 root (debootstrap minbase, cached in $(BUILD)/fresh). Needs root
