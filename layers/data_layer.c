@@ -221,10 +221,10 @@ static void data_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
 }
 
 /* Data-parallel runs (layer.h): passes over one batch as forward would. The
- * net calls it after check_bottoms took this forward's first batch, so a held
- * batch is the one passed over. Every rank produces every batch (the transform
- * draws must advance alike); a failed batch stays at the head of the queue and
- * is reported by the next take. */
+ * net calls it for the lower ranks' batches before check_bottoms takes this
+ * rank's own, and for the higher ranks' after forward. Every rank produces
+ * every batch (the transform draws must advance alike); a failed batch stays
+ * at the head of the queue and is reported by the next take. */
 static void data_skip(CliffLayer *l)
 {
     DataLayer *d = l->priv;

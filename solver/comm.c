@@ -37,14 +37,11 @@ static int single_barrier(CliffComm *c, CliffError *err)
     return 0;
 }
 
-/* Nothing to end but this process, which the caller (tools/) exits. */
-static void single_abort(CliffComm *c, int code) { (void)c, (void)code; }
-
 static void single_finalize(CliffComm *c) { (void)c; }
 
 static const CliffCommOps single_ops = {
     "single",     single_sum_floats, single_sum_doubles, single_minmax,
-    single_bcast, single_barrier,    single_abort,       single_finalize,
+    single_bcast, single_barrier,    single_finalize,
 };
 
 void cliff_comm_single(CliffComm *c)
@@ -106,5 +103,3 @@ int cliff_comm_bcast(CliffComm *c, void *buf, size_t bytes, int root, CliffError
 }
 
 int cliff_comm_barrier(CliffComm *c, CliffError *err) { return c->ops->barrier(c, err); }
-
-void cliff_comm_abort(CliffComm *c, int code) { c->ops->abort(c, code); }

@@ -23,8 +23,8 @@
  * weights at every snapshot) instead of trusting it.
  *
  * Errors: calls return 0 or -1 with err filled (MPI errors return, they do not
- * abort). cliff_comm_abort ends every other rank; only tools/ calls it, and
- * exits itself (nothing below tools/ exits). */
+ * abort). Nothing here ends a process: a tool that must end every rank of a
+ * run (tools/train.c: MPI_Abort) does it itself. */
 #ifndef CLIFF_COMM_H
 #define CLIFF_COMM_H
 
@@ -42,7 +42,6 @@ typedef struct CliffCommOps {
     int (*minmax_u64)(CliffComm *c, uint64_t *min, uint64_t *max, CliffError *err);
     int (*bcast)(CliffComm *c, void *buf, size_t bytes, int root, CliffError *err);
     int (*barrier)(CliffComm *c, CliffError *err);
-    void (*abort)(CliffComm *c, int code);
     void (*finalize)(CliffComm *c);
 } CliffCommOps;
 
@@ -73,12 +72,6 @@ int cliff_comm_agree(CliffComm *c, uint64_t v, int *same, CliffError *err);
 /* Root's bytes to every rank. */
 int cliff_comm_bcast(CliffComm *c, void *buf, size_t bytes, int root, CliffError *err);
 int cliff_comm_barrier(CliffComm *c, CliffError *err);
-/* Ends every rank of the run with exit status `code` (MPI_Abort: OpenMPI
- * kills the other ranks and the launcher exits with `code`). It may return
- * (one process: at once; MPI: an abort that failed), so the caller, in
- * tools/, exits with `code` after it. */
-void cliff_comm_abort(CliffComm *c, int code);
-
 /* The MPI implementation (comm_mpi.c): starts MPI and fills c. */
 int cliff_comm_mpi_init(CliffComm *c, int *argc, char ***argv, CliffError *err);
 

@@ -56,12 +56,6 @@ static int mpi_barrier(CliffComm *c, CliffError *err)
     return rc == MPI_SUCCESS ? 0 : mpi_failed(rc, "barrier", err);
 }
 
-static void mpi_abort(CliffComm *c, int code)
-{
-    (void)c;
-    MPI_Abort(MPI_COMM_WORLD, code);
-}
-
 static void mpi_finalize(CliffComm *c)
 {
     (void)c;
@@ -72,7 +66,7 @@ static void mpi_finalize(CliffComm *c)
 
 static const CliffCommOps mpi_ops = {
     "mpi",     mpi_sum_floats, mpi_sum_doubles, mpi_minmax,
-    mpi_bcast, mpi_barrier,    mpi_abort,       mpi_finalize,
+    mpi_bcast, mpi_barrier,    mpi_finalize,
 };
 
 int cliff_comm_mpi_init(CliffComm *c, int *argc, char ***argv, CliffError *err)

@@ -8,7 +8,10 @@
  * requests of every rank are OR-ed, in one allreduce of three doubles. So the
  * global norm, the non-finite guard, every clip policy, the smoothed loss and
  * the requests see the same numbers on every rank, and every rank takes the
- * same decision and the same update. One allreduce after backward (no
+ * same decision and the same update. A rank whose forward stopped on bad data
+ * still joins the reduction, saying so: every rank then stops at that
+ * iteration without an update, and only one prints (stats.report_rank), so a
+ * bad batch gives one message and no rank needs killing. One allreduce after backward (no
  * buckets overlapping backward): the slab is contiguous, so this is one call,
  * and on one machine the allreduce is a few percent of an iteration
  * (bench/results.md); buckets would pay off only when the network is slow
@@ -48,17 +51,33 @@ static void scale_block(void *arg, CliffSlabBlock *b)
     for (size_t e = 0; e < b->n; e++) g[e] *= a->f;
 }
 
-int cliff_dist_reduce(CliffSolver *s, double *loss)
+int cliff_dist_reduce(CliffSolver *s, double *loss, int failed)
 {
     CliffComm *c = s->comm;
-    if (!c || c->size == 1) return 0;
+    if (!c || c->size == 1) return failed;
     CliffNet *net = s->net;
     /* The requests a signal left since the last iteration, taken atomically
-     * (a signal arriving now is seen at the next iteration). */
-    double d[3] = {*loss, __atomic_exchange_n(&s->pending_snapshot, 0, __ATOMIC_SEQ_CST),
-                   __atomic_exchange_n(&s->pending_stop, 0, __ATOMIC_SEQ_CST)};
-    if (cliff_comm_sum_floats(c, net->grad_slab, net->param_count, &net->runtime_error) ||
-        cliff_comm_sum_doubles(c, d, 3, &net->runtime_error))
+     * (a signal arriving now is seen at the next iteration), and whether this
+     * rank's forward stopped on bad data: one allreduce of four doubles, before
+     * the gradient's, so that a failed iteration costs no gradient exchange. */
+    double d[4] = {failed ? 0 : *loss,
+                   __atomic_exchange_n(&s->pending_snapshot, 0, __ATOMIC_SEQ_CST),
+                   __atomic_exchange_n(&s->pending_stop, 0, __ATOMIC_SEQ_CST), failed};
+    if (cliff_comm_sum_doubles(c, d, 4, &net->runtime_error)) return -1;
+    if (d[3] > 0) {
+        /* Some rank met bad data. The lowest such rank reports it: that is the
+         * owner of the group's first bad batch (a rank meets only its own
+         * batch and those of lower ranks, which it passes over first). */
+        uint64_t lo = failed ? (uint64_t)c->rank : UINT64_MAX, hi = lo;
+        if (c->ops->minmax_u64(c, &lo, &hi, &net->runtime_error)) return -1;
+        s->stats.failed_together = 1;
+        s->stats.report_rank = (int)lo;
+        if (!failed)
+            cliff_error_set(&net->runtime_error, "rank %d met bad data in its batch (rank %d "
+                            "reports it)", (int)lo, (int)lo);
+        return 1;
+    }
+    if (cliff_comm_sum_floats(c, net->grad_slab, net->param_count, &net->runtime_error))
         return -1;
     ScaleArg a = {net->grad_slab, 1.0f / (float)c->size};
     cliff_flat_pass(net->param_count, scale_block, &a);

@@ -167,8 +167,11 @@ typedef struct CliffSolverStats {
     long long nonfinite_events, spikes, dead_events;
     double lr_scale;
     int failed_together;      /* the error was reached by every rank at the same
-                                 iteration (max_bad_steps, ranks disagreeing): no
-                                 rank waits for another, none needs aborting */
+                                 iteration (max_bad_steps, ranks disagreeing, a
+                                 rank's bad data told to all): no rank waits for
+                                 another, none needs aborting */
+    int report_rank;          /* ... and this rank prints it (0, or the lowest rank
+                                 that met bad data); the others stay silent */
     char last_snapshot[1024]; /* state file of the last snapshot ("" if none) */
 } CliffSolverStats;
 const CliffSolverStats *cliff_solver_stats(const CliffSolver *s);

@@ -147,7 +147,13 @@ int cliff_state_commit(CliffSolver *s, const CliffStateData *d, const float *wei
  * -1 when the ranks' weights, history, RNG or cursors differ. */
 int cliff_dist_lead(const CliffSolver *s);
 int cliff_dist_size(const CliffSolver *s);
-int cliff_dist_reduce(CliffSolver *s, double *loss);
+/* Joins the iteration's reduction (failed: this rank's forward stopped on bad
+ * data; *loss is then not used). Returns 0 (gradient and loss averaged), 1
+ * when some rank failed (every rank returns it; stats.failed_together and
+ * report_rank set; a rank that did not fail gets a runtime_error naming the
+ * one that did), or -1 for an MPI error (the net's runtime_error). One
+ * process: returns failed. */
+int cliff_dist_reduce(CliffSolver *s, double *loss, int failed);
 int cliff_dist_check_agree(CliffSolver *s, CliffError *err);
 
 /* Metrics CSV (metrics.c). */

@@ -190,7 +190,8 @@ int cliff_solver_data_error(CliffSolver *s, const CliffNet *net, const char *whe
  * s->consecutive_bad, which the caller checks against max_bad_steps. *ev gets
  * the recovery event found (recovery.h), *trouble the first iteration it
  * concerns. Returns -1 when a forward stopped on bad data (nothing updated;
- * the net's runtime_error says why), else 0. */
+ * the net's runtime_error says why), -2 when another rank's did (several
+ * ranks: runtime_error names it), else 0. */
 static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
 {
     const Cliff__SolverParameter *sp = s->sp;
@@ -202,20 +203,23 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
     if (!s->grads_zero) cliff_flat_pass(net->param_count, zero_block, net->grad_slab);
     s->grads_zero = 0;
     double loss = 0, mean_ref = 0; /* mean_ref: the dead detector's (recovery.h) */
-    for (int k = 0; k < sp->iter_size; k++) {
+    int failed = 0;
+    for (int k = 0; k < sp->iter_size && !failed; k++) {
         loss += cliff_net_forward(net);
-        if (net->data_error) return -1;
+        if ((failed = net->data_error)) break;
         if (rec->euclidean) mean_ref += cliff_mean_predictor_loss(rec, net);
         cliff_net_backward(net);
     }
     loss /= sp->iter_size;
     mean_ref = rec->euclidean ? mean_ref / sp->iter_size : NAN;
-    if (sp->iter_size > 1) {
+    if (sp->iter_size > 1 && !failed) {
         ScaleJob sj = {net->grad_slab, 1.0f / (float)sp->iter_size};
         cliff_flat_pass(net->param_count, scale_block, &sj);
     }
-    /* several ranks: gradient and loss averaged over them from here on */
-    if (cliff_dist_reduce(s, &loss)) return -1;
+    /* several ranks: gradient and loss averaged over them from here on; a
+     * rank that met bad data tells the others there, and all stop */
+    int reduced = cliff_dist_reduce(s, &loss, failed);
+    if (reduced) return failed || reduced < 0 ? -1 : -2;
 
     int bad_param = -1;
     double norm = cliff_slab_norms(net->grad_slab, net->params, net->nparams, s->param_norms,
@@ -322,8 +326,15 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
         if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
         CliffEvent ev;
         int trouble;
-        if (iteration(s, &ev, &trouble) < 0)
-            return cliff_solver_data_error(s, s->net, "train net", err);
+        int done = iteration(s, &ev, &trouble);
+        if (done == -2) {
+            /* another rank's bad data, which that rank reports: a stop here */
+            cliff_error_set(err, "iteration %d, train net: %s; stopping (no update, no "
+                            "snapshot)", s->iter, s->net->runtime_error.msg);
+            cliff_log_event(s->fmt, s->log, s->iter, "stop", "%s", err->msg);
+            return cliff_error_mark(err, CLIFF_ERR_DATA);
+        }
+        if (done < 0) return cliff_solver_data_error(s, s->net, "train net", err);
         if (cliff_metrics_check(s, err)) return -1;
         s->iter++;
         s->stats.iter = s->iter;

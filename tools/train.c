@@ -6,10 +6,12 @@
  * Under mpirun (`mpirun -np N train SOLVER`) every process is one rank of a
  * data-parallel run (solver/comm.h): rank 0 prints the log and writes the
  * files; the other ranks print nothing but their own errors ("rank R: ...").
- * An error on one rank ends every rank (MPI_Abort with its exit code) unless
- * every rank reached it together (stats.failed_together). */
+ * An error on one rank ends every rank (MPI_Abort with its exit code, called
+ * here: nothing below tools/ ends the process) unless every rank reached it
+ * together (stats.failed_together: one rank prints it, all exit with its code). */
 #include <errno.h>
 #include <math.h>
+#include <mpi.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +287,17 @@ static int save_vocabularies(CliffSolver *s, const char *prefix)
 static int setup_done;
 static char setup_msg[CLIFF_ERROR_MAX + 64];
 
+/* Writes text to stderr, "rank R: " first when there are several ranks, in
+ * one write: mpirun forwards each write of a rank as it comes, so a prefix
+ * written apart can land in another rank's line. */
+static void rank_print(const char *text)
+{
+    char line[CLIFF_ERROR_MAX + 128];
+    if (comm.size > 1) snprintf(line, sizeof line, "rank %d: %s", comm.rank, text);
+    else snprintf(line, sizeof line, "%s", text);
+    fputs(line, stderr);
+}
+
 /* Prints an error of this rank ("rank R: " first when there are several). */
 static void rank_error(const char *fmt, const char *msg)
 {
@@ -292,8 +305,9 @@ static void rank_error(const char *fmt, const char *msg)
         snprintf(setup_msg, sizeof setup_msg, fmt, msg);
         return;
     }
-    if (comm.size > 1) fprintf(stderr, "rank %d: ", comm.rank);
-    fprintf(stderr, fmt, msg);
+    char text[CLIFF_ERROR_MAX + 64];
+    snprintf(text, sizeof text, fmt, msg);
+    rank_print(text);
 }
 
 /* Every rank calls it once, when its setup has succeeded or failed. Returns 0
@@ -308,10 +322,8 @@ static int setup_agree(int failed)
         fprintf(stderr, "rank %d: error: %s\n", comm.rank, err.msg);
         return 1;
     }
-    if (failed && (comm.rank == 0 || v[1] == 0)) {
-        if (comm.rank > 0) fprintf(stderr, "rank %d: ", comm.rank);
-        fputs(setup_msg, stderr);
-    }
+    if (failed && comm.rank == 0) fputs(setup_msg, stderr);
+    else if (failed && v[1] == 0) rank_print(setup_msg);
     if (v[0] > 0) comm_ok_to_finish = 1;
     return v[0] > 0;
 }
@@ -407,9 +419,11 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
     install_signals(s, o);
     if (cliff_solver_solve(s, &err)) {
         fflush(stdout);
-        /* an error every rank reached together is rank 0's to print */
-        int together = cliff_solver_stats(s)->failed_together;
-        if (comm.rank == 0 || !together) rank_error("error: %s\n", err.msg);
+        /* an error every rank reached together is one rank's to print: rank
+         * 0's, or for bad data the rank that met it */
+        const CliffSolverStats *st = cliff_solver_stats(s);
+        int together = st->failed_together;
+        if (!together || comm.rank == st->report_rank) rank_error("error: %s\n", err.msg);
         if (together) comm_ok_to_finish = 1;
         rc = cliff_exit_code(&err);
         goto done;
@@ -519,10 +533,14 @@ done:
     free(o.sets);
     fflush(stdout);
     if (rc && comm.size > 1 && !comm_ok_to_finish) {
-        cliff_comm_abort(&comm, rc);
+        /* Only the MPI communicator has several ranks. MPI_Abort: OpenMPI
+         * kills the other ranks and mpirun exits with rc. */
+        MPI_Abort(MPI_COMM_WORLD, rc);
         exit(rc); /* an abort that returned: this rank ends at least */
     }
-    if (comm.size > 1 && stopped_early) end_ranks(rc);
+    /* a stop, or an error every rank met together: the ranks wait for each
+     * other (so the one that prints has printed before any exits) */
+    if (comm.size > 1 && (stopped_early || rc)) end_ranks(rc);
     else cliff_comm_finalize(&comm);
     return rc;
 }

@@ -18,14 +18,18 @@ double cliff_net_forward(CliffNet *net)
                                       ops->type), NAN;
         /* a layer's time includes its check: a data layer waits there for its batch */
         double t0 = net->timing ? cliff_clock_seconds() : 0;
+        /* Several ranks: this rank's batch is batch shard_rank of every
+         * shard_size; the lower ranks' batches are passed over first, so that
+         * the check (where a data layer takes its batch) takes this rank's own
+         * and a bad batch is reported by its owner at this iteration. */
+        int shard = ops->skip && net->shard_size > 1;
+        for (int k = 0; shard && k < net->shard_rank; k++) ops->skip(&nl->layer);
         if (ops->check_bottoms &&
             ops->check_bottoms(&nl->layer, nl->bottom, nl->nb, &net->runtime_error)) {
             net->data_error = 1;
             return cliff_error_prefix(&net->runtime_error, "layer '%s' (%s): ", nl->layer.name,
                                       ops->type), NAN;
         }
-        int shard = ops->skip && net->shard_size > 1;
-        for (int k = 0; shard && k < net->shard_rank; k++) ops->skip(&nl->layer);
         nl->layer.ops->forward(&nl->layer, nl->bottom, nl->nb, nl->top, nl->nt);
         for (int k = net->shard_rank + 1; shard && k < net->shard_size; k++) ops->skip(&nl->layer);
         if (net->timing) nl->fwd_seconds += cliff_clock_seconds() - t0;
