@@ -19,9 +19,11 @@
 #                 the same for a Data layer's record);
 #   nan           a NaN only rank 1 reads: a non-finite gradient on every rank,
 #                 max_bad_steps 1 stops them together, rank 0 says it, exit 4;
-#   term          SIGTERM to the launcher (once): every rank stops at the same
-#                 iteration, rank 0 writes one whole snapshot, none .tmp left,
-#                 the job ends within 30 s;
+#   term          SIGTERM to the launcher (once), the ranks logging every
+#                 iteration (rank 0's stdout pipe fills once mpirun stops
+#                 reading): every rank stops at the same iteration, rank 0
+#                 writes one whole snapshot, which resumes, none .tmp left, the
+#                 job ends within 30 s;
 #   int           SIGINT to rank 1 alone: both ranks stop at the same iteration
 #                 (agreed through the allreduce), snapshot, exit 0;
 #   sigkill       one rank killed (SIGKILL): the launcher ends the job within
@@ -195,21 +197,18 @@ rank_pid() {
 # pid in $mpirun; timeout's in $bg, which only bounds it: timeout passes a
 # signal on to mpirun and to its own process group, so mpirun would get it
 # twice, and a second SIGINT/SIGTERM makes mpirun kill the ranks at once),
-# until it has logged iteration 0 and run half a second more (10 s at most).
-# The ranks display sparsely (every 20000 iterations): once signalled, mpirun
-# stops reading the ranks' output, so a rank that fills its stdout pipe (64 KB;
-# display=200 did that within a second on an idle machine) blocks in write(),
-# the other rank waits in the allreduce, and neither stops before the SIGKILL
-# (README: display sparsely under mpirun, or --output-filename). mpirun's
-# SIGCONT-SIGTERM-SIGKILL steps are 4 s apart (odls_base_sigkill_timeout, 1 s
-# by default): a loaded machine has time for the stop and the snapshot, and a
-# rank that ends by itself (1 s after the stop) does so well before the SIGKILL.
+# displaying every $display iterations, until it has logged iteration 0 and
+# run half a second more (10 s at most). mpirun's SIGCONT-SIGTERM-SIGKILL
+# steps are 4 s apart (odls_base_sigkill_timeout, 1 s by default): a loaded
+# machine has time for the stop and the snapshot, and a rank that ends by
+# itself (1 s after the stop) does so well before the SIGKILL.
+display=20000
 long() {
     name=$1
     shift
     OMPI_MCA_odls_base_sigkill_timeout=4 timeout 60 mpirun $ROOT --oversubscribe -np 2 \
         "$@" "$TRAIN" "$S" --set "$(batch 4)" --set "$(prefix $name)" --set max_iter=100000000 \
-        --set display=20000 < /dev/null > "$tmp/$name.log" 2> "$tmp/$name.err" &
+        --set display=$display < /dev/null > "$tmp/$name.log" 2> "$tmp/$name.err" &
     bg=$!
     for i in $(seq 100); do
         mpirun=$(kids "$bg")
@@ -218,39 +217,53 @@ long() {
     done
     return 1
 }
-# stopped NAME RC T0 MAXRC: the run ended in 30 s (not hung) with an exit code
-# <= MAXRC, one snapshot pair that reads back whole, no .tmp, and the log
-# says it stopped early. The snapshot is written only after every rank's hash
-# of weights, history and data cursors agreed, i.e. the ranks stopped at the
-# same iteration.
+# stopped NAME RC T0 MAXRC [QUIET]: the run ended in 30 s (not hung) with an
+# exit code <= MAXRC, one snapshot pair that reads back whole, no .tmp, and
+# (unless QUIET: its log lines may be dropped) the log says it stopped early.
+# The snapshot is written only after every rank's hash of weights, history
+# and data cursors agreed, i.e. the ranks stopped at the same iteration.
 stopped() {
     took=$(($(date +%s) - $3))
     st=$(ls "$tmp/$1"_iter_*.solverstate.h5 2> /dev/null)
     n=${st##*_iter_}
+    n=${n%%.*}
     if [ "$2" -le "$4" ] && [ "$took" -le 30 ] && [ "$(echo "$st" | wc -w)" -eq 1 ] &&
         h5ls "$st" > /dev/null 2>&1 && h5ls "${st%.solverstate.h5}.caffemodel.h5" > /dev/null 2>&1 &&
         ! ls "$tmp/$1"_iter_*.tmp > /dev/null 2>&1 &&
-        grep -q "^Iteration ${n%%.*}: Optimization stopped early" "$tmp/$1.log" 2> /dev/null &&
+        { [ -n "$5" ] || grep -q "^Iteration $n: Optimization stopped early" "$tmp/$1.log"; } &&
         ! grep -q 'error' "$tmp/$1.err"; then
         ok "$1"
     else fail "$1" "rc $2, ${took} s, snapshot '$st': $(tail -c 300 "$tmp/$1.log") $(head -c 300 "$tmp/$1.err")"; fi
 }
 
-# SIGTERM to mpirun (once): mpirun sends the ranks SIGCONT, SIGTERM 4 s later,
-# SIGKILL 4 s after that; the ranks agree at the next allreduce, rank 0
-# snapshots, all stop, and each rank exits by itself (status 0) before the
-# SIGKILL: a shell around each rank writes its status (the shell ignores
-# SIGTERM; mpirun's SIGKILL would end it and its rank before it writes).
-# mpirun itself exits 1 (it was killing the job).
+# SIGTERM to mpirun (once), the ranks logging every iteration: mpirun sends
+# the ranks SIGCONT, SIGTERM 4 s later, SIGKILL 4 s after that, and stops
+# reading their output at once, so rank 0's stdout pipe (64 KB) fills within
+# the 4 s. Its writes wait for room only until the SIGTERM, then drop what
+# does not fit (tools/cli/stop_output.h: before it, rank 0 blocked in write
+# while rank 1 waited in the allreduce, and the SIGKILL came first, with no
+# snapshot). The ranks agree at the next allreduce, rank 0 snapshots, all
+# stop, and each rank exits by itself (status 0) before the SIGKILL: a shell
+# around each rank writes its status (the shell ignores SIGTERM; mpirun's
+# SIGKILL would end it and its rank before it writes). mpirun itself exits 1
+# (it was killing the job). The snapshot resumes (2 ranks, one iteration).
+display=1
 if long term sh -c "trap '' TERM; \"\$0\" \"\$@\"; echo \$? > $tmp/status.\$OMPI_COMM_WORLD_RANK"; then
     t0=$(date +%s)
     kill -TERM "$mpirun"
     wait "$bg"
-    stopped term $? "$t0" 1
+    stopped term $? "$t0" 1 quiet
     st=$(cat "$tmp/status.0" "$tmp/status.1" 2> /dev/null | tr '\n' ' ')
     check term_ranks_exit "the ranks' exit statuses: '$st' (none: killed by mpirun)" \
         test "$st" = "0 0 "
+    at=$n # (mpi sets n)
+    mpi 2 "$S" --set "$(batch 4)" --set "$(prefix termres)" --set display=0 \
+        --set max_iter=$((at + 1)) --resume "$tmp/term_iter_$at.solverstate.h5" \
+        > "$tmp/termres.log" 2>&1
+    check term_resumes "resume from iteration '$at': $(tail -c 300 "$tmp/termres.log")" \
+        test -n "$at" -a -s "$tmp/termres_iter_$((at + 1)).solverstate.h5"
 else fail term "no progress: $(head -c 300 "$tmp/term.err")"; kill "$bg"; fi
+display=20000
 
 # SIGINT to rank 1 alone: rank 0 learns of it through the allreduce and stops
 # at the same iteration; mpirun, not killing anything, exits 0.

@@ -22,6 +22,7 @@
 #include "layers/layer.h"
 #include "layers/net/net.h"
 #include "layers/text_data.h"
+#include "tools/cli/stop_output.h"
 #include "tools/report/net_summary.h"
 #include "solver/comm.h"
 #include "solver/solver.h"
@@ -225,7 +226,10 @@ static int sigint_action = CLIFF_REQUEST_SNAPSHOT_STOP, sighup_action = CLIFF_RE
 static void on_signal(int sig)
 {
     if (!signal_solver) return;
-    cliff_solver_request(signal_solver, sig == SIGHUP ? sighup_action : sigint_action);
+    int action = sig == SIGHUP ? sighup_action : sigint_action;
+    /* under mpirun: rank 0's output must not hold the stop up (stop_output.h) */
+    if (action & CLIFF_REQUEST_STOP) stop_output_stopping();
+    cliff_solver_request(signal_solver, action);
 }
 
 static int effect_action(const char *effect, int dflt)
@@ -510,8 +514,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "train: error: %s\n", cerr.msg);
         return CLIFF_EXIT_CONFIG;
     }
-    /* only rank 0 speaks on stdout (config, dry run, log) */
+    /* only rank 0 speaks on stdout (config, dry run, log), through a stream
+     * that a stop cannot block (stop_output.h; glibc lets stdout be set) */
     if (comm.rank > 0 && !freopen("/dev/null", "w", stdout)) return CLIFF_EXIT_IO;
+    FILE *out = comm.rank == 0 && comm.size > 1 ? stop_output_open(STDOUT_FILENO) : NULL;
+    if (out) { /* else (fcntl refused) the plain stdout */
+        fflush(stdout);
+        stdout = out;
+    }
     cliff_srcmap_init(&map);
     int rc = parse_args(argc, argv, &o);
     if (rc) goto done;
