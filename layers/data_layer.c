@@ -15,11 +15,18 @@
  * forward), so that a record that cannot be read stops the forward with an
  * error naming the database and the key; forward copies it to the tops.
  *
+ * Data-parallel runs (layer.h's shard): rank r of N reads batch r of every N.
+ * The producer makes one batch per group of N: it passes over the records of
+ * the other ranks' batches without reading them (the cursor moves, the
+ * transform makes the draws it would make for the first record's shape, and
+ * nothing is parsed or decoded), so a rank's decoding work is its own batch,
+ * and a bad record is met only by the rank whose batch holds it.
+ *
  * Resumable state (7 words): format 1, next record index (records from the
  * first key), epoch, and the transform RNG's four words, all as of the last
- * batch the net TOOK. Prefetched batches not yet taken are dropped on restore
- * and produced again from that state, so a resumed run reads the same batches
- * bit for bit. The transform RNG is the layer's own, seeded at setup from one
+ * batch the net TOOK (several ranks: the end of its group of N batches).
+ * Prefetched batches not yet taken are dropped on restore and produced again
+ * from that state, so a resumed run reads the same batches bit for bit. The transform RNG is the layer's own, seeded at setup from one
  * draw of the run's RNG (the producer thread cannot share the run's). */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +53,7 @@ typedef struct DataLayer {
     CliffRng rng;
     int at_index; /* the database cursor is at record `index` (or past the end) */
     int valid;    /* ... and that is a record */
+    int rank, ranks; /* this rank's batch of every `ranks` (data_shard); ranks 0: all */
     /* consumer state: as of the last batch taken */
     int64_t taken[DATA_STATE_WORDS];
     CliffPrefetch q;
@@ -90,20 +98,44 @@ static int read_record(DataLayer *d, CliffDatum *dt, CliffError *err)
     return 0;
 }
 
-/* The producer: one batch from the state in d (see prefetch.h). */
+/* Past the last key: wraps to the first, as Caffe. */
+static int at_record(DataLayer *d, CliffError *err)
+{
+    if (d->valid) return 0;
+    if (cliff_db_first(d->db, &d->valid, err)) return -1;
+    if (!d->valid)
+        return cliff_error_set(err, "%s '%s' is empty now", cliff_db_backend_name(d->backend),
+                               d->source);
+    d->index = 0;
+    d->epoch++;
+    return 0;
+}
+
+/* Passes over n records (other ranks' batches) without reading them: the same
+ * wraps, and the transform's draws for the first record's shape. */
+static int pass_over(DataLayer *d, int64_t n, CliffError *err)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (at_record(d, err)) return -1;
+        int mirror, h_off, w_off;
+        cliff_transform_draw(&d->tf, d->h, d->w, &d->rng, &mirror, &h_off, &w_off);
+        if (cliff_db_next(d->db, &d->valid, err)) return -1;
+        d->index++;
+    }
+    return 0;
+}
+
+/* The producer: one batch from the state in d (see prefetch.h); several
+ * ranks: this rank's batch of the next group, the others' passed over. */
 static int fill_batch(void *ctx, CliffPrefetchSlot *slot, CliffError *err)
 {
     DataLayer *d = ctx;
     if (!d->at_index && seek_index(d, err)) return -1;
+    const int64_t before = d->ranks > 1 ? d->rank : 0;
+    const int64_t after = d->ranks > 1 ? d->ranks - 1 - d->rank : 0;
+    if (pass_over(d, before * d->batch, err)) return -1;
     for (int b = 0; b < d->batch; b++) {
-        if (!d->valid) { /* past the last key: wrap to the first, as Caffe */
-            if (cliff_db_first(d->db, &d->valid, err)) return -1;
-            if (!d->valid)
-                return cliff_error_set(err, "%s '%s' is empty now",
-                                       cliff_db_backend_name(d->backend), d->source);
-            d->index = 0;
-            d->epoch++;
-        }
+        if (at_record(d, err)) return -1;
         CliffDatum dt;
         if (read_record(d, &dt, err)) return -1;
         const CliffImageView *im = &dt.view;
@@ -120,6 +152,7 @@ static int fill_batch(void *ctx, CliffPrefetchSlot *slot, CliffError *err)
         if (cliff_db_next(d->db, &d->valid, err)) return -1;
         d->index++;
     }
+    if (pass_over(d, after * d->batch, err)) return -1;
     slot->state[0] = 1;
     slot->state[1] = d->index;
     slot->state[2] = d->epoch;
@@ -212,26 +245,10 @@ static void data_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     CliffError err;
     if (!d->held && data_take(l, bottom, nb, &err)) return; /* check_bottoms reported it */
     const CliffPrefetchSlot *s = cliff_prefetch_take(&d->q, &err);
-    if (!s) return; /* a sharded rank's batch after a skip: the next take reports it */
+    if (!s) return; /* not reached: the batch check_bottoms took is held */
     memcpy(top[0]->data, s->data, (size_t)d->batch * d->item * sizeof(float));
     if (nt > 1) memcpy(top[1]->data, s->label, (size_t)d->batch * sizeof(float));
     memcpy(d->taken, s->state, sizeof d->taken); /* the state after the batch taken */
-    cliff_prefetch_release(&d->q);
-    d->held = 0;
-}
-
-/* Data-parallel runs (layer.h): passes over one batch as forward would. The
- * net calls it for the lower ranks' batches before check_bottoms takes this
- * rank's own, and for the higher ranks' after forward. Every rank produces
- * every batch (the transform draws must advance alike); a failed batch stays
- * at the head of the queue and is reported by the next take. */
-static void data_skip(CliffLayer *l)
-{
-    DataLayer *d = l->priv;
-    CliffError err;
-    const CliffPrefetchSlot *s = cliff_prefetch_take(&d->q, &err);
-    if (!s) return;
-    memcpy(d->taken, s->state, sizeof d->taken);
     cliff_prefetch_release(&d->q);
     d->held = 0;
 }
@@ -248,19 +265,40 @@ static void data_state_save(const CliffLayer *l, int64_t *out)
     memcpy(out, d->taken, sizeof d->taken);
 }
 
+/* Drops the batches made ahead and restarts the producer from the state st
+ * (the producer seeks on its next batch). */
+static void restart_from(DataLayer *d, const int64_t *st)
+{
+    int64_t w[DATA_STATE_WORDS];
+    memcpy(w, st, sizeof w); /* st may be d->taken */
+    cliff_prefetch_reset(&d->q);
+    d->held = 0;
+    d->index = w[1];
+    d->epoch = w[2];
+    for (int i = 0; i < 4; i++) d->rng.s[i] = (uint64_t)w[3 + i];
+    d->at_index = 0;
+    memcpy(d->taken, w, sizeof d->taken);
+}
+
 static int data_state_load(CliffLayer *l, const int64_t *in, size_t n, CliffError *err)
 {
     DataLayer *d = l->priv;
     if (n != DATA_STATE_WORDS || in[0] != 1 || in[1] < 0 || in[2] < 0)
         return cliff_error_set(err, "the saved data state (%zu words) is not a Data layer's "
                                "cursor", n);
-    cliff_prefetch_reset(&d->q); /* drops batches made from the old state */
-    d->held = 0;
-    d->index = in[1];
-    d->epoch = in[2];
-    for (int i = 0; i < 4; i++) d->rng.s[i] = (uint64_t)in[3 + i];
-    d->at_index = 0; /* the producer seeks on its next batch */
-    memcpy(d->taken, in, sizeof d->taken);
+    restart_from(d, in); /* batches made from the old state are dropped */
+    return 0;
+}
+
+/* Several ranks (layer.h): from the last batch taken, the producer makes this
+ * rank's batch of each group of `size`. */
+static int data_shard(CliffLayer *l, int rank, int size, CliffError *err)
+{
+    (void)err;
+    DataLayer *d = l->priv;
+    restart_from(d, d->taken); /* batches made for one reader are dropped */
+    d->rank = rank;
+    d->ranks = size;
     return 0;
 }
 
@@ -281,6 +319,6 @@ const CliffLayerOps cliff_ops_Data = {
     .state_size = data_state_size,
     .state_save = data_state_save,
     .state_load = data_state_load,
-    .skip = data_skip,
+    .shard = data_shard,
     .workspace_bytes = data_workspace,
 };

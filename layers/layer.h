@@ -76,6 +76,14 @@ typedef struct CliffLayerOps {
      * calls it for the batches other ranks read; a data layer with state but
      * no skip cannot be sharded. */
     void (*skip)(CliffLayer *l);
+    /* Optional, instead of skip: the layer shards itself. Told its rank and
+     * the rank count once (cliff_net_shard, before the first forward), each
+     * forward then gives this rank's batch of every `size` and passes over
+     * the others' batches without producing them (the Data layer moves its
+     * cursor and makes the transform's draws, decoding nothing); its saved
+     * state is as of the end of the group of `size` batches, as with skip.
+     * The net calls no skip for it. */
+    int (*shard)(CliffLayer *l, int rank, int size, CliffError *err);
     /* Optional: multiply-adds of one forward pass (for train --time GFLOP/s). */
     double (*forward_flops)(const CliffLayer *l);
     /* Optional: the name of parameter blob i in messages, where the index

@@ -105,7 +105,8 @@ int cliff_dist_check_agree(CliffSolver *s, CliffError *err)
     h = fnv(h, s->rng.s, sizeof s->rng.s);
     for (int l = 0; l < net->nlayers; l++) {
         const CliffLayer *L = &net->layers[l].layer;
-        if (!L->ops->state_size || !L->ops->state_save || !L->ops->skip) continue;
+        if (!L->ops->state_size || !L->ops->state_save || (!L->ops->skip && !L->ops->shard))
+            continue;
         size_t n = L->ops->state_size(L);
         int64_t *words = malloc(n * sizeof *words + 1);
         if (!words) return cliff_error_set(err, "out of memory");

@@ -76,14 +76,6 @@ EOF
 S=$tmp/solver.prototxt
 batch() { echo "net_param.layer[0].hdf5_data_param.batch_size=$1"; }
 prefix() { echo "snapshot_prefix=\"$tmp/$1\""; }
-# same NAME A B: two snapshots (weights and state) with the same bits.
-same() {
-    for f in caffemodel solverstate; do
-        if [ -s "$2.$f.h5" ] && h5diff -q --exclude-path /learned_net "$2.$f.h5" "$3.$f.h5" \
-            > "$tmp/diff" 2>&1; then ok "$1_$f"
-        else fail "$1_$f" "$(head -c 300 "$tmp/diff")"; fi
-    done
-}
 clipped_all() { grep -q "Optimization Done: 20 of 20 iterations clipped" "$1"; }
 
 "$TRAIN" "$S" --set "$(batch 8)" --set "$(prefix one8)" > "$tmp/one8.log" 2>&1 ||

@@ -1,7 +1,7 @@
 # Sourced by the MPI test scripts (tests/mpi*.test.sh) after they set BUILD,
 # TRAIN and SUITE and source tests/report.sh: checks that mpirun is there,
 # makes the scratch folder $tmp, sets OpenMPI up for tests, and defines
-# mpi (a bounded launch), close and one_error.
+# mpi (a bounded launch), close, same and one_error.
 PY=/usr/bin/python3
 if [ ! -x "$TRAIN" ]; then fail setup "no $TRAIN"; exit 1; fi
 if ! command -v mpirun > /dev/null; then
@@ -44,6 +44,14 @@ print('max |diff| %.3g over %d blobs' % (worst, n))
 sys.exit(0 if n == int(sys.argv[3]) and worst <= 1e-5 else 1)
 EOF
     ); then ok "$1"; else fail "$1" "weights differ: $d"; fi
+}
+# same NAME A B: two snapshots (weights and state) with the same bits.
+same() {
+    for f in caffemodel solverstate; do
+        if [ -s "$2.$f.h5" ] && h5diff -q --exclude-path /learned_net "$2.$f.h5" "$3.$f.h5" \
+            > "$tmp/diff" 2>&1; then ok "$1_$f"
+        else fail "$1_$f" "$(head -c 300 "$tmp/diff")"; fi
+    done
 }
 # one_error NAME WANT_RC RC LOG PATTERN: a failed run's combined output holds
 # exactly one line saying "error" (in any case; mpirun's own notes on the exit

@@ -4,6 +4,8 @@
 #                 iterations, through crop and mirror draws and epoch wraps (a
 #                 rank passes over the other ranks' records without decoding
 #                 them);
+#   data_resume_exact  that run resumed from its iteration-10 snapshot ends
+#                 with the same bits as the uninterrupted run;
 #   dbbad1        a record only rank 1's batch holds (another shape): every
 #                 rank stops at iteration 0, one error line in the combined
 #                 output (rank 1's, naming the key), exit 3, no snapshot;
@@ -45,9 +47,13 @@ EOF
 dbatch() { echo "net_param.layer[0].data_param.batch_size=$1"; }
 "$TRAIN" "$tmp/db_solver.prototxt" --set "$(dbatch 8)" --set "$(prefix db1)" \
     > "$tmp/db1.log" 2>&1 || fail data_one "exit $?: $(tail -3 "$tmp/db1.log")"
-mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 4)" --set "$(prefix db2)" \
+mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 4)" --set "$(prefix db2)" --set snapshot=10 \
     > "$tmp/db2.log" 2>&1 || fail data_two "exit $?: $(tail -5 "$tmp/db2.log")"
 close data_two_vs_one "$tmp/db1_iter_20.caffemodel.h5" "$tmp/db2_iter_20.caffemodel.h5" 2
+mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 4)" --set "$(prefix dbres)" \
+    --resume "$tmp/db2_iter_10.solverstate.h5" > "$tmp/dbres.log" 2>&1 ||
+    fail data_resume "exit $?: $(tail -5 "$tmp/dbres.log")"
+same data_resume_exact "$tmp/db2_iter_20" "$tmp/dbres_iter_20"
 
 # Record 5 is in batch 1 (records 4..7), rank 1's at iteration 0: rank 1 alone
 # reports it (rank 0 logs only that it stops), every rank exits 3 (bad data).

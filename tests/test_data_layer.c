@@ -290,7 +290,82 @@ static void sharded_ranks(void)
         CHECK(memcmp(got, want, sizeof want) == 0);
         nfx_free(&fx);
     }
+    /* Rank 1 resumed from its state after one batch reads batches 3 and 5. */
+    NetFx a, b;
+    CliffNet *na = data_net(&a, src, 1, "prefetch: 2", aug, CLIFF__PHASE__TRAIN);
+    CliffNet *nb = data_net(&b, src, 1, "prefetch: 2", aug, CLIFF__PHASE__TRAIN);
+    CliffError err;
+    if (na && nb && !cliff_net_shard(na, 1, 2, &err) && !cliff_net_shard(nb, 1, 2, &err)) {
+        float mine[2 * 8];
+        run_batches(na, 1, mine);
+        int64_t words[7];
+        CliffNetLayer *la = nfx_layer(na, "d"), *lb = nfx_layer(nb, "d");
+        la->layer.ops->state_save(&la->layer, words);
+        CHECK(lb->layer.ops->state_load(&lb->layer, words, 7, &err) == 0);
+        run_batches(nb, 2, mine);
+        CHECK(memcmp(mine, all + 3 * 8, 8 * sizeof(float)) == 0);
+        CHECK(memcmp(mine + 8, all + 5 * 8, 8 * sizeof(float)) == 0);
+    } else
+        CHECK_FAILF("build or shard failed");
+    nfx_free(&a);
+    nfx_free(&b);
     nfx_free(&one);
+}
+
+/* A record that is not a Datum (record 2) in rank 1's batches only (batch 2:
+ * rank 1 reads records 2, 3 and then 1, 2; rank 0 reads 0, 1 then 4, 0 then
+ * 3, 4): rank 0 passes over it without reading it, and its batches are those
+ * of the sound database; rank 1 stops at its first batch naming the key. */
+static void sharded_rank_skips_unread(void)
+{
+    const char *good = write_five(1, "shard_good.lmdb");
+    const char *src = path_of("shard_bad.lmdb");
+    DbFx *w = dbfx_create(1, src);
+    if (!w) {
+        CHECK_FAILF("cannot create %s", src);
+        return;
+    }
+    for (int i = 0; i < 5; i++) {
+        uint8_t px[6];
+        for (int j = 0; j < 6; j++) px[j] = (uint8_t)(10 * i + j);
+        Cliff__Datum d = dbfx_raw(1, 2, 3, px, 100 + i);
+        char key[16];
+        snprintf(key, sizeof key, "%08d", i);
+        static const char junk[] = "\xff\xff not a Datum";
+        CHECK((i == 2 ? dbfx_put(w, key, junk, sizeof junk - 1) : dbfx_put_datum(w, key, &d)) ==
+              0);
+    }
+    CHECK(dbfx_close(w) == 0);
+    const char *aug = "transform_param { crop_size: 2 mirror: true }";
+    float want[3 * 8], got[3 * 8];
+    for (int k = 0; k < 2; k++) {
+        NetFx fx;
+        CliffNet *net = data_net(&fx, k ? src : good, 1, "prefetch: 2", aug,
+                                 CLIFF__PHASE__TRAIN);
+        CliffError err;
+        if (!net || cliff_net_shard(net, 0, 2, &err)) {
+            CHECK_FAILF("build or shard failed");
+            nfx_free(&fx);
+            return;
+        }
+        CliffTensor *data = nfx_blob(net, "data");
+        for (int i = 0; i < 3; i++) {
+            cliff_net_forward(net);
+            CHECK(!net->data_error);
+            memcpy((k ? got : want) + i * 8, data->data, 8 * sizeof(float));
+        }
+        nfx_free(&fx);
+    }
+    CHECK(memcmp(got, want, sizeof got) == 0);
+    NetFx fx;
+    CliffNet *net = data_net(&fx, src, 1, "prefetch: 2", aug, CLIFF__PHASE__TRAIN);
+    CliffError err;
+    if (net && !cliff_net_shard(net, 1, 2, &err)) {
+        cliff_net_forward(net);
+        CHECK(net->data_error && strstr(net->runtime_error.msg, "key '00000002'"));
+    } else
+        CHECK_FAILF("build or shard failed");
+    nfx_free(&fx);
 }
 
 static void expect_build_error(const char *src, int lmdb, const char *extra, const char *want)
@@ -482,6 +557,7 @@ int main(void)
     RUN(resume_is_bit_exact);
     RUN(encoded_records);
     RUN(sharded_ranks);
+    RUN(sharded_rank_skips_unread);
     RUN(bad_sources);
     RUN(bad_records);
     RUN(bad_datums);

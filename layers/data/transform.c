@@ -149,22 +149,28 @@ int cliff_transform_check(const CliffTransform *t, int c, int h, int w, int out[
     return 0;
 }
 
+void cliff_transform_draw(const CliffTransform *t, int H, int W, CliffRng *rng, int *mirror,
+                          int *h_off, int *w_off)
+{
+    *mirror = t->mirror && cliff_rng_below(rng, 2);
+    *h_off = *w_off = 0;
+    if (!t->crop) return;
+    if (t->phase == CLIFF__PHASE__TRAIN) {
+        *h_off = (int)cliff_rng_below(rng, (uint64_t)(H - t->crop + 1));
+        *w_off = (int)cliff_rng_below(rng, (uint64_t)(W - t->crop + 1));
+    } else {
+        *h_off = (H - t->crop) / 2;
+        *w_off = (W - t->crop) / 2;
+    }
+}
+
 void cliff_transform_apply(const CliffTransform *t, const CliffImageView *in, CliffRng *rng,
                            float *out)
 {
     const int C = in->channels, H = in->height, W = in->width;
-    const int mirror = t->mirror && cliff_rng_below(rng, 2);
-    int oh = H, ow = W, h_off = 0, w_off = 0;
-    if (t->crop) {
-        oh = ow = t->crop;
-        if (t->phase == CLIFF__PHASE__TRAIN) {
-            h_off = (int)cliff_rng_below(rng, (uint64_t)(H - t->crop + 1));
-            w_off = (int)cliff_rng_below(rng, (uint64_t)(W - t->crop + 1));
-        } else {
-            h_off = (H - t->crop) / 2;
-            w_off = (W - t->crop) / 2;
-        }
-    }
+    int mirror, h_off, w_off;
+    cliff_transform_draw(t, H, W, rng, &mirror, &h_off, &w_off);
+    const int oh = t->crop ? t->crop : H, ow = t->crop ? t->crop : W;
     const float scale = t->scale;
     for (int c = 0; c < C; c++) {
         const float mv = t->nmean_values ? t->mean_values[t->nmean_values == 1 ? 0 : c] : 0;

@@ -75,6 +75,12 @@ void cliff_transform_free(CliffTransform *t);
 int cliff_transform_check(const CliffTransform *t, int c, int h, int w, int out[3],
                           CliffError *err);
 
+/* The mirror coin and crop offsets for an image of H x W pixels, drawn from
+ * rng as stated above (what cliff_transform_apply draws), without the image:
+ * a batch passed over draws the same. */
+void cliff_transform_draw(const CliffTransform *t, int H, int W, CliffRng *rng, int *mirror,
+                          int *h_off, int *w_off);
+
 /* Writes the C x h x w output of `in` (which passed cliff_transform_check),
  * drawing the mirror coin and crop offsets from rng as stated above. */
 void cliff_transform_apply(const CliffTransform *t, const CliffImageView *in, CliffRng *rng,
