@@ -2,20 +2,21 @@
  * iteration, rank 0 as the only writer, and a check that the ranks agree.
  *
  * The hook (cliff_dist_reduce) runs in the iteration after backward and the
- * iter_size normalization, before the norms: the gradient slab is summed over
- * the ranks in place (one allreduce of param_count floats) and multiplied by
- * 1/N; the loss is averaged over the ranks, and the SIGINT/SIGTERM/SIGHUP
- * requests of every rank are OR-ed, in one allreduce of three doubles. So the
- * global norm, the non-finite guard, every clip policy, the smoothed loss and
- * the requests see the same numbers on every rank, and every rank takes the
- * same decision and the same update. A rank whose forward stopped on bad data
- * still joins the reduction, saying so: every rank then stops at that
- * iteration without an update, and only one prints (stats.report_rank), so a
- * bad batch gives one message and no rank needs killing. One allreduce after backward (no
- * buckets overlapping backward): the slab is contiguous, so this is one call,
- * and on one machine the allreduce is a few percent of an iteration
- * (bench/results.md); buckets would pay off only when the network is slow
- * compared with backward. */
+ * iter_size normalization, before the norms. First one allreduce of four
+ * doubles: the loss (averaged over the ranks), the SIGINT/SIGTERM/SIGHUP
+ * requests of every rank (OR-ed), and whether a rank's forward stopped on bad
+ * data. Then the gradient slab is summed over the ranks in place (one
+ * allreduce of param_count floats) and multiplied by 1/N. So the global norm,
+ * the non-finite guard, every clip policy, the smoothed loss and the requests
+ * see the same numbers on every rank, and every rank takes the same decision
+ * and the same update. A rank that met bad data still joins the first
+ * allreduce, saying so: every rank then stops at that iteration without an
+ * update (no gradient exchange), and only one prints (stats.report_rank), so
+ * a bad batch gives one message and no rank needs killing. One gradient
+ * allreduce after backward (no buckets overlapping backward): the slab is
+ * contiguous, so this is one call, and on one machine the allreduce is a few
+ * percent of an iteration (bench/results.md); buckets would pay off only when
+ * the network is slow compared with backward. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,7 +68,8 @@ int cliff_dist_reduce(CliffSolver *s, double *loss, int failed)
     if (d[3] > 0) {
         /* Some rank met bad data. The lowest such rank reports it: that is the
          * owner of the group's first bad batch (a rank meets only its own
-         * batch and those of lower ranks, which it passes over first). */
+         * batch and, through skip, those of lower ranks, which it passes over
+         * first; a layer that shards itself meets only its own). */
         uint64_t lo = failed ? (uint64_t)c->rank : UINT64_MAX, hi = lo;
         if (c->ops->minmax_u64(c, &lo, &hi, &net->runtime_error)) return -1;
         s->stats.failed_together = 1;
