@@ -24,7 +24,7 @@ pairs apply in order. Usage: tools/mutants.py [NAME ...] (default: all).
 Speed (CI runs every mutation): tests/mutants.kills remembers, per mutation,
 the test that killed it last time and how long the mutation took. A mutation
 whose remembered test still exists is first tried on that test alone
-(CLIFF_TEST_ONLY, tests/check.c); only when that test passes do its programs run
+(CLIFF_TEST_ONLY: tests/check.c, and the sections of a shell test that has them); only when that test passes do its programs run
 in full, stopping at the first failure (CLIFF_TEST_FAILFAST). Before any of
 that, every remembered test is run alone on the unmutated tree, and one that
 fails there (it depends on an earlier test of its program) is forgotten, so a
@@ -137,16 +137,16 @@ def targets(tests):
 
 def run_tests(tests, tree=SRC, only=None):
     """Runs the test programs in order until one fails. only: a test name; then
-    only that test of each C program runs (shell tests have no such selection and
-    are skipped). Returns (killed, program, test): the test is the name of the
-    failing test (the last one started, after a crash or a hang), or ''."""
+    only that test of each program runs (C programs through tests/check.c; a
+    shell test that has sections, like tests/unattended.test.sh, runs only that
+    section; one without runs whole). Returns (killed, program, test): test is
+    the one that was running at the first failure (the last "run NAME" line
+    before it; after a crash or a hang, the last one started), or ''."""
     env = dict(os.environ, CLIFF_BUILD=BUILD, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                CLIFF_TEST_FAILFAST="1", CLIFF_TEST_TRACE="1")
     if only:
         env["CLIFF_TEST_ONLY"] = only
     for t in tests:
-        if only and t.endswith(".test.sh"):
-            continue
         cmd = ["sh", f"tests/{t}", BUILD] if t.endswith(".test.sh") else [f"{BUILD}/tests/{t}"]
         try:
             p = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, timeout=TIMEOUT)
@@ -154,12 +154,15 @@ def run_tests(tests, tree=SRC, only=None):
         except subprocess.TimeoutExpired as e:
             out, why = (e.stdout or b"").decode(errors="replace"), " (timeout)"
             p = None
-        lines = out.splitlines()
-        failed = [ln[5:].split(":")[0] for ln in lines if ln.startswith("FAIL ")]
+        running, case, failed = "", "", False
+        for ln in out.splitlines():
+            if ln.startswith("run "):
+                running = ln[4:]
+            elif ln.startswith("FAIL "):
+                case, failed = running, True
+                break
         if p is None or p.returncode != 0 or failed:
-            started = [ln[4:] for ln in lines if ln.startswith("run ")]
-            case = failed[0] if failed else (started[-1] if started else "")
-            return True, t + why, "" if t.endswith(".test.sh") else case
+            return True, t + why, case if failed else running
     return False, "", ""
 
 
