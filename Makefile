@@ -9,6 +9,7 @@
 #   make image-data  the ImageData example's PNG files (build/data/stripes/)
 #   make mnist-lmdb  Fashion-MNIST as LMDBs for Caffe's LeNet (configs/caffe_lenet_*)
 #   make cifar-lmdb  a CIFAR-shaped LMDB pair + mean for Caffe's cifar10_quick
+#   make imagenet-lmdb a small ImageNet-shaped LMDB pair + mean for Caffe's CaffeNet
 #   make mutants    apply each mutation of tests/mutants.txt and check the suite kills it
 #   make fresh-check the README's commands on a bare Debian 12 (root, minutes)
 #   make install    binaries, train(1), bash completion, example configs under
@@ -61,7 +62,7 @@ TEST_SUPPORT_SRC := $(filter-out tests/test_%.c tests/fuzz_%.c,$(wildcard tests/
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: install install-built uninstall all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mnist-lmdb cifar-lmdb mutants FORCE
+.PHONY: install install-built uninstall all deps test test-run check fuzz fuzz-ci bench fresh-check clean example data text-data lstm-bench-data adding-data image-data mnist-lmdb cifar-lmdb imagenet-lmdb mutants FORCE
 MAN      := $(BUILD)/man/train.1
 all: $(LIB) $(TOOLS) $(TESTS) $(MAN)
 
@@ -249,6 +250,26 @@ $(CIFAR_LMDB)/%_lmdb: $(CIFAR_LMDB)/%/list.txt | $(BUILD)/convert_imageset
 $(CIFAR_LMDB)/mean.binaryproto: $(CIFAR_LMDB)/train_lmdb | $(BUILD)/compute_image_mean
 	$(BUILD)/compute_image_mean $< $@
 
+# imagenet-lmdb: Caffe's CaffeNet (configs/caffe_caffenet_*) on an ImageNet-shaped
+#   set, small: 256 x 256 colour PNGs of 10 classes of oriented stripes
+#   (stripes_images --classes 10), 800 for training and 200 for validation,
+#   through convert_imageset (-shuffle, seed 1; raw records as create_imagenet.sh
+#   writes them) and the training set's mean through compute_image_mean. The
+#   PNG folders are removed once converted. About 10 s of CPU.
+IMAGENET_LMDB := build/data/imagenet-like
+IMAGENET_COUNT_train := 800
+IMAGENET_COUNT_val := 200
+imagenet-lmdb: $(IMAGENET_LMDB)/train_lmdb $(IMAGENET_LMDB)/val_lmdb $(IMAGENET_LMDB)/mean.binaryproto
+$(IMAGENET_LMDB)/%_lmdb: | $(BUILD)/stripes_images $(BUILD)/convert_imageset
+	@mkdir -p $(IMAGENET_LMDB)
+	rm -rf $(IMAGENET_LMDB)/$*
+	$(BUILD)/stripes_images --out $(IMAGENET_LMDB)/$* --size 256 --classes 10 \
+	  --count $(IMAGENET_COUNT_$*) --seed $(if $(filter train,$*),5,6)
+	$(BUILD)/convert_imageset -shuffle -seed 1 $(IMAGENET_LMDB)/$*/ $(IMAGENET_LMDB)/$*/list.txt $@
+	rm -rf $(IMAGENET_LMDB)/$*
+$(IMAGENET_LMDB)/mean.binaryproto: $(IMAGENET_LMDB)/train_lmdb | $(BUILD)/compute_image_mean
+	$(BUILD)/compute_image_mean $< $@
+
 # The README's test command: installs what is missing, then builds and runs.
 test: deps
 	@$(MAKE) --no-print-directory test-run
@@ -268,7 +289,7 @@ bench:
 	@CLIFF_EXTRA_PKGS="python3-torch time" tools/install-deps.sh
 	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time $(BUILD)/bench/fma_peak
 	@test -e $(DATA)/train.txt || $(MAKE) --no-print-directory data
-	@$(MAKE) --no-print-directory lstm-bench-data
+	@$(MAKE) --no-print-directory lstm-bench-data imagenet-lmdb
 	bench/run.sh $(BUILD)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)

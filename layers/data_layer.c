@@ -302,10 +302,11 @@ static int data_shard(CliffLayer *l, int rank, int size, CliffError *err)
     return 0;
 }
 
-static size_t data_workspace(const CliffLayer *l)
+static void data_prefetch_stats(const CliffLayer *l, struct CliffPrefetchStats *out)
 {
-    const DataLayer *d = l->priv;
-    return cliff_prefetch_bytes(&d->q);
+    DataLayer *d = l->priv;
+    if (d) cliff_prefetch_stats(&d->q, out);
+    else memset(out, 0, sizeof *out);
 }
 
 const CliffLayerOps cliff_ops_Data = {
@@ -320,5 +321,5 @@ const CliffLayerOps cliff_ops_Data = {
     .state_save = data_state_save,
     .state_load = data_state_load,
     .shard = data_shard,
-    .workspace_bytes = data_workspace,
+    .prefetch_stats = data_prefetch_stats,
 };

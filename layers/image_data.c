@@ -357,10 +357,11 @@ static int image_state_load(CliffLayer *l, const int64_t *in, size_t n, CliffErr
     return 0;
 }
 
-static size_t image_workspace(const CliffLayer *l)
+static void image_prefetch_stats(const CliffLayer *l, struct CliffPrefetchStats *out)
 {
-    const ImageData *d = l->priv;
-    return cliff_prefetch_bytes(&d->q);
+    ImageData *d = l->priv;
+    if (d) cliff_prefetch_stats(&d->q, out);
+    else memset(out, 0, sizeof *out);
 }
 
 const CliffLayerOps cliff_ops_ImageData = {
@@ -375,5 +376,5 @@ const CliffLayerOps cliff_ops_ImageData = {
     .state_save = image_state_save,
     .state_load = image_state_load,
     .skip = image_skip,
-    .workspace_bytes = image_workspace,
+    .prefetch_stats = image_prefetch_stats,
 };

@@ -40,6 +40,7 @@
 #define CLIFF_ANY (-1) /* in bottom/top count bounds: no bound */
 
 typedef struct CliffLayer CliffLayer;
+struct CliffPrefetchStats; /* layers/data/prefetch.h */
 
 typedef struct CliffLayerOps {
     const char *type; /* Caffe's type string, e.g. "Convolution" */
@@ -92,6 +93,10 @@ typedef struct CliffLayerOps {
     /* Optional: bytes of scratch the layer holds beyond its tops and params
      * (after reshape), for train --dry-run's workspace figures. */
     size_t (*workspace_bytes)(const CliffLayer *l);
+    /* Optional, data layers with a prefetch queue (layers/data/prefetch.h):
+     * the queue's figures, for --dry-run's memory bound (its bytes are not in
+     * workspace_bytes) and --time's data line. */
+    void (*prefetch_stats)(const CliffLayer *l, struct CliffPrefetchStats *out);
 } CliffLayerOps;
 
 /* A declared learnable parameter, before the net gives it storage. */

@@ -240,6 +240,7 @@ const Cliff__SolverParameter *cliff_solver_param(const CliffSolver *s) { return 
 int cliff_solver_iter(const CliffSolver *s) { return s->iter; }
 const CliffSolverStats *cliff_solver_stats(const CliffSolver *s) { return &s->stats; }
 const double *cliff_solver_param_norms(const CliffSolver *s) { return s->param_norms; }
+int cliff_solver_recovery_slots(const CliffSolver *s) { return s->rec.nslots; }
 float *cliff_solver_history(CliffSolver *s, int *nhist)
 {
     if (nhist) *nhist = s->nhist;

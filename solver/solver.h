@@ -181,5 +181,9 @@ const double *cliff_solver_param_norms(const CliffSolver *s);
 /* The optimizer history slab: nhist * param_count floats (history k of the
  * parameter at slab offset o at k*param_count + o). */
 float *cliff_solver_history(CliffSolver *s, int *nhist);
+/* States the recovery ring can hold (recovery.h: 2 under skip and stop,
+ * recovery_ring + 1 under rollback), each a copy of the weights and the
+ * history: param_count * (1 + nhist) floats (for --dry-run's memory bound). */
+int cliff_solver_recovery_slots(const CliffSolver *s);
 
 #endif

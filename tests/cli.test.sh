@@ -217,6 +217,14 @@ for s in tests/caffe/*_solver.prototxt; do
             --set 'net_param.layer[0].dummy_data_param={shape {dim: 100 dim: 3 dim: 32 dim: 32} shape {dim: 100}}' \
             --set 'net_param.layer[1].type=DummyData' \
             --set 'net_param.layer[1].dummy_data_param={shape {dim: 100 dim: 3 dim: 32 dim: 32} shape {dim: 100}}' ;;
+    bvlc_reference_caffenet_solver.prototxt)
+        # DummyData at batch 2 here; tests/caffenet.test.sh builds it on an LMDB at 256
+        dry caffe/bvlc_reference_caffenet_solver.prototxt "$s" \
+            --set net=tests/caffe/bvlc_reference_caffenet_train_val.prototxt \
+            --set 'net_param.layer[0].type=DummyData' \
+            --set 'net_param.layer[0].dummy_data_param={shape {dim: 2 dim: 3 dim: 227 dim: 227} shape {dim: 2}}' \
+            --set 'net_param.layer[1].type=DummyData' \
+            --set 'net_param.layer[1].dummy_data_param={shape {dim: 2 dim: 3 dim: 227 dim: 227} shape {dim: 2}}' ;;
     *) fail "dry_run/caffe/$(basename "$s")" "no recipe in tests/cli.test.sh for this solver" ;;
     esac
 done

@@ -377,11 +377,12 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         goto done;
     }
     if (o->dry_run) {
-        cliff_net_summary(stdout, cliff_solver_train_net(s), "train");
+        CliffNetMemory mem = {0};
+        cliff_net_summary(stdout, cliff_solver_train_net(s), "train", &mem);
         for (int i = 0; i < cliff_solver_num_test_nets(s); i++) {
             char title[32];
             snprintf(title, sizeof title, "test net #%d", i);
-            cliff_net_summary(stdout, cliff_solver_test_net(s, i), title);
+            cliff_net_summary(stdout, cliff_solver_test_net(s, i), title, &mem);
         }
         /* The solver's own memory: the history, twice (the step writes the next
          * history apart and swaps it in only when every value is finite). */
@@ -391,6 +392,8 @@ static int run(const Options *o, Cliff__SolverParameter *sp, CliffSrcMap *map)
         printf("solver: history %.1f MiB (%d slab%s of the parameters' size), held twice: "
                "%.1f MiB\n",
                hist / 1048576.0, nhist, nhist == 1 ? "" : "s", 2.0 * hist / 1048576.0);
+        cliff_memory_bound(stdout, &mem, cliff_solver_train_net(s)->param_count, nhist,
+                           cliff_solver_recovery_slots(s));
         rc = 0;
         goto done;
     }

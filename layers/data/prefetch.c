@@ -2,8 +2,18 @@
  * thread, one consumer. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "layers/kernels/clock.h"
 #include "prefetch.h"
+
+/* CPU seconds of the calling thread. */
+static double thread_cpu_seconds(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) return 0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int cliff_prefetch_init(CliffPrefetch *q, int depth, size_t data_count, size_t label_count,
                         CliffPrefetchFill fill, void *ctx, CliffError *err)
@@ -17,6 +27,7 @@ int cliff_prefetch_init(CliffPrefetch *q, int depth, size_t data_count, size_t l
     q->label_count = label_count;
     q->fill = fill;
     q->ctx = ctx;
+    q->stats.depth = depth;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->filled, NULL);
     pthread_cond_init(&q->freed, NULL);
@@ -37,9 +48,17 @@ int cliff_prefetch_init(CliffPrefetch *q, int depth, size_t data_count, size_t l
     return 0;
 }
 
+/* Fills slot s (called without mu) and counts its times (under mu). */
 static void fill_slot(CliffPrefetch *q, CliffPrefetchSlot *s)
 {
+    double t0 = cliff_clock_seconds(), c0 = thread_cpu_seconds();
     s->failed = q->fill(q->ctx, s, &s->err) != 0;
+    double wall = cliff_clock_seconds() - t0, cpu = thread_cpu_seconds() - c0;
+    pthread_mutex_lock(&q->mu);
+    q->stats.made++;
+    q->stats.fill_seconds += wall;
+    q->stats.fill_cpu_seconds += cpu;
+    pthread_mutex_unlock(&q->mu);
 }
 
 static void *producer(void *arg)
@@ -64,6 +83,8 @@ static void *producer(void *arg)
 const CliffPrefetchSlot *cliff_prefetch_take(CliffPrefetch *q, CliffError *err)
 {
     CliffPrefetchSlot *s;
+    const int again = q->taken; /* the held batch again: no wait to count */
+    double t0 = cliff_clock_seconds();
     if (!q->depth) {
         s = &q->slots[0];
         if (!q->taken) fill_slot(q, s);
@@ -81,6 +102,13 @@ const CliffPrefetchSlot *cliff_prefetch_take(CliffPrefetch *q, CliffError *err)
         while (q->count == 0) pthread_cond_wait(&q->filled, &q->mu);
         s = &q->slots[q->head];
         q->taken = 1;
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (!again && !s->failed) {
+        double waited = cliff_clock_seconds() - t0;
+        pthread_mutex_lock(&q->mu);
+        q->stats.taken++;
+        q->stats.wait_seconds += waited;
         pthread_mutex_unlock(&q->mu);
     }
     if (s->failed) {
@@ -134,4 +162,14 @@ void cliff_prefetch_free(CliffPrefetch *q)
 size_t cliff_prefetch_bytes(const CliffPrefetch *q)
 {
     return (size_t)q->nslots * (q->data_count + q->label_count) * sizeof(float);
+}
+
+void cliff_prefetch_stats(CliffPrefetch *q, CliffPrefetchStats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!q->nslots) return; /* never initialized */
+    pthread_mutex_lock(&q->mu);
+    *out = q->stats;
+    pthread_mutex_unlock(&q->mu);
+    out->bytes = cliff_prefetch_bytes(q);
 }

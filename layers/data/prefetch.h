@@ -16,7 +16,13 @@
  * caller's thread when it is taken (same batches, same order).
  *
  * A fill that fails leaves its error in the slot; the consumer gets it when it
- * reaches that batch, and the producer stops there. */
+ * reaches that batch, and the producer stops there.
+ *
+ * The queue counts its own costs (cliff_prefetch_stats, for --time): the wall
+ * and CPU time of every fill, on whichever thread made it, and the wall time
+ * the consumer spent in take before its batch was ready (with depth 0 that is
+ * the fill itself; with a thread, the time the training loop waited for the
+ * producer). */
 #ifndef CLIFF_DATA_PREFETCH_H
 #define CLIFF_DATA_PREFETCH_H
 
@@ -36,6 +42,17 @@ typedef struct CliffPrefetchSlot {
     CliffError err;
 } CliffPrefetchSlot;
 
+/* The queue's figures (cumulative since init; reset does not clear them). */
+typedef struct CliffPrefetchStats {
+    int depth;               /* batches queued ahead (0: filled on take) */
+    size_t bytes;            /* the queue's batch buffers (cliff_prefetch_bytes) */
+    int64_t made;            /* fills that ended, failed or not */
+    double fill_seconds;     /* their wall time */
+    double fill_cpu_seconds; /* the filling thread's CPU time during them */
+    int64_t taken;           /* takes that returned a batch */
+    double wait_seconds;     /* consumer's wall time in take until the batch was ready */
+} CliffPrefetchStats;
+
 typedef int (*CliffPrefetchFill)(void *ctx, CliffPrefetchSlot *slot, CliffError *err);
 
 typedef struct CliffPrefetch {
@@ -51,6 +68,7 @@ typedef struct CliffPrefetch {
     int running, stop;
     int head, count; /* ring: next slot to take, slots filled and not released */
     int taken;       /* the head slot is held by the consumer (take .. release) */
+    CliffPrefetchStats stats; /* fill figures under mu; take figures the consumer's */
 } CliffPrefetch;
 
 int cliff_prefetch_init(CliffPrefetch *q, int depth, size_t data_count, size_t label_count,
@@ -65,5 +83,7 @@ void cliff_prefetch_reset(CliffPrefetch *q);
 void cliff_prefetch_free(CliffPrefetch *q);
 /* Bytes of the queue's batches (the prefetch memory of --dry-run). */
 size_t cliff_prefetch_bytes(const CliffPrefetch *q);
+/* A consistent copy of the queue's figures (locks the queue; any thread). */
+void cliff_prefetch_stats(CliffPrefetch *q, CliffPrefetchStats *out);
 
 #endif

@@ -106,7 +106,10 @@ int cliff_net_shard(CliffNet *net, int rank, int size, CliffError *err);
 
 /* Points every parameter of `net` whose layer name also exists in `from` at
  * from's storage (Caffe's ShareTrainedLayersWith: test nets see the weights
- * being trained without copying). Shapes must agree. */
+ * being trained without copying). Shapes must agree. When that covers every
+ * parameter of net (a solver's test net), net's own slabs are freed and its
+ * param_slab and grad_slab become NULL: such a net is for forward passes, its
+ * slab-wide operations (zeroing gradients, snapshots) are from's. */
 int cliff_net_share_params_from(CliffNet *net, const CliffNet *from, CliffError *err);
 
 /* Finds a layer / blob by name; -1 when absent. */

@@ -66,7 +66,7 @@ void cliff_net_backward(CliffNet *net)
 
 void cliff_net_zero_grads(CliffNet *net)
 {
-    memset(net->grad_slab, 0, net->param_count * sizeof(float));
+    if (net->grad_slab) memset(net->grad_slab, 0, net->param_count * sizeof(float));
 }
 
 int cliff_net_layer_index(const CliffNet *net, const char *name)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "layers/data/prefetch.h"
+
 static void human_bytes(double b, char *buf, size_t len)
 {
     const char *unit[] = {"B", "KiB", "MiB", "GiB"};
@@ -21,14 +23,14 @@ static size_t layer_param_count(const CliffNetLayer *nl)
     return n;
 }
 
-void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
+void cliff_net_summary(FILE *out, const CliffNet *net, const char *title, CliffNetMemory *sum)
 {
     fprintf(out, "%s: net '%s', phase %s, %d layers, %d blobs\n", title,
             net->name ? net->name : "", net->phase == CLIFF__PHASE__TEST ? "TEST" : "TRAIN",
             net->nlayers, net->nblobs);
     fprintf(out, "  %-20s %-18s %-44s %10s %10s %10s\n", "layer", "type", "bottoms -> tops",
             "params", "act mem", "workspace");
-    size_t total_act = 0, total_ws = 0;
+    size_t total_act = 0, total_ws = 0, total_pf = 0;
     for (int i = 0; i < net->nlayers; i++) {
         const CliffNetLayer *nl = &net->layers[i];
         char io[1024], shape[128];
@@ -60,6 +62,17 @@ void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
                 io, layer_param_count(nl), mem, wsm);
         for (int j = 0; j < nl->nt; j++)
             if (nl->loss_weight[j] != 0) fprintf(out, "  loss weight %g", nl->loss_weight[j]);
+        if (nl->layer.ops->prefetch_stats) {
+            CliffPrefetchStats ps;
+            nl->layer.ops->prefetch_stats(&nl->layer, &ps);
+            char pfm[32];
+            human_bytes((double)ps.bytes, pfm, sizeof pfm);
+            total_pf += ps.bytes;
+            if (ps.depth)
+                fprintf(out, "  prefetch queue %s (%d batches ahead)", pfm, ps.depth);
+            else
+                fprintf(out, "  prefetch queue %s (prefetch 0: one batch, made when taken)", pfm);
+        }
         fputc('\n', out);
     }
     char pm[32], am[32];
@@ -70,9 +83,51 @@ void cliff_net_summary(FILE *out, const CliffNet *net, const char *title)
     char wm[32];
     human_bytes((double)total_ws, wm, sizeof wm);
     fprintf(out, "  workspace %s (layers' scratch beyond tops and params)\n", wm);
+    if (total_pf) {
+        human_bytes((double)total_pf, wm, sizeof wm);
+        fprintf(out, "  prefetch queues %s (data layers' batches decoded ahead)\n", wm);
+    }
+    if (sum) {
+        sum->activations += total_act;
+        sum->workspace += total_ws;
+        sum->prefetch += total_pf;
+    }
     fprintf(out, "  outputs:");
     for (int o = 0; o < net->noutputs; o++)
         fprintf(out, " %s%s", net->blob_names[net->output_ids[o]],
                 net->output_loss_weight[o] != 0 ? " (loss)" : "");
     fputc('\n', out);
+}
+
+static void bound_line(FILE *out, const char *what, double bytes, const char *note)
+{
+    char h[32];
+    human_bytes(bytes, h, sizeof h);
+    fprintf(out, "  %-16s %14.0f bytes %12s%s%s\n", what, bytes, h, note[0] ? "  " : "", note);
+}
+
+void cliff_memory_bound(FILE *out, const CliffNetMemory *sum, size_t nparams, int nhist,
+                        int ring_slots)
+{
+    const double p = 4.0 * (double)nparams, hist = 2.0 * nhist * p;
+    const double ring = (double)ring_slots * (1 + nhist) * p;
+    const double total = 2 * p + hist + ring + (double)sum->activations +
+                         (double)sum->workspace + (double)sum->prefetch;
+    char note[96], h[32];
+    fprintf(out, "memory bound (held by construction; code, libraries and memory-mapped "
+                 "database pages apart):\n");
+    snprintf(note, sizeof note, "(%zu floats)", nparams);
+    bound_line(out, "parameters", p, note);
+    bound_line(out, "gradients", p, "");
+    snprintf(note, sizeof note, "(%d slab%s, held twice)", nhist, nhist == 1 ? "" : "s");
+    bound_line(out, "solver history", hist, note);
+    snprintf(note, sizeof note, "(%d good states of weights + history to go back to)",
+             ring_slots);
+    bound_line(out, "recovery ring", ring, note);
+    bound_line(out, "activations", (double)sum->activations, "(data + diff, every net)");
+    bound_line(out, "workspace", (double)sum->workspace,
+               "(layers' scratch: convolution chunks, pooling, LRN, ...)");
+    bound_line(out, "prefetch queues", (double)sum->prefetch, "(data layers' decoded batches)");
+    human_bytes(total, h, sizeof h);
+    fprintf(out, "  %-16s %14.0f bytes %12s\n", "total", total, h);
 }

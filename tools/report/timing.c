@@ -1,7 +1,9 @@
 #include "timing.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "layers/data/prefetch.h"
 #include "layers/kernels/clock.h"
 
 #define WARMUP 3
@@ -23,17 +25,49 @@ size_t cliff_time_overrides(int iters, char out[][64])
 
 static int is_data_layer(const CliffNetLayer *nl) { return nl->nb == 0; }
 
+/* Per data layer with a prefetch queue, what the timed iterations cost: the
+ * training loop's wall time waiting in take, and the time of making a batch
+ * (on the prefetch thread, or on the training thread with prefetch 0).
+ * before[i] holds layer i's figures from before the timed iterations. */
+static void print_prefetch(FILE *out, const CliffNet *net, const CliffPrefetchStats *before)
+{
+    for (int i = 0; i < net->nlayers; i++) {
+        const CliffNetLayer *nl = &net->layers[i];
+        if (!nl->layer.ops->prefetch_stats) continue;
+        CliffPrefetchStats a;
+        nl->layer.ops->prefetch_stats(&nl->layer, &a);
+        const CliffPrefetchStats *b = &before[i];
+        const double taken = (double)(a.taken - b->taken), made = (double)(a.made - b->made);
+        const double wait = taken > 0 ? 1e3 * (a.wait_seconds - b->wait_seconds) / taken : 0;
+        const double fill = made > 0 ? 1e3 * (a.fill_seconds - b->fill_seconds) / made : 0;
+        const double cpu = made > 0 ? 1e3 * (a.fill_cpu_seconds - b->fill_cpu_seconds) / made : 0;
+        fprintf(out, "  data layer '%s' (%s, prefetch %d): the training loop waited %.3f ms "
+                "per batch (wall, %.0f batches); making a batch took %.3f ms wall, %.3f ms "
+                "CPU (%.0f batches, %s)\n", nl->layer.name, nl->layer.ops->type, a.depth, wait,
+                taken, fill, cpu, made,
+                a.depth ? "on the prefetch thread" : "on the training thread, inside the wait");
+    }
+}
+
 int cliff_time_solver(CliffSolver *s, int iters, FILE *out, CliffError *err)
 {
     CliffNet *net = cliff_solver_train_net(s);
     if (cliff_solver_step(s, WARMUP, err)) return -1;
     for (int i = 0; i < net->nlayers; i++) net->layers[i].fwd_seconds = net->layers[i].bwd_seconds = 0;
+    CliffPrefetchStats *before = calloc((size_t)net->nlayers + 1, sizeof *before);
+    if (!before) return cliff_error_set(err, "out of memory");
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].layer.ops->prefetch_stats)
+            net->layers[i].layer.ops->prefetch_stats(&net->layers[i].layer, &before[i]);
     net->timing = 1;
     double t0 = cliff_clock_seconds();
     int rc = cliff_solver_step(s, iters, err);
     double total = cliff_clock_seconds() - t0;
     net->timing = 0;
-    if (rc) return -1;
+    if (rc) {
+        free(before);
+        return -1;
+    }
 
     double per_iter_ms = 1e3 * total / iters, fwd_ms = 0, bwd_ms = 0, data_ms = 0;
     fprintf(out, "Timing %d iterations of net '%s' (after %d warm-up iterations)\n", iters,
@@ -72,6 +106,8 @@ int cliff_time_solver(CliffSolver *s, int iters, FILE *out, CliffError *err)
     double solver_ms = per_iter_ms - fwd_ms - bwd_ms;
     fprintf(out, "  forward %.3f ms, backward %.3f ms, of which data loading %.3f ms\n", fwd_ms,
             bwd_ms, data_ms);
+    print_prefetch(out, net, before);
+    free(before);
     fprintf(out, "  solver step (zero, norm, clip, decay, update) %.3f ms (%.1f%%)\n", solver_ms,
             100 * solver_ms / per_iter_ms);
     fprintf(out, "  iteration %.3f ms: %.1f iterations/s; conv+ip %.2f GFLOP/s over the "
