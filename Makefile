@@ -287,7 +287,8 @@ check: deps
 # measures the core's FMA peak). PyTorch is installed for the reference column only.
 bench:
 	@CLIFF_EXTRA_PKGS="python3-torch time" tools/install-deps.sh
-	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time $(BUILD)/bench/fma_peak
+	@$(MAKE) --no-print-directory $(BUILD)/train $(BUILD)/bench/snapshot_time $(BUILD)/bench/fma_peak \
+	  $(BUILD)/stripes_images $(BUILD)/convert_imageset $(BUILD)/compute_image_mean
 	@test -e $(DATA)/train.txt || $(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory lstm-bench-data imagenet-lmdb
 	bench/run.sh $(BUILD)

@@ -2,8 +2,10 @@
 """PyTorch twin of bench/nets/caffenet_solver.prototxt (Caffe's CaffeNet on random
 data): the same layers and geometry, fillers, lr_mults, decay_mults and solver (SGD,
 lr 0.01 x 0.1^floor(it / 100000), momentum 0.9, weight decay 0.0005; biases lr_mult
-2, decay_mult 0), on one random batch of 64 3x227x227 gaussian images with label 3,
-generated once.
+2, decay_mult 0), on one random batch of --batch (default 64) 3x227x227 gaussian
+images with label 3, generated once. With --batch 256 it is the twin of
+configs/caffe_caffenet_solver.prototxt's training net (Caffe's own batch; cliff
+reads that one from LMDB through the Data layer, this one does not read data).
 
 conv1 96 11x11/4 -> relu -> maxpool 3/2 -> LRN 5 (alpha 1e-4, beta 0.75)
 -> conv2 256 5x5 pad 2 group 2 -> relu -> maxpool -> LRN -> conv3 384 3x3 pad 1
@@ -17,7 +19,7 @@ import torch.nn.functional as F
 
 import torch_twin as tw
 
-a = tw.args(__doc__.splitlines()[0], iters=5, warmup=2)
+a = tw.args(__doc__.splitlines()[0], iters=5, warmup=2, batch=64)
 G, C = tw.gaussian, tw.constant
 P = {"conv1.w": (G(0.01, 96, 3, 11, 11), 1, 1), "conv1.b": (C(0, 96), 2, 0),
      "conv2.w": (G(0.01, 256, 48, 5, 5), 1, 1), "conv2.b": (C(1, 256), 2, 0),
@@ -50,7 +52,7 @@ def forward(x, training):
     return F.linear(h, W["fc8.w"], W["fc8.b"])
 
 
-x = G(1.0, 64, 3, 227, 227)
-y = C(3, 64).long()
+x = G(1.0, a.batch, 3, 227, 227)
+y = C(3, a.batch).long()
 tw.run(a, "caffenet", P, forward, x, y, base_lr=0.01, momentum=0.9, weight_decay=0.0005,
        lr_at=lambda it: 0.01 * 0.1 ** (it // 100000))

@@ -21,6 +21,13 @@
 #     default "nhwc": 10% faster than NCHW in one loaded run here; "nchw nhwc"
 #     tries both at ~1.5 more minutes a round). With 3 rounds this net costs ~4
 #     minutes.
+#   - caffenet_data: Caffe's own CaffeNet train_val (configs/caffe_caffenet_*) at
+#     its own batch, 256, fed by the Data layer from LMDB (make imagenet-lmdb: crop
+#     227, mirror, mean file; prefetch 4), ~10 s per step at 1 thread:
+#     BENCH_CAFFENET_DATA_ITERS (default 2) timed iterations after 3 warm-up ones;
+#     the twin (caffenet_torch.py --batch 256, one random batch, no data reading)
+#     as many after 1, NHWC. Its own table gives forward and backward time per
+#     image. With 3 rounds this net costs ~8 minutes on a quiet machine.
 #   - char-LSTM (issue 12): Embed -> LSTM 256 -> LSTM 256 -> InnerProduct over 100
 #     symbols, T = 64 x N = 32, on random ids (make lstm-bench-data); ~100-300 ms
 #     per step at 1 thread. Its twin bench/char_lstm_torch.py (nn.LSTM) holds
@@ -30,9 +37,12 @@ CIFAR_ITERS=${BENCH_CIFAR_ITERS:-50}
 CAFFENET_ITERS=${BENCH_CAFFENET_ITERS:-4}
 LSTM_ITERS=${BENCH_LSTM_ITERS:-50}
 CAFFENET_LAYOUTS=${BENCH_CAFFENET_LAYOUTS:-nhwc}
+CAFFENET_DATA_ITERS=${BENCH_CAFFENET_DATA_ITERS:-2}
+CAFFENET_DATA_BATCH=256 # configs/caffe_caffenet_train_val.prototxt's TRAIN batch
 NETSET_TABLE="
 cifar10_quick|bench/nets/cifar10_quick_solver.prototxt|$CIFAR_ITERS|bench/cifar10_quick_torch.py --iters $CIFAR_ITERS --warmup 5|nchw nhwc|yes
 caffenet|bench/nets/caffenet_solver.prototxt|$CAFFENET_ITERS|bench/caffenet_torch.py --iters $CAFFENET_ITERS --warmup 1|$CAFFENET_LAYOUTS|no
+caffenet_data|configs/caffe_caffenet_solver.prototxt|$CAFFENET_DATA_ITERS|bench/caffenet_torch.py --batch $CAFFENET_DATA_BATCH --iters $CAFFENET_DATA_ITERS --warmup 1|$CAFFENET_LAYOUTS|no
 char_lstm|bench/nets/char_lstm_solver.prototxt|$LSTM_ITERS|bench/char_lstm_torch.py --iters $LSTM_ITERS --warmup 5|nchw|no
 "
 BASELINE=${BENCH_BASELINE:-}
@@ -42,11 +52,17 @@ BASE_MIN_RATIO=0.98
 
 # Per net: NS_SOLVER, NS_ITERS, NS_TWIN, NS_LAYOUTS, NS_BASE, NS_PRESENT (solver file exists).
 declare -A NS_SOLVER NS_ITERS NS_TWIN NS_LAYOUTS NS_BASE NS_PRESENT
-NETSET_NAMES="lenet"
-NS_SOLVER[lenet]=$SOLVER NS_ITERS[lenet]=$ITERS NS_BASE[lenet]=yes NS_PRESENT[lenet]=1
-NS_TWIN[lenet]="$SHARED/lenet_torch.py" NS_LAYOUTS[lenet]=nchw  # run by run.sh itself
-# BENCH_NETS: the nets of the table to run (default all; LeNet always runs).
+# BENCH_NETS: the nets of the table to run (default all, and LeNet). Without
+# "lenet" in it, only those nets run (run.sh's SET_ONLY=1: it then skips LeNet's
+# sections, snapshots and MPI, and writes the set's section alone).
 ONLY_NETS=${BENCH_NETS:-}
+NETSET_NAMES=""
+[ $SET_ONLY = 1 ] && [ -z "${BENCH_OUT:-}" ] && OUT=$WORK/results_nets.md
+if [ $SET_ONLY = 0 ]; then
+    NETSET_NAMES="lenet"
+    NS_SOLVER[lenet]=$SOLVER NS_ITERS[lenet]=$ITERS NS_BASE[lenet]=yes NS_PRESENT[lenet]=1
+    NS_TWIN[lenet]="$SHARED/lenet_torch.py" NS_LAYOUTS[lenet]=nchw  # run by run.sh itself
+fi
 while IFS='|' read -r n s i tw l b; do
     [ -n "$n" ] || continue
     [ -z "$ONLY_NETS" ] || [[ " $ONLY_NETS " == *" $n "* ]] || continue
@@ -61,7 +77,8 @@ if [ -n "$BASELINE" ] && [ ! -x "$BASELINE" ]; then
 fi
 
 # run_twin LOG THREADS SCRIPT ARGS...: a PyTorch twin in the peers' environment
-# under /usr/bin/time; appends "iter_per_s params maxrss_bytes logfile" to LOG.tsv.
+# under /usr/bin/time; appends "iter_per_s params maxrss_bytes logfile fwd_ms bwd_ms"
+# (forward with the loss, and backward, per iteration) to LOG.tsv.
 run_twin() {
     local log=$1 t=$2
     shift 2
@@ -76,9 +93,13 @@ run_twin() {
         return
     fi
     awk -v f="$f" '/^RESULT/ { for (i = 1; i <= NF; i++) { if ($i == "iter_per_s") r = $(i + 1)
-                                                         if ($i == "params") p = $(i + 1) } }
+                                                         if ($i == "params") p = $(i + 1)
+                                                         if ($i == "iters") n = $(i + 1)
+                                                         if ($i == "fwd_s") fw = $(i + 1)
+                                                         if ($i == "bwd_s") bw = $(i + 1) } }
                    $1 == "maxrss_kib" { m = sprintf("%.0f", $2 * 1024) }
-                   END { if (r != "") print r, p, m, f }' "$f" >> "$LOGS/$log.tsv"
+                   END { if (r != "") print r, p, m, f, (n ? 1000 * fw / n : "n/a"),
+                                            (n ? 1000 * bw / n : "n/a") }' "$f" >> "$LOGS/$log.tsv"
 }
 
 # netset_round: one run of every configuration of the set (LeNet's cliff and
@@ -124,7 +145,7 @@ layout_of() { case $1 in *_nhwc_*) echo NHWC ;; *_nchw_*) echo NCHW ;; *) echo N
 # + diff of every net the solver builds: train and test), NS_WS (the workspaces
 # --dry-run states, summed over the nets; "none" when it states none: counted as 0),
 # NS_DATA (LeNet: its data set, loaded whole by HDF5Data) and NS_LISTED.
-declare -A NS_NPARAM NS_NHIST NS_ACT NS_WS NS_DATA NS_LISTED NS_TYPE
+declare -A NS_NPARAM NS_NHIST NS_ACT NS_WS NS_PF NS_RING NS_DATA NS_LISTED NS_TYPE
 # The program itself before any net (code, libraries, their static buffers):
 # the peak RSS of `train --version`, part of every listed total.
 NS_PROGRAM=$( { /usr/bin/time -f "maxrss_kib %M" "$TRAIN" --version > /dev/null; } 2>&1 |
@@ -133,7 +154,7 @@ NS_PROGRAM=${NS_PROGRAM:-0}
 netset_dry() {
     local n f typ
     for n in $NETSET_NAMES; do
-        NS_NPARAM[$n]=n/a NS_NHIST[$n]=n/a NS_ACT[$n]=n/a NS_WS[$n]=n/a NS_DATA[$n]=0
+        NS_NPARAM[$n]=n/a NS_NHIST[$n]=n/a NS_ACT[$n]=n/a NS_WS[$n]=n/a NS_PF[$n]=0 NS_RING[$n]=0 NS_DATA[$n]=0
         NS_LISTED[$n]=n/a NS_TYPE[$n]=""
         [ "${NS_PRESENT[$n]}" = 1 ] || continue
         f=$LOGS/${n}_dry_run.txt
@@ -142,16 +163,27 @@ netset_dry() {
             continue
         fi
         # Per net the solver builds (train first): "total: P learnable parameters ...
-        # activations V U (data + diff)" and "workspace V U (layers' scratch ...)";
-        # parameters are the train net's (the nets share them).
-        read -r NS_NPARAM[$n] NS_ACT[$n] NS_WS[$n] < <(awk '
+        # activations V U (data + diff)", "workspace V U (layers' scratch ...)" and,
+        # with data layers that prefetch, "prefetch queues V U (...)"; parameters are
+        # the train net's (the nets share them). The exact bytes of "memory bound"
+        # replace the rounded per-net figures when --dry-run prints that block,
+        # which also states the recovery ring (copies of weights + history).
+        read -r NS_NPARAM[$n] NS_ACT[$n] NS_WS[$n] NS_PF[$n] NS_RING[$n] < <(awk '
             function b(v, u) { return v * (u ~ /^KiB/ ? 1024 : u ~ /^MiB/ ? 1048576 : u ~ /^GiB/ ? 1073741824 : 1) }
+            /^memory bound/ { mb = 1 }
+            mb && $1 == "activations" { xact = $2 }
+            mb && $1 == "workspace" { xws = $2 }
+            mb && $1 == "prefetch" && $2 == "queues" { xpf = $3 }
+            mb && $1 == "recovery" && $2 == "ring" { ring = $3 }
+            mb { next }
             /^ *total: / {
                 if (!np) np = $2
                 for (i = 1; i <= NF; i++) if ($i == "activations") act += b($(i + 1), $(i + 2))
             }
             $1 == "workspace" && $2 ~ /^[0-9.]+$/ { ws += b($2, $3); seen = 1 }
-            END { printf "%s %.0f %s\n", np, act, seen ? sprintf("%.0f", ws) : "none" }' "$f")
+            $1 == "prefetch" && $2 == "queues" { pf += b($3, $4) }
+            END { if (xact != "") { act = xact; ws = xws; pf = xpf; seen = 1 }
+                  printf "%s %.0f %s %.0f %.0f\n", np, act, seen ? sprintf("%.0f", ws) : "none", pf, ring }' "$f")
         typ=$("$TRAIN" "${NS_SOLVER[$n]}" --print-config 2>/dev/null | awk -F'"' '/^type:/ { print $2 }')
         NS_TYPE[$n]=${typ:-SGD}
         # History slabs as the solver holds them (--dry-run's "solver: history ... (N
@@ -171,7 +203,7 @@ netset_dry() {
         done
         local ws=${NS_WS[$n]}
         [ "$ws" = none ] && ws=0
-        NS_LISTED[$n]=$(calc "4 * ${NS_NPARAM[$n]} * (2 + ${NS_NHIST[$n]}) + ${NS_ACT[$n]} + $ws + ${NS_DATA[$n]} + $NS_PROGRAM" 0)
+        NS_LISTED[$n]=$(calc "4 * ${NS_NPARAM[$n]} * (2 + ${NS_NHIST[$n]}) + ${NS_ACT[$n]} + $ws + ${NS_PF[$n]} + ${NS_RING[$n]} + ${NS_DATA[$n]} + $NS_PROGRAM" 0)
     done
 }
 
@@ -246,7 +278,7 @@ EOF
             printf '```\n'
         done
     done
-    echo "(LeNet's per-layer tables are in its own section below.)"
+    [ $SET_ONLY = 1 ] || echo "(LeNet's per-layer tables are in its own section below.)"
     cat <<EOF
 
 Two threads against one (medians), and memory: cliff's peak resident set (ru_maxrss via
@@ -270,11 +302,14 @@ Listed bytes, from \`train SOLVER --dry-run\` (train and test nets; a parameter 
 bytes; the solver history is 1 slab per parameter for SGD, 2 for Adam and AdaDelta, and
 the solver holds it twice — the next history is written apart and swapped in only when
 every value is finite, so a bad step is never half applied — as \`--dry-run\` states;
-every total includes the program itself, $(mib "$NS_PROGRAM") MiB: the peak RSS of
+the recovery ring keeps good states, each a copy of the weights and the history, 2 of
+them under the default recovery (skip; a run shorter than recovery_interval, 10
+iterations, fills only one), as \`--dry-run\`'s "memory bound" states; the prefetch
+queues are the Data layers' batches decoded ahead; every total includes the program itself, $(mib "$NS_PROGRAM") MiB: the peak RSS of
 \`train --version\`, code and libraries before any net):
 
-| net | parameters | gradients | solver history | activations (data + diff) | workspace | data set in memory | listed total | PyTorch twin's parameters |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| net | parameters | gradients | solver history | recovery ring | activations (data + diff) | workspace | prefetch queues | data set in memory | listed total | PyTorch twin's parameters |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
     for n in $NETSET_NAMES; do
         [ "${NS_PRESENT[$n]}" = 1 ] || continue
@@ -288,8 +323,10 @@ EOF
         if [ -z "$tp" ]; then tp="not printed"
         elif [ "$tp" = "${NS_NPARAM[$n]}" ]; then tp="$tp (same)"
         else tp="**$tp: differs**"; fi
-        echo "| $n | ${NS_NPARAM[$n]} floats = $(mib "$pb") MiB | $(mib "$pb") MiB | ${NS_TYPE[$n]}: $(mib "$(calc "$pb * ${NS_NHIST[$n]}" 0)") MiB | $(mib "${NS_ACT[$n]}") MiB | $ws | $(mib "${NS_DATA[$n]}") MiB | **$(mib "${NS_LISTED[$n]}") MiB** | $tp |"
+        echo "| $n | ${NS_NPARAM[$n]} floats = $(mib "$pb") MiB | $(mib "$pb") MiB | ${NS_TYPE[$n]}: $(mib "$(calc "$pb * ${NS_NHIST[$n]}" 0)") MiB | $(mib "${NS_RING[$n]}") MiB | $(mib "${NS_ACT[$n]}") MiB | $ws | $(mib "${NS_PF[$n]}") MiB | $(mib "${NS_DATA[$n]}") MiB | **$(mib "${NS_LISTED[$n]}") MiB** | $tp |"
     done
+    [[ " $NETSET_NAMES " == *" caffenet_data "* ]] && [ "${NS_PRESENT[caffenet_data]}" = 1 ] &&
+        caffenet_data_report
     cat <<EOF
 
 ### Targets of the set
@@ -326,6 +363,37 @@ EOF
         done
     done
 }
+# caffenet_data_report: the CaffeNet-on-Data row's time per image (markdown).
+caffenet_data_report() {
+    local n=caffenet_data b=$CAFFENET_DATA_BATCH t c tl
+    cat <<EOF
+
+### CaffeNet on the Data layer, batch $b: time per image
+
+cliff: \`train ${NS_SOLVER[$n]} --time --iterations ${NS_ITERS[$n]}\`, Caffe's
+bvlc_reference_caffenet train_val and solver (paths aside) reading its LMDB through the
+Data layer (\`make imagenet-lmdb\`: 800 images of 256 x 256; crop 227, mirror, mean
+file, prefetch 4). Its forward includes the data layer's part, shown apart: the wait for
+the prefetch thread plus the copy of the batch. PyTorch: \`caffenet_torch.py --batch $b\`,
+the same net on one random batch made before the loop (it reads no data); its forward
+includes the loss. Medians of the $RUNS rounds, in ms per image (the iteration's time
+over $b). Peak RSS: the larger over the rounds at that thread count; cliff's includes
+the LMDB pages it has read (memory-mapped file pages, up to the database's 154 MiB),
+which the listed bytes leave out.
+
+| threads | cliff forward | of which data layer | cliff backward | cliff whole step | PyTorch forward | PyTorch backward | PyTorch whole step | cliff / PyTorch speed | cliff peak RSS | listed bytes | PyTorch peak RSS |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+    for t in 1 2; do
+        c=$(ns_cliff "$n" "$t") tl=$(ns_torch "$n" "$t")
+        local ips rss trss
+        ips=$(med "$tl" 1)
+        rss=$(rss_max "$c")
+        trss=$(col "$tl" 3 | grep -E '^[0-9]+$' | sort -n | tail -1)
+        echo "| $t | $(calc "$(med "$c" 7) / $b" 2) | $(calc "$(med "$c" 9) / $b" 3) | $(calc "$(med "$c" 8) / $b" 2) | **$(calc "$(med "$c" 1) / $b" 2)** | $(calc "$(med "$tl" 5) / $b" 2) | $(calc "$(med "$tl" 6) / $b" 2) | **$(calc "1000 / ($ips * $b)" 2)** | $(calc "$(ipsr "$c") / $ips" 2)x | $(mib "${rss:-n/a}") MiB | $(mib "${NS_LISTED[$n]}") MiB ($(calc "${rss:-n/a} / ${NS_LISTED[$n]}" 2)x) | $( [ -n "$trss" ] && echo "$(mib "$trss") MiB" || echo "not measured") |"
+    done
+}
+
 # met PASS|MISS|n/a: the issue's wording.
 met() { case $1 in PASS) echo met ;; MISS) echo "**missed**" ;; *) echo "$1" ;; esac; }
 
@@ -350,4 +418,32 @@ netset_commands() {
             echo "OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/time -f \"maxrss_kib %M\" $BASELINE $SOLVER --time --iterations $ITERS"
         done
     fi
+}
+
+# netset_only_results OUT: the file a BENCH_NETS run without LeNet writes: the run's
+# settings, the set's section and its commands (run.sh's START_* and load figures).
+netset_only_results() {
+    local elapsed=$(( $(date +%s) - START_S ))
+    {
+        cat <<EOF
+# cliff benchmark: $ONLY_NETS
+
+Written by \`$(env | grep -E '^BENCH_[A-Z_]+=' | sort | paste -sd' ') bench/run.sh $BUILD\` (BENCH_NETS
+without lenet: these nets of the set alone; \`make bench\` runs them all and writes
+bench/results.md). Started $START_DATE at load $START_LOAD; $elapsed s; commit
+$(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo).
+Logs: \`$LOGS/\`.
+
+$(netset_report)
+
+## Commands
+
+\`\`\`
+$(for t in 1 2; do echo "$WORK/fma_peak $t"; done)
+$(netset_commands)
+\`\`\`
+EOF
+        if [ -n "$failures" ]; then printf '\n**Measurements that failed:** %s\n' "${failures#; }"; fi
+    } > "$1.tmp"
+    mv "$1.tmp" "$1"
 }

@@ -6,9 +6,11 @@
 # writes everything to bench/results.md. Run from the repository root after
 # `make BUILD=... $BUILD/train $BUILD/bench/snapshot_time $BUILD/bench/fma_peak data`.
 #
-# Duration: about 3 minutes per round on a quiet 2-core machine (LeNet ~1,
+# Duration: about 6 minutes per round on a quiet 2-core machine (LeNet ~1,
 # cifar10_quick ~0.3, CaffeNet ~1.5: 4 timed iterations after 3 warm-up ones, at 1
-# and 2 threads, and its PyTorch twin), so the default 3 rounds take ~10 minutes.
+# and 2 threads, and its PyTorch twin; CaffeNet from LMDB at batch 256 ~3: 2 after 3
+# at ~10 s / ~5.5 s an iteration, and its twin), so the default 3 rounds take ~20
+# minutes, with bench/prefetch.sh (~2 minutes) and bench/mpi.sh after them.
 #
 # Peers and ceilings:
 #   - PyTorch (Debian's python3-torch) running Caffe's LeNet solver, and an OpenBLAS
@@ -28,11 +30,17 @@
 # figure is the median over the rounds (ceilings: the best round, since load only
 # ever lowers them). Logs of every run: $BUILD/bench/logs/.
 #
+# BENCH_NETS without "lenet" (e.g. BENCH_NETS=caffenet_data) runs only those nets of
+# the set, each against its PyTorch twin, with the FMA peak, and writes their section
+# alone to BENCH_OUT (default $BUILD/bench/results_nets.md, so bench/results.md stays
+# whole).
+#
 # Environment: BENCH_ITERS (LeNet's timed iterations at batch 64, default 300),
 # BENCH_RUNS (rounds, default 3), BENCH_SNAPSHOT_REPS (default 20),
 # BENCH_OUT (default bench/results.md), BENCH_SHARED (default ../shared/bench),
-# BENCH_CIFAR_ITERS (default 50), BENCH_CAFFENET_ITERS (default 4), BENCH_NETS (the
-# set's nets to run besides LeNet, default all: "cifar10_quick caffenet"),
+# BENCH_CIFAR_ITERS (default 50), BENCH_CAFFENET_ITERS (default 4),
+# BENCH_CAFFENET_DATA_ITERS (default 2), BENCH_NETS (the set's nets to run, default
+# all: "lenet cifar10_quick caffenet caffenet_data char_lstm"; without lenet, see above),
 # BENCH_BASELINE (an older train binary timed on LeNet and cifar10_quick in the
 # same rounds: the "no slower than before" target).
 # Exit status 0 when every measurement ran (whatever the targets say), else 1;
@@ -81,7 +89,12 @@ PEER_ENV_TXT="${PEER_ENV[*]}"
 failures=""
 fail() { failures="$failures; $*"; echo "bench: FAILED: $*" >&2; }
 
-for f in "$TRAIN" "$WORK/snapshot_time" "$WORK/fma_peak" "$DATA/train.txt" "$DATA/test.txt" "$SOLVER"; do
+# BENCH_NETS without lenet: the set's nets alone (see above; bench/netset.sh).
+SET_ONLY=0
+[ -n "${BENCH_NETS:-}" ] && [[ " $BENCH_NETS " != *" lenet "* ]] && SET_ONLY=1
+NEEDED=("$TRAIN" "$WORK/fma_peak")
+[ $SET_ONLY = 1 ] || NEEDED+=("$WORK/snapshot_time" "$DATA/train.txt" "$DATA/test.txt" "$SOLVER")
+for f in "${NEEDED[@]}"; do
     [ -e "$f" ] || { echo "bench/run.sh: missing $f (run it through make bench)" >&2; exit 1; }
 done
 rm -rf "$LOGS" "$WORK/snap" "$WORK/rss"
@@ -97,6 +110,13 @@ calc() {
     done
     awk "BEGIN { v = $e; printf \"%.${d}f\", v }" 2>/dev/null || echo "n/a"
 }
+# Rounded for display (the ratios and verdicts use the unrounded medians).
+r1() { calc "$1" 1; }
+r2() { calc "$1" 2; }
+r3() { calc "$1" 3; }
+mib() { calc "$1 / 1048576" 1; }
+# pct A B: A as a percentage of B, one decimal.
+pct() { calc "100 * $1 / $2" 1; }
 # median of the numeric arguments ("n/a" when none).
 median() {
     printf '%s\n' "$@" | grep -E '^-?[0-9.]+$' | sort -g |
@@ -147,7 +167,9 @@ mean_load() {
 # run_cliff_time LOG THREADS ITERS [--set ...]: `train --time` under /usr/bin/time
 # (with EXTRA_ENV, a list of VAR=VALUE, added to the environment; RUN_TRAIN and
 # RUN_SOLVER, when set, replace $TRAIN and $SOLVER); appends to LOG.tsv
-# "iter_ms step_ms gflops_whole convip_ms logfile maxrss_bytes", or nothing on failure.
+# "iter_ms step_ms gflops_whole convip_ms logfile maxrss_bytes fwd_ms bwd_ms data_ms"
+# (the last three per iteration: forward, backward, the data layers' part of
+# forward), or nothing on failure.
 EXTRA_ENV=""
 run_cliff_time() {
     local log=$1 t=$2 n=$3
@@ -169,7 +191,8 @@ run_cliff_time() {
         /solver step \(/ { for (i = 1; i <= NF; i++) if ($(i + 1) == "ms") step = $i }
         /^ *iteration [0-9.]+ ms:/ { it = $2; for (i = 1; i <= NF; i++) if ($i == "conv+ip") gf = $(i + 1) }
         $1 == "maxrss_kib" { rss = sprintf("%.0f", $2 * 1024) }
-        END { if (it != "" && step != "" && gf != "") print it, step, gf, convip, f, rss }' "$f" \
+        /^  forward [0-9.]+ ms, backward [0-9.]+ ms, of which data loading/ { fw = $2; bw = $5; dl = $11 }
+        END { if (it != "" && step != "" && gf != "") print it, step, gf, convip, f, rss, fw, bw, dl }' "$f" \
         >> "$LOGS/$log.tsv"
 }
 # run_torch LOG THREADS ITERS ENV...: lenet_torch.py with cliff's clip_gradients
@@ -241,7 +264,7 @@ echo "bench: $(nproc) cores, load $START_LOAD, $RUNS rounds of $ITERS iterations
 CLIP=$("$TRAIN" "$SOLVER" --print-config 2>/dev/null | awk '$1 == "clip_gradients:" { print $2; exit }')
 : "${CLIP:=-1}"
 TORCH=1
-if [ ! -e "$SHARED/lenet_torch.py" ]; then
+if [ $SET_ONLY = 0 ] && [ ! -e "$SHARED/lenet_torch.py" ]; then
     fail "$SHARED/lenet_torch.py not found (the PyTorch rows read n/a)"
     TORCH=0
 fi
@@ -263,7 +286,9 @@ run_fma() {
 }
 SGEMM=$WORK/sgemm_peak
 SGEMM_CMD="cc -O2 $SHARED/sgemm_peak.c \$(pkg-config --cflags --libs openblas) -o $SGEMM"
-if ! cc -O2 "$SHARED/sgemm_peak.c" $(pkg-config --cflags --libs openblas) -o "$SGEMM" \
+if [ $SET_ONLY = 1 ]; then
+    SGEMM=""  # the set alone: no sgemm ceiling (LeNet's sections use it)
+elif ! cc -O2 "$SHARED/sgemm_peak.c" $(pkg-config --cflags --libs openblas) -o "$SGEMM" \
     > "$LOGS/sgemm_build.txt" 2>&1; then
     fail "compiling $SHARED/sgemm_peak.c (see $LOGS/sgemm_build.txt)"
     SGEMM=""
@@ -292,10 +317,14 @@ for r in $(seq 1 "$RUNS"); do
     echo "bench: round $r/$RUNS (load $(loadavg))"
     run_fma 1
     run_fma 2
-    run_sgemm peer 1 "${PEER_ENV[@]}"
-    run_sgemm peer 2 "${PEER_ENV[@]}"
-    run_sgemm env 1 env
-    run_sgemm env 2 env
+    [ $SET_ONLY = 1 ] || run_sgemm peer 1 "${PEER_ENV[@]}"
+    [ $SET_ONLY = 1 ] || run_sgemm peer 2 "${PEER_ENV[@]}"
+    [ $SET_ONLY = 1 ] || run_sgemm env 1 env
+    [ $SET_ONLY = 1 ] || run_sgemm env 2 env
+    if [ $SET_ONLY = 1 ]; then  # the set's nets alone
+        netset_round
+        continue
+    fi
     run_cliff_time cliff_1t 1 "$ITERS"
     run_cliff_time cliff_1t_noclip 1 "$ITERS" --set clip_gradients=-1
     run_cliff_time cliff_1t_b16 1 "$ITERS" --set "$BATCH_PATH=16"
@@ -309,6 +338,24 @@ for r in $(seq 1 "$RUNS"); do
     [ $TORCH = 1 ] && run_torch torch_2t 2 "$ITERS" "${PEER_ENV[@]}"
     netset_round
 done
+
+# The core's FMA peak: the best round (load only ever lowers it).
+declare -A FMA512 FMA256
+for t in 1 2; do
+    FMA512[$t]=n/a FMA256[$t]=n/a
+    [ -s "$LOGS/fma_$t.tsv" ] &&
+        read -r FMA512[$t] FMA256[$t] < <(sort -k1,1gr "$LOGS/fma_$t.tsv" | head -1)
+done
+
+# ---------- the set alone (BENCH_NETS without lenet): its section, then stop ----------
+if [ $SET_ONLY = 1 ]; then
+    netset_dry
+    netset_only_results "$OUT"
+    echo "bench: wrote $OUT"
+    [ -z "$failures" ] && exit 0
+    echo "bench: some measurements failed:${failures#;}" >&2
+    exit 1
+fi
 
 # ---------- snapshot write / read ----------
 declare -A SNAP_W SNAP_R SNAP_SIZE
@@ -381,16 +428,11 @@ netset_dry
 # ---------- figures ----------
 # Ceilings: the best round. PEAK[peer_T] is OpenBLAS with the peers' environment,
 # PEAK[env_T] with the environment as set; FMA512/FMA256[T] the core's FMA loops.
-declare -A PEAK PEAK_N SGEMM_ROWS FMA512 FMA256
+declare -A PEAK PEAK_N SGEMM_ROWS
 for k in peer_1 peer_2 env_1 env_2; do
     PEAK[$k]=n/a PEAK_N[$k]="" SGEMM_ROWS[$k]=n/a
     [ -s "$LOGS/sgemm_$k.tsv" ] &&
         IFS=$'\t' read -r PEAK[$k] PEAK_N[$k] SGEMM_ROWS[$k] < <(sort -t$'\t' -k1,1gr "$LOGS/sgemm_$k.tsv" | head -1)
-done
-for t in 1 2; do
-    FMA512[$t]=n/a FMA256[$t]=n/a
-    [ -s "$LOGS/fma_$t.tsv" ] &&
-        read -r FMA512[$t] FMA256[$t] < <(sort -k1,1gr "$LOGS/fma_$t.tsv" | head -1)
 done
 END_S=$(date +%s)
 END_LOAD=$(loadavg)
@@ -422,10 +464,6 @@ CAFFE_B=$CAFFE_1T
 # here over best round there (above 1: this machine is faster).
 T1E_BEST=$( [ -s "$LOGS/torch_1t_env.tsv" ] && sort -g "$LOGS/torch_1t_env.tsv" | tail -1 | cut -d' ' -f1)
 MACHINE_SCALE=$(calc "${T1E_BEST:-n/a} / $QTORCH_1T" 2)
-# Rounded for display (the ratios and verdicts use the unrounded medians).
-r1() { calc "$1" 1; }
-r2() { calc "$1" 2; }
-r3() { calc "$1" 3; }
 C2P=$(ms cliff_2t_passive); IPS2P=$(calc "1000 / $C2P" 2)
 GFW1=$(med cliff_1t 3); GFW2=$(med cliff_2t 3)
 GFL1=$(med_layer_gflops cliff_1t); GFL2=$(med_layer_gflops cliff_2t)
@@ -437,7 +475,6 @@ spread() { # min–max of column 1 as it/s, or ms
     awk -v k="${2:-1}" -v inv="${3:-0}" '{ v = inv ? 1000 / $k : $k; if (NR == 1 || v < lo) lo = v;
         if (NR == 1 || v > hi) hi = v } END { printf "%.1f–%.1f", lo, hi }' "$LOGS/$1.tsv"
 }
-mib() { calc "$1 / 1048576" 1; }
 # How the bench was started: the make command with the BENCH_* settings given.
 # (make exports MAKELEVEL to its recipes; without it the script was run by hand).
 INVOKED="make BUILD=$BUILD bench"
@@ -453,8 +490,6 @@ DIRTY=$(git status --porcelain -- proto layers solver tools Makefile 2>/dev/null
 blas_core() { cat "$LOGS"/sgemm_"$1"_1.*.txt 2>/dev/null | awk '/^Core:/ { print $2; exit }'; }
 BLAS_CORE_PEER=$(blas_core peer); BLAS_CORE_ENV=$(blas_core env)
 : "${BLAS_CORE_PEER:=unknown}" "${BLAS_CORE_ENV:=unknown}"
-# pct A B: A as a percentage of B, one decimal.
-pct() { calc "100 * $1 / $2" 1; }
 CPU_FAMILY=$(awk -F': ' '/^cpu family/ { f = $2 } /^model\t/ { m = $2 } f != "" && m != "" { print "family " f ", model " m; exit }' /proc/cpuinfo)
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 CPU_FLAGS=$(grep -m1 -w flags /proc/cpuinfo | grep -o -w -E 'avx2|avx512f|fma' | sort -u | paste -sd' ')
@@ -473,12 +508,16 @@ MED2_LOG=$(median_log cliff_2t)
 # A run shorter than the defaults is marked as such at the top of results.md.
 SHORT_NOTE=""
 if [ "$ITERS" -lt 300 ] || [ "$RUNS" -lt 3 ] || [ "$CIFAR_ITERS" -lt 50 ] || [ "$CAFFENET_ITERS" -lt 4 ] ||
+   [ "$CAFFENET_DATA_ITERS" -lt 2 ] ||
    [ -n "$ONLY_NETS" ]; then
     SHORT_NOTE="**A short development run** ($RUNS rounds; LeNet $ITERS, cifar10_quick $CIFAR_ITERS, CaffeNet $CAFFENET_ITERS timed iterations$( [ -n "$ONLY_NETS" ] && echo "; nets: lenet $ONLY_NETS")): it shows the layout, its figures are not results.
 "
 fi
 # The data-parallel row (2 ranks x 1 thread against 1 rank x 2 threads), appended.
 bench/mpi.sh "$BUILD" > "$WORK/mpi.md" 2> "$LOGS/mpi.err" || failures="$failures; bench/mpi.sh"
+# Prefetch against decoding (CaffeNet on encoded PNGs, prefetch 4 and 0), appended.
+BENCH_PREFETCH_OUT=$WORK/prefetch.md bench/prefetch.sh "$BUILD" > "$LOGS/prefetch.out" 2>&1 ||
+    failures="$failures; bench/prefetch.sh (see $LOGS/prefetch.out)"
 R=$OUT.tmp
 {
 cat <<EOF
@@ -749,6 +788,8 @@ OPENBLAS_NUM_THREADS=T OMP_NUM_THREADS=T /usr/bin/time -f "maxrss_kib %M" $TRAIN
 EOF
 echo
 cat "$WORK/mpi.md"
+echo
+cat "$WORK/prefetch.md" 2>/dev/null
 } > "$R"
 mv "$R" "$OUT"
 echo "bench: wrote $OUT in $ELAPSED s"
