@@ -3,8 +3,10 @@
  * solver, and prints per layer the average forward and backward milliseconds,
  * their share of the iteration, and GFLOP/s where the layer reports its
  * multiply-adds (convolution, inner product); then data loading (the data
- * layers' forward), the solver step (zeroing, norm, clip, decay, update), the
- * whole iteration and iterations per second. */
+ * layers' forward), per data layer with a prefetch queue the training loop's
+ * wait per batch and the time of making one (layers/data/prefetch.h), the
+ * solver step (zeroing, norm, clip, decay, update), the whole iteration and
+ * iterations per second. */
 #ifndef CLIFF_TIMING_H
 #define CLIFF_TIMING_H
 
