@@ -14,6 +14,7 @@
 #include "blas.h"
 #include "conv_fast_kernels.h"
 #include "fork_join.h"
+#include "gemm.h"
 
 /* Largest S (floats per image) taken (4 MB). Measured against the matrix-engine
  * path (bench/micro_convg, one thread, CPU time): on CaffeNet's conv2 (S =
@@ -77,7 +78,6 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     pl->Hp = g->height + 2 * g->pad_h;
     pl->plane = g->out_h * g->out_w;
     pl->S_size = (size_t)g->channels * g->kernel_w * (size_t)pl->Hp * g->out_w;
-    pl->mr_f = pick_mr(pl->Mg);
     pl->mr_d = pick_mr(pl->K);
     /* weight-gradient blocks: S and dy of the block in L2, and the WR S rows of
      * one tile over the block in L1 */
@@ -115,9 +115,8 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
                 off[(c * g->kernel_h + ki) * g->kernel_w + kj] =
                     ((c * g->kernel_w + kj) * pl->Hp + ki) * g->out_w;
 
-    const size_t nmb = (size_t)(pl->Mg + pl->mr_f - 1) / pl->mr_f;
     const size_t nrb = (size_t)(pl->K + pl->mr_d - 1) / pl->mr_d;
-    size_t wp = (size_t)groups * nmb * pl->mr_f * pl->K;
+    size_t wp = (size_t)groups * cliff_gemm_packed_a_floats(pl->Mg, pl->K);
     size_t wd = (size_t)groups * nrb * pl->mr_d * pl->Mg;
     pl->part_floats = nb * s_stride(pl->S_size);
     const size_t s_part = (size_t)parts * pl->part_floats, w_part = round16(wp > wd ? wp : wd);
@@ -155,44 +154,36 @@ typedef struct FastJob {
     int wchunks; /* backward: chunks [0, wchunks) are the dW groups of images */
 } FastJob;
 
-/* The forward of image n on a thread (packed weights ready). */
+/* The forward of image n on a thread (weights packed for the engine): per
+ * group, y_n,g [Mg x plane] = (bias) + W_g times the view of S_n through the
+ * group's offsets, the engine's view tiles reading S in place. */
 static void fwd_image(void *arg, int n, int thread)
 {
     const FastJob *j = arg;
     const CliffConvFastPlan *pl = j->pl;
-    const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, mr = pl->mr_f;
-    const int plane = pl->plane, nmb = (Mg + mr - 1) / mr;
+    const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, plane = pl->plane;
     const size_t img = (size_t)pl->g.channels * pl->g.height * pl->g.width;
-    const float *wp = pl->wpack;
+    const size_t pa = cliff_gemm_packed_a_floats(Mg, K);
     float *S = pl->buf + (size_t)thread * pl->part_floats;
     cliff_cf_shift(pl, j->x + (size_t)n * img, S);
-    for (int g = 0; g < G; g++)
-        for (int mb = 0; mb < nmb; mb++) {
-            const int m0 = g * Mg + mb * mr, rows = Mg - mb * mr < mr ? Mg - mb * mr : mr;
-            const float *pw = wp + ((size_t)g * nmb + mb) * K * mr;
-            const float *pb = j->bias ? j->bias + m0 : NULL;
-            float *py = j->y + ((size_t)n * M + m0) * plane;
-            const int *off = pl->off + (size_t)g * K;
-            cliff_cf_fwd_block(mr, K, pw, S, off, pb, rows, py, plane);
-        }
+    for (int g = 0; g < G; g++) {
+        float *py = j->y + ((size_t)n * M + (size_t)g * Mg) * plane;
+        if (j->bias) /* the sums start from the bias, as Caffe's bias term */
+            for (int m = 0; m < Mg; m++)
+                for (int p = 0; p < plane; p++) py[(size_t)m * plane + p] = j->bias[g * Mg + m];
+        const CliffGemmB b = cliff_gemm_rows_b(S, pl->off + (size_t)g * K);
+        cliff_gemm_prepacked(pl->wpack + g * pa, 0, 1.0f, NULL, 0, NULL, &b, Mg, plane, K,
+                             j->bias ? 1.0f : 0.0f, py, plane);
+    }
 }
 
 void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float *w,
                              const float *bias, float *y)
 {
-    const int G = pl->groups, Mg = pl->Mg, K = pl->K, mr = pl->mr_f;
-    const int nmb = (Mg + mr - 1) / mr;
-    /* wp[g][mb][r][i] = W[g*Mg + mb*mr + i][r], 0 past Mg */
-    float *wp = pl->wpack;
+    const int G = pl->groups, Mg = pl->Mg, K = pl->K;
+    const size_t pa = cliff_gemm_packed_a_floats(Mg, K);
     for (int g = 0; g < G; g++)
-        for (int mb = 0; mb < nmb; mb++) {
-            float *d = wp + ((size_t)g * nmb + mb) * K * mr;
-            for (int i = 0; i < mr; i++) {
-                const int m = mb * mr + i;
-                const float *src = w + ((size_t)g * Mg + m) * K;
-                for (int r = 0; r < K; r++) d[(size_t)r * mr + i] = m < Mg ? src[r] : 0.0f;
-            }
-        }
+        cliff_gemm_pack_a(0, Mg, K, 1.0f, w + (size_t)g * Mg * K, K, pl->wpack + g * pa);
     FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, 0};
     cliff_fj_for(pl->num, fwd_image, &job);
 }

@@ -11,7 +11,9 @@
  * 32,000 of its im2col), small enough to stay in L1/L2, and is built per image.
  * The products then run as register-blocked AVX-512 tiles that read the
  * column rows straight out of S:
- *   forward   y_n[m][p]  = bias[m] + sum_r W[m][r] S_n[off[r] + p]   (NCHW out)
+ *   forward   y_n[m][p]  = bias[m] + sum_r W[m][r] S_n[off[r] + p]   (NCHW out):
+ *             the matrix engine (gemm.h) with op(B) the row-offset view
+ *             (S_n, off) of the column matrix (cliff_gemm_rows_b)
  *   data grad dS_n[off[r] + p] += sum_m W[m][r] dy_n[m][p], then the
  *             adjoint of the shift scatters dS_n onto dx_n (overwritten)
  *   weights   dW[m][r] += sum_n sum_p dy_n[m][p] S_n[off[r] + p]
@@ -37,7 +39,7 @@ typedef struct CliffConvFastPlan {
     int Mg, K;        /* per group: output channels, column rows (C/G*kh*kw) */
     int Hp, plane;    /* padded height, oh*ow */
     size_t S_size;    /* floats of S per image */
-    int mr_f, mr_d;   /* register-block rows of the forward (m) and data-gradient (r) tiles */
+    int mr_d;         /* register-block rows of the data-gradient (r) tiles */
     int nb;           /* images per block of the weight gradient */
     int ngroups;      /* groups of images whose weight gradients are summed apart */
     int parts;        /* threads (fork_join.h), one S each */

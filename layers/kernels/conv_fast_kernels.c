@@ -1,8 +1,9 @@
 /* The AVX-512 kernels of the shifted-row convolution (conv_fast.c drives them;
  * conv_fast_kernels.h says what each computes).
  *
+ * The forward runs on the matrix engine (its view tiles, gemm_vtiles.c).
  * Register tiles (32 zmm registers; Zen 5 retires two 512-bit FMAs a cycle):
- *   forward and data gradient: MR rows (weights broadcast from a packed panel,
+ *   data gradient: MR rows (weights broadcast from a packed panel,
  *     one broadcast live at a time) x 4 vectors of 16 positions (64 columns of
  *     the plane): 4*MR accumulators, 4 + MR loads per 4*MR FMAs.
  *   weight gradient: 5 output channels x 5 column rows, each accumulator 16
@@ -153,7 +154,7 @@ AVX512 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float
 }
 
 /* acc[i][j] += sum_k a[k*MR + i] * b[boff[k] + 16 j] over nk steps: the inner
- * product of the forward and data-gradient tiles. MASKED: the vectors read
+ * product of the data-gradient tiles. MASKED: the vectors read
  * under mk[j] (lanes past the plane read as 0). */
 AVX512_INLINE void tile_core(const int MR, const int NV, const int MASKED, int nk,
                              const float *restrict a, const float *restrict b,
@@ -174,33 +175,6 @@ AVX512_INLINE void tile_core(const int MR, const int NV, const int MASKED, int n
     }
 }
 
-/* One forward tile: rows (<= MR valid) of y from the packed panel wp [K][MR]. */
-AVX512_INLINE void fwd_tile(const int MR, const int NV, const int MASKED, int K,
-                            const float *wp, const float *S, const int *off,
-                            const __mmask16 *mk, const float *bias, int rows, float *y,
-                            size_t ldy)
-{
-    __m512 acc[6][4];
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-        const __m512 b0 = bias && i < rows ? _mm512_set1_ps(bias[i]) : _mm512_setzero_ps();
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) acc[i][j] = b0;
-    }
-    tile_core(MR, NV, MASKED, K, wp, S, off, mk, acc);
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-        if (i >= rows) break;
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) {
-            if (MASKED)
-                cliff_store_prefix(y + i * ldy + 16 * j, acc[i][j], mk[j]);
-            else
-                _mm512_storeu_ps(y + i * ldy + 16 * j, acc[i][j]);
-        }
-    }
-}
-
 /* The masks of the 64-column chunk starting at p0; returns how many vectors hold
  * columns and whether the chunk is whole. */
 AVX512_INLINE int chunk_masks(int p0, int plane, __mmask16 mk[4], int *whole)
@@ -210,30 +184,6 @@ AVX512_INLINE int chunk_masks(int p0, int plane, __mmask16 mk[4], int *whole)
     *whole = n == 64;
     return (n + 15) / 16;
 }
-
-/* Forward of one (image, group, row block) over the whole plane. */
-#define DEF_FWD_BLOCK(MR)                                                                      \
-    AVX512 static void fwd_block_##MR(int K, const float *wp, const float *S, const int *off,  \
-                                      const float *bias, int rows, float *y, int plane)        \
-    {                                                                                          \
-        __mmask16 mk[4];                                                                       \
-        for (int p0 = 0; p0 < plane; p0 += 64) {                                               \
-            int whole, nv = chunk_masks(p0, plane, mk, &whole);                                \
-            if (whole)                                                                         \
-                fwd_tile(MR, 4, 0, K, wp, S + p0, off, mk, bias, rows, y + p0, plane);         \
-            else if (nv == 4)                                                                  \
-                fwd_tile(MR, 4, 1, K, wp, S + p0, off, mk, bias, rows, y + p0, plane);         \
-            else if (nv == 3)                                                                  \
-                fwd_tile(MR, 3, 1, K, wp, S + p0, off, mk, bias, rows, y + p0, plane);         \
-            else if (nv == 2)                                                                  \
-                fwd_tile(MR, 2, 1, K, wp, S + p0, off, mk, bias, rows, y + p0, plane);         \
-            else                                                                               \
-                fwd_tile(MR, 1, 1, K, wp, S + p0, off, mk, bias, rows, y + p0, plane);         \
-        }                                                                                      \
-    }
-DEF_FWD_BLOCK(4)
-DEF_FWD_BLOCK(5)
-DEF_FWD_BLOCK(6)
 
 /* One data-gradient tile: the column-gradient rows r (<= MR valid) over a chunk,
  * from the packed panel wt [Mg][MR] and dy rows at moff, added into dS. */
@@ -369,17 +319,6 @@ AVX512 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, flo
     }
 }
 
-void cliff_cf_fwd_block(int mr, int K, const float *wp, const float *S, const int *off,
-                        const float *bias, int rows, float *y, int plane)
-{
-    if (mr == 4)
-        fwd_block_4(K, wp, S, off, bias, rows, y, plane);
-    else if (mr == 5)
-        fwd_block_5(K, wp, S, off, bias, rows, y, plane);
-    else
-        fwd_block_6(K, wp, S, off, bias, rows, y, plane);
-}
-
 void cliff_cf_dat_block(int mr, int Mg, const float *wt, const float *dy, const int *moff,
                         const int *off, int rows, float *dS, int plane)
 {
@@ -401,12 +340,6 @@ void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S)
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx)
 {
     (void)pl, (void)dS, (void)dx;
-}
-
-void cliff_cf_fwd_block(int mr, int K, const float *wp, const float *S, const int *off,
-                        const float *bias, int rows, float *y, int plane)
-{
-    (void)mr, (void)K, (void)wp, (void)S, (void)off, (void)bias, (void)rows, (void)y, (void)plane;
 }
 
 void cliff_cf_dat_block(int mr, int Mg, const float *wt, const float *dy, const int *moff,

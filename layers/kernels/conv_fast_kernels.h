@@ -17,11 +17,6 @@
 void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S);
 /* The adjoint of the shift: dx of one image (overwritten) from dS. */
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx);
-/* Forward of one row block (rows <= mr valid, mr in {4, 5, 6}) over the plane:
- * y[i][p] = bias[i] + sum_r wp[r*mr + i] S[off[r] + p]; y rows plane apart;
- * bias may be NULL. */
-void cliff_cf_fwd_block(int mr, int K, const float *wp, const float *S, const int *off,
-                        const float *bias, int rows, float *y, int plane);
 /* Data gradient of one block of column rows (rows <= mr valid):
  * dS[off[i] + p] += sum_m wt[m*mr + i] dy[moff[m] + p]. */
 void cliff_cf_dat_block(int mr, int Mg, const float *wt, const float *dy, const int *moff,

@@ -153,6 +153,26 @@ CliffGemmB cliff_gemm_dense_b(const float *B, ptrdiff_t ldb, int trans)
     return b;
 }
 
+/* A view packed (instruction sets without the in-place tile): row k0 + k of
+ * the block is a copy of its window. */
+static void pack_rows_b(const CliffGemmB *b, int k0, int kc, int j0, int nc, float *dst)
+{
+    for (int q = 0; q * NR < nc; q++) {
+        float *d = dst + (ptrdiff_t)q * kc * NR;
+        const int jq = j0 + q * NR, cols = nc - q * NR < NR ? nc - q * NR : NR;
+        for (int k = 0; k < kc; k++, d += NR) {
+            memcpy(d, b->data + b->off[k0 + k] + jq, (size_t)cols * sizeof *d);
+            for (int j = cols; j < NR; j++) d[j] = 0.0f;
+        }
+    }
+}
+
+CliffGemmB cliff_gemm_rows_b(const float *base, const int *off)
+{
+    CliffGemmB b = {.pack = pack_rows_b, .data = base, .scale = 1.0f, .off = off};
+    return b;
+}
+
 /* ---- the blocked product ---- */
 
 typedef struct GemmJob {
@@ -163,6 +183,7 @@ typedef struct GemmJob {
     const float *a_packed; /* op(A) packed in advance (cliff_gemm_pack_a), or NULL */
     const CliffGemmB *b;
     const float *b_packed; /* op(B) packed in advance (cliff_gemm_pack_b), or NULL */
+    int b_view;      /* op(B) is a row-offset view read in place by the view tiles */
     int accumulate;  /* C holds beta C already: add to it */
     float *C;
     ptrdiff_t ldc;
@@ -201,8 +222,10 @@ static void run_tile(const GemmJob *j, int kc, const float *const *a, ptrdiff_t 
 typedef struct Panels {
     const float *a0; /* panel 0 of the row block (packed), or NULL: op(A) in place */
     ptrdiff_t astride; /* floats between consecutive A panels */
-    const float *b0;
+    const float *b0;   /* panel 0 of the column block (packed), or NULL: a view in place */
     ptrdiff_t bstride;
+    const float *bv;   /* the view: row pc + k of the column block at bv + boff[k] */
+    const int *boff;
 } Panels;
 
 /* Every tile of rows [ic, ic + mc) x columns [jc, jc + nc) over reduction
@@ -212,7 +235,7 @@ static void run_block(const GemmJob *j, const Panels *pn, int pc, int kc, int ic
 {
     for (int q = 0; q * NR < nc; q++) {
         const int cols = nc - q * NR < NR ? nc - q * NR : NR;
-        const float *bq = pn->b0 + q * pn->bstride;
+        const float *bq = pn->b0 ? pn->b0 + q * pn->bstride : NULL;
         for (int p = 0; p * MR < mc; p++) {
             const int rows = mc - p * MR < MR ? mc - p * MR : MR, i = ic + p * MR;
             const float *rowp[MR];
@@ -226,7 +249,12 @@ static void run_block(const GemmJob *j, const Panels *pn, int pc, int kc, int ic
                               (ptrdiff_t)pc * j->a.cs;
                 acs = j->a.cs;
             }
-            run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
+            if (bq)
+                run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
+            else /* never c_trans: only cliff_gemm_ex transposes, with a dense op(B) */
+                cliff_gemm_vtile_avx512(kc, rowp, acs, pn->bv + q * NR, pn->boff,
+                                        j->C + (ptrdiff_t)i * j->ldc + jc + q * NR, j->ldc,
+                                        rows, cols, acc);
         }
     }
 }
@@ -252,6 +280,10 @@ static void b_panels(const GemmJob *j, int pc, int kc, int jc, int nc, float *bp
     if (j->b_packed) { /* jc is a multiple of NR */
         pn->b0 = j->b_packed + ((ptrdiff_t)(jc / NR) * j->K + pc) * NR;
         pn->bstride = (ptrdiff_t)j->K * NR;
+    } else if (j->b_view) {
+        pn->b0 = NULL;
+        pn->bv = j->b->data + jc;
+        pn->boff = j->b->off + pc;
     } else {
         j->b->pack(j->b, pc, kc, jc, nc, bp);
         pn->b0 = bp;
@@ -272,7 +304,7 @@ static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
     _Alignas(64) float buf[GEMM_STACK_FLOATS];
     float *ap = buf, *bp = buf + MC * KC;
     Panels pn;
-    const int a_cheap = j->a_packed || j->direct_a, b_cheap = j->b_packed != NULL;
+    const int a_cheap = j->a_packed || j->direct_a, b_cheap = j->b_packed || j->b_view;
     const double repack_a = a_cheap ? 0 : (double)(r1 - r0) * ((c1 - c0 + NC - 1) / NC - 1);
     const double repack_b = b_cheap ? 0 : (double)(c1 - c0) * ((r1 - r0 + MC - 1) / MC - 1);
     if (repack_b < repack_a) { /* row blocks outside: A packed once, B once per row block */
@@ -327,7 +359,8 @@ static void gemm_run(GemmJob *job)
         /* chunks along the longer of the two tile counts (gemm_split.h) */
         job->by_cols = panels >= tiles;
         const int units = job->by_cols ? panels : tiles;
-        const int shared = job->by_cols ? job->a_packed || job->direct_a : job->b_packed != NULL;
+        const int shared = job->by_cols ? job->a_packed || job->direct_a
+                                        : job->b_packed || job->b_view;
         const int per = cliff_gemm_split_per(units, nt, shared);
         job->per_chunk = per;
         cliff_fj_for((units + per - 1) / per, gemm_chunk, job);
@@ -337,6 +370,12 @@ static void gemm_run(GemmJob *job)
 }
 
 /* C = beta C before the product; 1 when the product is then to be added. */
+/* Whether op(B) b is a view the tiles of isa read in place. */
+static int view_in_place(const CliffGemmB *b, int isa)
+{
+    return b && b->off && isa == CLIFF_ISA_AVX512;
+}
+
 static int apply_beta(int M, int N, float beta, float *C, ptrdiff_t ldc, int product)
 {
     if (beta == 0.0f && !product)
@@ -360,9 +399,10 @@ void cliff_gemm_src(int trans_a, int M, int N, int K, float alpha, const float *
     const int product = K > 0 && alpha != 0.0f;
     const int accumulate = apply_beta(M, N, beta, C, ldc, product);
     if (!product) return;
+    const int isa = cliff_gemm_isa();
     GemmJob job = {.M = M, .N = N, .K = K, .alpha = alpha, .a = a_side(trans_a, A, lda),
-                   .b = b, .accumulate = accumulate, .C = C, .ldc = ldc,
-                   .tile = tile_for(cliff_gemm_isa())};
+                   .b = b, .b_view = view_in_place(b, isa), .accumulate = accumulate, .C = C,
+                   .ldc = ldc, .tile = tile_for(isa)};
     /* one panel of columns: every element of op(A) is used once, read it in place */
     job.direct_a = N <= NR && alpha == 1.0f;
     gemm_run(&job);
@@ -401,9 +441,11 @@ void cliff_gemm_prepacked(const float *pa, int trans_a, float alpha, const float
     const int product = K > 0 && (pa || alpha != 0.0f);
     const int accumulate = apply_beta(M, N, beta, C, ldc, product);
     if (!product) return;
+    const int isa = cliff_gemm_isa();
     GemmJob job = {.M = M, .N = N, .K = K, .alpha = alpha, .a = a_side(trans_a, A, lda),
-                   .a_packed = pa, .b = b, .b_packed = pb, .accumulate = accumulate, .C = C,
-                   .ldc = ldc, .tile = tile_for(cliff_gemm_isa())};
+                   .a_packed = pa, .b = b, .b_packed = pb,
+                   .b_view = !pb && view_in_place(b, isa), .accumulate = accumulate, .C = C,
+                   .ldc = ldc, .tile = tile_for(isa)};
     gemm_run(&job);
 }
 

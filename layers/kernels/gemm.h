@@ -3,9 +3,11 @@
  *   C[M x N] = alpha * op(A)[M x K] * op(B)[K x N] + beta * C      (row-major)
  *
  * op(A) is a dense matrix or its transpose (lda: row stride of the stored
- * array). op(B) is either dense (B or B^T, ldb) or any source that can pack a
- * block of itself (CliffGemmB): a convolution hands the engine the implicit
- * im2col matrix of an image and never materializes it.
+ * array). op(B) is either dense (B or B^T, ldb), a row-offset view (row k at
+ * base + off[k], read in place: cliff_gemm_rows_b), or any source that can
+ * pack a block of itself (CliffGemmB): a convolution hands the engine the
+ * implicit im2col matrix of an image, or the shifted copy of the image whose
+ * windows are that matrix's rows (conv_fast.h), and never materializes it.
  *
  * How it runs (Goto's scheme): the reduction is cut into blocks of KC rows,
  * the columns into blocks of NC; each block of op(B) is packed into panels of
@@ -45,10 +47,21 @@ struct CliffGemmB {
     int trans;
     float scale;       /* and a factor applied while packing (1: none) */
     const void *ctx; /* other sources: whatever their pack needs */
+    const int *off;  /* a row-offset view (cliff_gemm_rows_b): data + off[k] is row k */
 };
 
 /* A dense op(B): B (K x N, row stride ldb) or, with trans, B^T (B is N x K). */
 CliffGemmB cliff_gemm_dense_b(const float *B, ptrdiff_t ldb, int trans);
+
+/* A row-offset view: op(B)(k, j) = base[off[k] + j], j in [0, N): row k of
+ * op(B) is N contiguous floats at base + off[k] (rows may overlap and come in
+ * any order: the windows of conv_fast.h's shifted image S are the rows of its
+ * column matrix). On AVX-512 the register tiles read the rows in place (no
+ * packing: each element is loaded once per MR rows of op(A)); the other
+ * instruction sets pack them like any source; the bits are the same. Reads
+ * stay inside [base + off[k], base + off[k] + N). base and off (one int a row
+ * of op(B), K of them) must outlive the product. */
+CliffGemmB cliff_gemm_rows_b(const float *base, const int *off);
 
 /* C = alpha op(A) op(B) + beta C; beta == 0 overwrites C without reading it
  * (NaN in C does not survive). */

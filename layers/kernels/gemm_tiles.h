@@ -23,6 +23,17 @@
 
 typedef void (*CliffGemmTile)(CLIFF_GEMM_TILE_ARGS);
 
+/* The tile over a row-offset view of op(B) (gemm.h, cliff_gemm_rows_b), read
+ * in place: B(k, j) = b[boff[k] + j]; only j < cols is read. Otherwise the
+ * contract above, with the same bits. AVX-512 only (the other sets pack the
+ * view); one specialization per row count, so a tile of fewer than MR rows
+ * does only its own rows' work. */
+#define CLIFF_GEMM_VTILE_ARGS                                                               \
+    int kc, const float *const *a, ptrdiff_t acs, const float *b, const int *boff, float *c, \
+        ptrdiff_t ldc, int rows, int cols, int accumulate
+
+void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS);
+
 void cliff_gemm_tile_generic(CLIFF_GEMM_TILE_ARGS);
 /* Only on x86-64 with GCC or Clang; call only when the CPU has the set. */
 void cliff_gemm_tile_avx2(CLIFF_GEMM_TILE_ARGS);

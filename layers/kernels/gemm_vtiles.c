@@ -1,0 +1,100 @@
+/* The AVX-512 register tiles of the matrix engine over a row-offset view of
+ * op(B) (contract in gemm_tiles.h, cliff_gemm_vtile_avx512).
+ *
+ * ROWS (1..6) rows of op(A), broadcast one at a time from their row pointers,
+ * x NV vectors of 16 columns read straight from the view's row k: ROWS*NV
+ * accumulators, NV + ROWS loads per ROWS*NV FMAs. A tile of fewer rows than
+ * MR runs its own specialization, so an output of Mg rows costs Mg rows of
+ * FMAs (LeNet conv2's 50 channels: 8 tiles of 6 and one of 2, where a
+ * 6-row-only tile would do 54). Columns past `cols` are never read (the
+ * view's rows end there: masked loads), never stored. */
+#include "gemm_tiles.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "simd512.h"
+
+#define MR CLIFF_GEMM_MR
+
+/* MASKED: the last vector is partial (its lanes past cols neither read nor
+ * stored); every earlier one is whole. */
+CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED,
+                               CLIFF_GEMM_VTILE_ARGS)
+{
+    (void)rows;
+    const __mmask16 last = cliff_first_lanes(cols - 16 * (NV - 1));
+    __m512 acc[MR][4];
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++)
+            acc[i][j] = !accumulate ? _mm512_setzero_ps()
+                        : MASKED && j == NV - 1 ? cliff_load_mask(c + i * ldc + 16 * j, last)
+                                                : _mm512_loadu_ps(c + i * ldc + 16 * j);
+    const float *ar[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++) ar[i] = a[i];
+    ptrdiff_t o = 0;
+    for (int k = 0; k < kc; k++, o += acs) {
+        const float *bk = b + boff[k];
+        __m512 bv[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++)
+            bv[j] = MASKED && j == NV - 1 ? _mm512_maskz_loadu_ps(last, bk + 16 * j)
+                                          : _mm512_loadu_ps(bk + 16 * j);
+#pragma GCC unroll 6
+        for (int i = 0; i < ROWS; i++) {
+            const __m512 av = _mm512_set1_ps(ar[i][o]);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) {
+            if (MASKED && j == NV - 1)
+                cliff_store_prefix(c + i * ldc + 16 * j, acc[i][j], last);
+            else
+                _mm512_storeu_ps(c + i * ldc + 16 * j, acc[i][j]);
+        }
+}
+
+/* The column variants of one row count. */
+#define VTILE_ROWS(R)                                                                       \
+    __attribute__((target("avx512f"))) static void vtile_##R(CLIFF_GEMM_VTILE_ARGS)         \
+    {                                                                                       \
+        const int nv = (cols + 15) / 16;                                                    \
+        if (cols == 64)                                                                     \
+            vtile(R, 4, 0, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+        else if (nv == 4)                                                                   \
+            vtile(R, 4, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+        else if (nv == 3)                                                                   \
+            vtile(R, 3, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+        else if (nv == 2)                                                                   \
+            vtile(R, 2, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+        else                                                                                \
+            vtile(R, 1, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+    }
+VTILE_ROWS(1)
+VTILE_ROWS(2)
+VTILE_ROWS(3)
+VTILE_ROWS(4)
+VTILE_ROWS(5)
+VTILE_ROWS(6)
+
+void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
+{
+    static void (*const by_rows[MR + 1])(CLIFF_GEMM_VTILE_ARGS) = {
+        vtile_1, vtile_1, vtile_2, vtile_3, vtile_4, vtile_5, vtile_6};
+    by_rows[rows](kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);
+}
+
+#else /* not x86-64: the engine packs views instead (never calls this) */
+
+void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
+{
+    (void)kc, (void)a, (void)acs, (void)b, (void)boff, (void)c, (void)ldc, (void)rows;
+    (void)cols, (void)accumulate;
+}
+
+#endif

@@ -1,0 +1,140 @@
+/* layers/kernels/gemm: op(B) as a row-offset view (cliff_gemm_rows_b), whose
+ * rows the AVX-512 view tiles read in place. Against the same matrix handed
+ * over densely, bit for bit: every row count of a tile (1..6, so each row
+ * specialization), column counts around the 16-lane vectors and the 64-column
+ * panel, reductions across the 384-step block, overlapping rows in any order,
+ * beta 0 / 1 / other, op(A) packed in advance, packed now or read in place;
+ * on every instruction set (the others pack the view) and on 1 or 2 threads;
+ * and no read past the end of a view row. */
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "layers/kernels/fork_join.h"
+#include "layers/kernels/gemm.h"
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+}
+
+/* A view of K rows of N floats over base[0, L): row k at off[k], the last
+ * row ending exactly at L; the others anywhere, overlapping. Bd: the dense copy. */
+typedef struct View {
+    int K, N;
+    size_t L;
+    float *base;
+    int *off;
+    float *Bd;
+} View;
+
+static void view_fill(View *v, unsigned seed)
+{
+    for (size_t i = 0; i < v->L; i++) v->base[i] = frand(&seed);
+    for (int k = 0; k < v->K; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        v->off[k] = k == v->K - 1 ? (int)(v->L - (size_t)v->N)
+                                  : (int)((seed >> 4) % (v->L - (size_t)v->N + 1));
+        memcpy(v->Bd + (size_t)k * v->N, v->base + v->off[k], (size_t)v->N * sizeof(float));
+    }
+}
+
+/* base of L floats ending exactly at a page that may not be read. */
+static float *guarded(size_t n, void **map, size_t *len)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t bytes = (n * sizeof(float) + page - 1) / page * page;
+    *len = bytes + page;
+    char *m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    mprotect(m + bytes, page, PROT_NONE);
+    *map = m;
+    return (float *)(m + bytes) - n;
+}
+
+/* One product three ways (A packed now, in advance, or, one panel wide, read
+ * in place) against the dense op(B): the same bits. */
+static void one_case(int M, int N, int K, float alpha, float beta, unsigned seed)
+{
+    View v = {K, N, (size_t)N + 3u * (size_t)K + 17u, NULL, NULL, NULL};
+    void *map = NULL;
+    size_t len = 0;
+    v.base = guarded(v.L, &map, &len);
+    v.off = malloc(sizeof(int) * (size_t)K);
+    v.Bd = malloc(sizeof(float) * (size_t)K * N);
+    float *A = malloc(sizeof(float) * (size_t)M * K), *C0 = malloc(sizeof(float) * (size_t)M * N);
+    float *R = malloc(sizeof(float) * (size_t)M * N), *C = malloc(sizeof(float) * (size_t)M * N);
+    float *pa = malloc(sizeof(float) * cliff_gemm_packed_a_floats(M, K));
+    if (!v.base || !v.off || !v.Bd || !A || !C0 || !R || !C || !pa) {
+        CHECK_FAILF("out of memory");
+        return;
+    }
+    view_fill(&v, seed);
+    for (int i = 0; i < M * K; i++) A[i] = frand(&seed);
+    for (int i = 0; i < M * N; i++) C0[i] = frand(&seed);
+    const CliffGemmB dense = cliff_gemm_dense_b(v.Bd, N, 0), view = cliff_gemm_rows_b(v.base, v.off);
+    memcpy(R, C0, sizeof(float) * (size_t)M * N);
+    cliff_gemm_src(0, M, N, K, alpha, A, K, &dense, beta, R, N);
+    cliff_gemm_pack_a(0, M, K, alpha, A, K, pa);
+    for (int mode = 0; mode < 2; mode++) {
+        memcpy(C, C0, sizeof(float) * (size_t)M * N);
+        if (mode == 0) /* N <= 64 and alpha 1: op(A) read in place */
+            cliff_gemm_src(0, M, N, K, alpha, A, K, &view, beta, C, N);
+        else
+            cliff_gemm_prepacked(pa, 0, alpha, NULL, 0, NULL, &view, M, N, K, beta, C, N);
+        if (memcmp(C, R, sizeof(float) * (size_t)M * N))
+            CHECK_FAILF("%dx%dx%d alpha %g beta %g, A %s: the view differs from dense", M, N, K,
+                        alpha, beta, mode ? "pre-packed" : "packed now or in place");
+    }
+    free(pa), free(C), free(R), free(C0), free(A), free(v.Bd), free(v.off);
+    munmap(map, len);
+}
+
+static void test_view_shapes(void)
+{
+    static const int ms[] = {1, 2, 3, 4, 5, 6, 7, 11, 50};
+    static const int ns[] = {1, 15, 16, 17, 33, 63, 64, 65, 130};
+    static const int ks[] = {1, 25, 385};
+    unsigned seed = 1;
+    for (size_t im = 0; im < sizeof ms / sizeof *ms; im++)
+        for (size_t in = 0; in < sizeof ns / sizeof *ns; in++)
+            for (size_t ik = 0; ik < sizeof ks / sizeof *ks; ik++) {
+                const int r = (int)(im + in + ik);
+                const float alpha = r % 4 ? 1.0f : 0.5f, betas[] = {0.0f, 1.0f, 0.25f};
+                one_case(ms[im], ns[in], ks[ik], alpha, betas[r % 3], seed++);
+                if (check_failures_in_test) return;
+            }
+}
+
+/* The instruction sets without the view tile pack the view: the same bits. */
+static void test_view_isas(void)
+{
+    const int best = cliff_gemm_isa();
+    for (int isa = CLIFF_ISA_GENERIC; isa <= best; isa++) {
+        cliff_gemm_force_isa(isa);
+        one_case(13, 70, 400, 1.0f, 1.0f, 500u + (unsigned)isa);
+        one_case(5, 17, 30, 1.0f, 0.0f, 600u + (unsigned)isa);
+    }
+    cliff_gemm_force_isa(-1);
+}
+
+/* Big enough to split over threads (by rows and by column panels): the same
+ * bits as the dense product, which itself is the same on any thread count. */
+static void test_view_threads(void)
+{
+    one_case(200, 130, 500, 1.0f, 0.0f, 900u); /* rows: 34 tiles against 3 panels */
+    one_case(12, 700, 300, 1.0f, 1.0f, 901u);  /* columns: 11 panels */
+}
+
+int main(void)
+{
+    openblas_set_num_threads(2); /* the engine's threads follow OpenBLAS's count */
+    RUN(test_view_shapes);
+    RUN(test_view_isas);
+    RUN(test_view_threads);
+    return test_main_end();
+}
