@@ -3,7 +3,8 @@
  * over densely, bit for bit: every row count of a tile (1..6, so each row
  * specialization), column counts around the 16-lane vectors and the 64-column
  * panel, reductions across the 384-step block, overlapping rows in any order,
- * beta 0 / 1 / other, op(A) packed in advance, packed now or read in place;
+ * beta 0 / 1 / other or a bias (cliff_gemm_prepacked_bias), op(A) packed in
+ * advance, packed now or read in place;
  * on every instruction set (the others pack the view) and on 1 or 2 threads;
  * and no read past the end of a view row. */
 #include <cblas.h>
@@ -90,6 +91,17 @@ static void one_case(int M, int N, int K, float alpha, float beta, unsigned seed
             CHECK_FAILF("%dx%dx%d alpha %g beta %g, A %s: the view differs from dense", M, N, K,
                         alpha, beta, mode ? "pre-packed" : "packed now or in place");
     }
+    /* with a bias: the sums start from bias[i] (row i of C0's first column) */
+    float *bias = malloc(sizeof(float) * (size_t)M);
+    for (int i = 0; i < M; i++) bias[i] = C0[(size_t)i * N];
+    for (int i = 0; i < M; i++)
+        for (int jj = 0; jj < N; jj++) R[(size_t)i * N + jj] = bias[i];
+    cliff_gemm_src(0, M, N, K, alpha, A, K, &dense, 1.0f, R, N);
+    memcpy(C, C0, sizeof(float) * (size_t)M * N);
+    cliff_gemm_prepacked_bias(pa, NULL, &view, M, N, K, bias, C, N);
+    if (memcmp(C, R, sizeof(float) * (size_t)M * N))
+        CHECK_FAILF("%dx%dx%d alpha %g: the view with a bias differs from dense", M, N, K, alpha);
+    free(bias);
     free(pa), free(C), free(R), free(C0), free(A), free(v.Bd), free(v.off);
     munmap(map, len);
 }

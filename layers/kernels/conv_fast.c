@@ -168,12 +168,12 @@ static void fwd_image(void *arg, int n, int thread)
     cliff_cf_shift(pl, j->x + (size_t)n * img, S);
     for (int g = 0; g < G; g++) {
         float *py = j->y + ((size_t)n * M + (size_t)g * Mg) * plane;
-        if (j->bias) /* the sums start from the bias, as Caffe's bias term */
-            for (int m = 0; m < Mg; m++)
-                for (int p = 0; p < plane; p++) py[(size_t)m * plane + p] = j->bias[g * Mg + m];
         const CliffGemmB b = cliff_gemm_rows_b(S, pl->off + (size_t)g * K);
-        cliff_gemm_prepacked(pl->wpack + g * pa, 0, 1.0f, NULL, 0, NULL, &b, Mg, plane, K,
-                             j->bias ? 1.0f : 0.0f, py, plane);
+        const float *pw = pl->wpack + g * pa;
+        if (j->bias) /* the sums start from the bias, as Caffe's bias term */
+            cliff_gemm_prepacked_bias(pw, NULL, &b, Mg, plane, K, j->bias + g * Mg, py, plane);
+        else
+            cliff_gemm_prepacked(pw, 0, 1.0f, NULL, 0, NULL, &b, Mg, plane, K, 0.0f, py, plane);
     }
 }
 

@@ -185,6 +185,7 @@ typedef struct GemmJob {
     const float *b_packed; /* op(B) packed in advance (cliff_gemm_pack_b), or NULL */
     int b_view;      /* op(B) is a row-offset view read in place by the view tiles */
     int accumulate;  /* C holds beta C already: add to it */
+    const float *row_init; /* or the sums of row i start from row_init[i] (view tiles only) */
     float *C;
     ptrdiff_t ldc;
     int c_trans;     /* the product computed is C^T: element (i, j) goes to C[j*ldc + i] */
@@ -228,33 +229,51 @@ typedef struct Panels {
     const int *boff;
 } Panels;
 
+/* The row pointers (and step) of op(A) for row tile p of the block, rows
+ * [i, i + rows): a packed panel, or op(A) in place with rows past the end
+ * repeating the last. */
+static void a_rows(const GemmJob *j, const Panels *pn, int pc, int p, int i, int rows,
+                   const float **rowp, ptrdiff_t *acs)
+{
+    if (pn->a0) {
+        const float *pan = pn->a0 + p * pn->astride;
+        for (int r = 0; r < MR; r++) rowp[r] = pan + r;
+        *acs = MR;
+    } else {
+        for (int r = 0; r < MR; r++)
+            rowp[r] = j->a.p + (ptrdiff_t)(i + (r < rows ? r : rows - 1)) * j->a.rs +
+                      (ptrdiff_t)pc * j->a.cs;
+        *acs = j->a.cs;
+    }
+}
+
 /* Every tile of rows [ic, ic + mc) x columns [jc, jc + nc) over reduction
  * steps [pc, pc + kc). */
 static void run_block(const GemmJob *j, const Panels *pn, int pc, int kc, int ic, int mc, int jc,
                       int nc, int acc)
 {
-    for (int q = 0; q * NR < nc; q++) {
-        const int cols = nc - q * NR < NR ? nc - q * NR : NR;
-        const float *bq = pn->b0 ? pn->b0 + q * pn->bstride : NULL;
+    if (!pn->b0) { /* a view read in place: each row tile over all nc columns in one call */
         for (int p = 0; p * MR < mc; p++) {
             const int rows = mc - p * MR < MR ? mc - p * MR : MR, i = ic + p * MR;
             const float *rowp[MR];
             ptrdiff_t acs = MR;
-            if (pn->a0) {
-                const float *pan = pn->a0 + p * pn->astride;
-                for (int r = 0; r < MR; r++) rowp[r] = pan + r;
-            } else { /* in place; rows past the end repeat the last */
-                for (int r = 0; r < MR; r++)
-                    rowp[r] = j->a.p + (ptrdiff_t)(i + (r < rows ? r : rows - 1)) * j->a.rs +
-                              (ptrdiff_t)pc * j->a.cs;
-                acs = j->a.cs;
-            }
-            if (bq)
-                run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
-            else /* never c_trans: only cliff_gemm_ex transposes, with a dense op(B) */
-                cliff_gemm_vtile_avx512(kc, rowp, acs, pn->bv + q * NR, pn->boff,
-                                        j->C + (ptrdiff_t)i * j->ldc + jc + q * NR, j->ldc,
-                                        rows, cols, acc);
+            a_rows(j, pn, pc, p, i, rows, rowp, &acs);
+            /* never c_trans: only cliff_gemm_ex transposes, with a dense op(B) */
+            cliff_gemm_vtile_avx512(kc, rowp, acs, pn->bv, pn->boff,
+                                    j->C + (ptrdiff_t)i * j->ldc + jc, j->ldc, rows, nc, acc,
+                                    j->row_init ? j->row_init + i : NULL);
+        }
+        return;
+    }
+    for (int q = 0; q * NR < nc; q++) {
+        const int cols = nc - q * NR < NR ? nc - q * NR : NR;
+        const float *bq = pn->b0 + q * pn->bstride;
+        for (int p = 0; p * MR < mc; p++) {
+            const int rows = mc - p * MR < MR ? mc - p * MR : MR, i = ic + p * MR;
+            const float *rowp[MR];
+            ptrdiff_t acs = MR;
+            a_rows(j, pn, pc, p, i, rows, rowp, &acs);
+            run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
         }
     }
 }
@@ -446,6 +465,25 @@ void cliff_gemm_prepacked(const float *pa, int trans_a, float alpha, const float
                    .a_packed = pa, .b = b, .b_packed = pb,
                    .b_view = !pb && view_in_place(b, isa), .accumulate = accumulate, .C = C,
                    .ldc = ldc, .tile = tile_for(isa)};
+    gemm_run(&job);
+}
+
+void cliff_gemm_prepacked_bias(const float *pa, const float *pb, const CliffGemmB *b, int M,
+                               int N, int K, const float *bias, float *C, ptrdiff_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    const int isa = cliff_gemm_isa();
+    GemmJob job = {.M = M, .N = N, .K = K, .alpha = 1.0f, .a_packed = pa, .b = b, .b_packed = pb,
+                   .b_view = !pb && view_in_place(b, isa), .C = C, .ldc = ldc,
+                   .tile = tile_for(isa)};
+    if (job.b_view && K > 0) { /* the view tiles start the sums from the bias */
+        job.row_init = bias;
+    } else { /* the other tiles accumulate into C filled with it: the same bits */
+        for (int i = 0; i < M; i++)
+            for (int jj = 0; jj < N; jj++) C[(ptrdiff_t)i * ldc + jj] = bias[i];
+        job.accumulate = 1;
+        if (K <= 0) return;
+    }
     gemm_run(&job);
 }
 

@@ -90,6 +90,14 @@ void cliff_gemm_prepacked(const float *pa, int trans_a, float alpha, const float
                           ptrdiff_t lda, const float *pb, const CliffGemmB *b, int M, int N,
                           int K, float beta, float *C, ptrdiff_t ldc);
 
+/* C = op(A) op(B) + bias[i] on row i (C overwritten; bias: M floats): every
+ * sum starts from its row's bias, then adds the terms in k order (the bits of
+ * C filled with the bias and a product added with beta 1). op(A) and op(B)
+ * as in cliff_gemm_prepacked with pa required (alpha inside). A layer's
+ * forward with its bias term, in one pass over C. */
+void cliff_gemm_prepacked_bias(const float *pa, const float *pb, const CliffGemmB *b, int M,
+                               int N, int K, const float *bias, float *C, ptrdiff_t ldc);
+
 /* Instruction sets, best last. */
 enum { CLIFF_ISA_GENERIC = 0, CLIFF_ISA_AVX2 = 1, CLIFF_ISA_AVX512 = 2 };
 /* The set the engine uses now (after CLIFF_ISA and any force). */

@@ -24,13 +24,16 @@
 typedef void (*CliffGemmTile)(CLIFF_GEMM_TILE_ARGS);
 
 /* The tile over a row-offset view of op(B) (gemm.h, cliff_gemm_rows_b), read
- * in place: B(k, j) = b[boff[k] + j]; only j < cols is read. Otherwise the
- * contract above, with the same bits. AVX-512 only (the other sets pack the
+ * in place: B(k, j) = b[boff[k] + j]; only j < cols is read, and cols may be
+ * any width (the tile steps over it 64 columns at a time). Otherwise the
+ * contract above, with the same bits, and one more start: when init is not
+ * NULL and accumulate is 0, row i's sums start from init[i] (a bias: the bits
+ * of C filled with it and accumulated into). AVX-512 only (the other sets pack the
  * view); one specialization per row count, so a tile of fewer than MR rows
  * does only its own rows' work. */
 #define CLIFF_GEMM_VTILE_ARGS                                                               \
     int kc, const float *const *a, ptrdiff_t acs, const float *b, const int *boff, float *c, \
-        ptrdiff_t ldc, int rows, int cols, int accumulate
+        ptrdiff_t ldc, int rows, int cols, int accumulate, const float *init
 
 void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS);
 

@@ -16,8 +16,10 @@
 #define MR CLIFF_GEMM_MR
 
 /* MASKED: the last vector is partial (its lanes past cols neither read nor
- * stored); every earlier one is whole. */
-CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED,
+ * stored); every earlier one is whole. PACKED: op(A) is a packed panel
+ * (a[i] = a[0] + i, step MR), read through one pointer: six pointers stepped
+ * apart cost six adds a step and spill around the loop. */
+CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED, const int PACKED,
                                CLIFF_GEMM_VTILE_ARGS)
 {
     (void)rows;
@@ -27,14 +29,15 @@ CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED,
     for (int i = 0; i < ROWS; i++)
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++)
-            acc[i][j] = !accumulate ? _mm512_setzero_ps()
+            acc[i][j] = !accumulate ? (init ? _mm512_set1_ps(init[i]) : _mm512_setzero_ps())
                         : MASKED && j == NV - 1 ? cliff_load_mask(c + i * ldc + 16 * j, last)
                                                 : _mm512_loadu_ps(c + i * ldc + 16 * j);
     const float *ar[MR];
 #pragma GCC unroll 6
     for (int i = 0; i < ROWS; i++) ar[i] = a[i];
+    const float *ap = a[0];
     ptrdiff_t o = 0;
-    for (int k = 0; k < kc; k++, o += acs) {
+    for (int k = 0; k < kc; k++, o += acs, ap += MR) {
         const float *bk = b + boff[k];
         __m512 bv[4];
 #pragma GCC unroll 4
@@ -43,37 +46,49 @@ CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED,
                                           : _mm512_loadu_ps(bk + 16 * j);
 #pragma GCC unroll 6
         for (int i = 0; i < ROWS; i++) {
-            const __m512 av = _mm512_set1_ps(ar[i][o]);
+            const __m512 av = _mm512_set1_ps(PACKED ? ap[i] : ar[i][o]);
 #pragma GCC unroll 4
             for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
         }
     }
+    /* one pointer stepped row by row: 24 precomputed row addresses would spill */
+    float *ci = c;
 #pragma GCC unroll 6
-    for (int i = 0; i < ROWS; i++)
+    for (int i = 0; i < ROWS; i++, ci += ldc)
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++) {
             if (MASKED && j == NV - 1)
-                cliff_store_prefix(c + i * ldc + 16 * j, acc[i][j], last);
+                cliff_store_prefix(ci + 16 * j, acc[i][j], last);
             else
-                _mm512_storeu_ps(c + i * ldc + 16 * j, acc[i][j]);
+                _mm512_storeu_ps(ci + 16 * j, acc[i][j]);
         }
 }
 
-/* The column variants of one row count. */
+/* One row count over all the columns, 64 at a time: whole chunks, then the
+ * tail's variant. */
+#define VT(R, NV, M, P, J, N) vtile(R, NV, M, P, kc, a, acs, b + J, boff, c + J, ldc, rows, N, \
+                                    accumulate, init)
+#define VTILE_COLS(R, P)                                                                    \
+    do {                                                                                    \
+        int j0 = 0;                                                                         \
+        for (; j0 + 64 <= cols; j0 += 64) VT(R, 4, 0, P, j0, 64);                           \
+        const int n = cols - j0, nv = (n + 15) / 16;                                        \
+        if (nv == 4)                                                                        \
+            VT(R, 4, 1, P, j0, n);                                                          \
+        else if (nv == 3)                                                                   \
+            VT(R, 3, 1, P, j0, n);                                                          \
+        else if (nv == 2)                                                                   \
+            VT(R, 2, 1, P, j0, n);                                                          \
+        else if (nv == 1)                                                                   \
+            VT(R, 1, 1, P, j0, n);                                                          \
+    } while (0)
 #define VTILE_ROWS(R)                                                                       \
     __attribute__((target("avx512f"))) static void vtile_##R(CLIFF_GEMM_VTILE_ARGS)         \
     {                                                                                       \
-        const int nv = (cols + 15) / 16;                                                    \
-        if (cols == 64)                                                                     \
-            vtile(R, 4, 0, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
-        else if (nv == 4)                                                                   \
-            vtile(R, 4, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
-        else if (nv == 3)                                                                   \
-            vtile(R, 3, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
-        else if (nv == 2)                                                                   \
-            vtile(R, 2, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+        if (acs == MR && a[R - 1] == a[0] + (R - 1))                                        \
+            VTILE_COLS(R, 1);                                                               \
         else                                                                                \
-            vtile(R, 1, 1, kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);            \
+            VTILE_COLS(R, 0);                                                               \
     }
 VTILE_ROWS(1)
 VTILE_ROWS(2)
@@ -86,7 +101,7 @@ void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
 {
     static void (*const by_rows[MR + 1])(CLIFF_GEMM_VTILE_ARGS) = {
         vtile_1, vtile_1, vtile_2, vtile_3, vtile_4, vtile_5, vtile_6};
-    by_rows[rows](kc, a, acs, b, boff, c, ldc, rows, cols, accumulate);
+    by_rows[rows](kc, a, acs, b, boff, c, ldc, rows, cols, accumulate, init);
 }
 
 #else /* not x86-64: the engine packs views instead (never calls this) */
@@ -94,7 +109,7 @@ void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
 void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
 {
     (void)kc, (void)a, (void)acs, (void)b, (void)boff, (void)c, (void)ldc, (void)rows;
-    (void)cols, (void)accumulate;
+    (void)cols, (void)accumulate, (void)init;
 }
 
 #endif
