@@ -52,9 +52,9 @@ static void run(const char *name, int num, int C, int H, int W, int M, int k, in
         for (int i = 0; i < 4; i++)
             if (t[i] < best[i]) best[i] = t[i];
     }
-    printf("%s (nb %d, mr_d %d): fwd %.3f ms (%.0f GF/s)  dW %.3f ms (%.0f GF/s)  "
+    printf("%s (nb %d): fwd %.3f ms (%.0f GF/s)  dW %.3f ms (%.0f GF/s)  "
            "dx %.3f ms (%.0f GF/s)  db %.3f ms\n",
-           name, pl.nb, pl.mr_d, 1e3 * best[0], flop / best[0] / 1e9, 1e3 * best[1],
+           name, pl.nb, 1e3 * best[0], flop / best[0] / 1e9, 1e3 * best[1],
            flop / best[1] / 1e9, 1e3 * best[2], flop / best[2] / 1e9, 1e3 * best[3]);
     cliff_conv_fast_plan_free(&pl);
     free(x), free(w), free(b), free(y), free(dy), free(dx), free(dw), free(db);

@@ -8,8 +8,10 @@
  *   Convolution   stride_h = dilation_h = 1: conv_fast.c. Each case names the
  *                 branches of the dispatch it takes (layers/kernels/conv_fast.c,
  *                 conv_fast_kernels.c):
- *       mr_f      forward row block, pick_mr(output channels per group): 4, 5, 6
- *       mr_d      data-gradient row block, pick_mr(K = C/group * kh * kw): 4, 5, 6
+ *       mr_f      forward (the engine's view tiles, gemm_vtiles.c): output
+ *                 channels per group 4, 5, 6 = one tile of that many rows
+ *       mr_d      data gradient (the engine's scatter-add, gemm_scatter.c):
+ *                 panel height pick(K = C/group * kh * kw): 4, 5, 6
  *       chunks    64-column chunks of the output plane: whole, and the masked
  *                 tail of 4, 3, 2, 1 vectors
  *       shift     ow == 8 all inside / ow <= 8 / one vector a row / several /

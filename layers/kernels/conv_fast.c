@@ -49,17 +49,6 @@ int cliff_conv_fast_usable(const CliffConvGeom *g)
 #endif
 }
 
-/* The MR in {6, 5, 4} with the fewest padded rows for n rows (ties: larger). */
-static int pick_mr(int n)
-{
-    int best = 6, waste = (6 - n % 6) % 6;
-    for (int mr = 5; mr >= 4; mr--) {
-        int w = (mr - n % mr) % mr;
-        if (w < waste) best = mr, waste = w;
-    }
-    return best;
-}
-
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 /* Floats between the S of consecutive images: S rounded up to a whole vector,
@@ -78,7 +67,6 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     pl->Hp = g->height + 2 * g->pad_h;
     pl->plane = g->out_h * g->out_w;
     pl->S_size = (size_t)g->channels * g->kernel_w * (size_t)pl->Hp * g->out_w;
-    pl->mr_d = pick_mr(pl->K);
     /* weight-gradient blocks: S and dy of the block in L2, and the WR S rows of
      * one tile over the block in L1 */
     size_t per_image = s_stride(pl->S_size) + (size_t)M * pl->plane;
@@ -115,9 +103,8 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
                 off[(c * g->kernel_h + ki) * g->kernel_w + kj] =
                     ((c * g->kernel_w + kj) * pl->Hp + ki) * g->out_w;
 
-    const size_t nrb = (size_t)(pl->K + pl->mr_d - 1) / pl->mr_d;
     size_t wp = (size_t)groups * cliff_gemm_packed_a_floats(pl->Mg, pl->K);
-    size_t wd = (size_t)groups * nrb * pl->mr_d * pl->Mg;
+    size_t wd = (size_t)groups * cliff_gemm_scatter_a_floats(pl->K, pl->Mg);
     pl->part_floats = nb * s_stride(pl->S_size);
     const size_t s_part = (size_t)parts * pl->part_floats, w_part = round16(wp > wd ? wp : wd);
     const size_t need = s_part + w_part + (ng - 1) * dw_floats;
@@ -242,20 +229,20 @@ static void bwd_chunk(void *arg, int chunk, int thread)
         wgrad_group(j, chunk, S);
         return;
     }
+    /* dS = sum over groups of W_g^T dy_n,g scattered onto the group's rows of
+     * S (the engine's scatter-add, dy_n,g read in place as a view), then the
+     * adjoint of the shift */
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, plane = pl->plane;
     const size_t img = (size_t)pl->g.channels * pl->g.height * pl->g.width;
-    const int n = chunk - j->wchunks, mr = pl->mr_d, nrb = (K + mr - 1) / mr;
-    const float *wt = pl->wpack;
+    const size_t pa = cliff_gemm_scatter_a_floats(K, Mg);
+    const int n = chunk - j->wchunks;
     float *dS = S;
     memset(dS, 0, pl->S_size * sizeof *dS);
-    for (int g = 0; g < G; g++)
-        for (int rb = 0; rb < nrb; rb++) {
-            const int rows = K - rb * mr < mr ? K - rb * mr : mr;
-            const float *pw = wt + ((size_t)g * nrb + rb) * Mg * mr;
-            const float *pdy = j->dy + ((size_t)n * M + (size_t)g * Mg) * plane;
-            const int *off = pl->off + (size_t)g * K + (size_t)rb * mr;
-            cliff_cf_dat_block(mr, Mg, pw, pdy, pl->moff, off, rows, dS, plane);
-        }
+    for (int g = 0; g < G; g++) {
+        const CliffGemmB b =
+            cliff_gemm_rows_b(j->dy + ((size_t)n * M + (size_t)g * Mg) * plane, pl->moff);
+        cliff_gemm_scatter_add(pl->wpack + g * pa, K, plane, Mg, &b, dS, pl->off + (size_t)g * K);
+    }
     cliff_cf_unshift(pl, dS, j->dx + (size_t)n * img);
 }
 
@@ -265,21 +252,10 @@ void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M;
     if (db) cliff_cf_bias_grad(pl, dy, db);
     if (!dw && !dx) return;
-    if (dx) {
-        const int mr = pl->mr_d, nrb = (K + mr - 1) / mr;
-        /* wt[g][rb][m][i] = W[g*Mg + m][rb*mr + i], 0 past K */
-        float *wt = pl->wpack;
+    if (dx) { /* op(A) = W_g^T (K x Mg) for the scatter-add, once per call */
+        const size_t pa = cliff_gemm_scatter_a_floats(K, Mg);
         for (int g = 0; g < G; g++)
-            for (int rb = 0; rb < nrb; rb++) {
-                float *d = wt + ((size_t)g * nrb + rb) * Mg * mr;
-                for (int m = 0; m < Mg; m++) {
-                    const float *src = w + ((size_t)g * Mg + m) * K;
-                    for (int i = 0; i < mr; i++) {
-                        const int r = rb * mr + i;
-                        d[(size_t)m * mr + i] = r < K ? src[r] : 0.0f;
-                    }
-                }
-            }
+            cliff_gemm_scatter_pack_a(1, K, Mg, w + (size_t)g * Mg * K, K, pl->wpack + g * pa);
     }
     FastJob job = {pl, x, w, NULL, dy, NULL, dw, dx, 0};
     job.wchunks = dw && pl->num > 0 ? pl->ngroups : 0;

@@ -14,8 +14,10 @@
  *   forward   y_n[m][p]  = bias[m] + sum_r W[m][r] S_n[off[r] + p]   (NCHW out):
  *             the matrix engine (gemm.h) with op(B) the row-offset view
  *             (S_n, off) of the column matrix (cliff_gemm_rows_b)
- *   data grad dS_n[off[r] + p] += sum_m W[m][r] dy_n[m][p], then the
- *             adjoint of the shift scatters dS_n onto dx_n (overwritten)
+ *   data grad dS_n[off[r] + p] += sum_m W[m][r] dy_n[m][p]: the engine's
+ *             scatter-add (cliff_gemm_scatter_add, C's rows the view (dS_n,
+ *             off)); then the adjoint of the shift scatters dS_n onto dx_n
+ *             (overwritten)
  *   weights   dW[m][r] += sum_n sum_p dy_n[m][p] S_n[off[r] + p]
  *   bias      db[m]    += sum_n sum_p dy_n[m][p]
  * (r, m local to a group; the group's weights are rows g*Mg.. of W.)
@@ -39,12 +41,11 @@ typedef struct CliffConvFastPlan {
     int Mg, K;        /* per group: output channels, column rows (C/G*kh*kw) */
     int Hp, plane;    /* padded height, oh*ow */
     size_t S_size;    /* floats of S per image */
-    int mr_d;         /* register-block rows of the data-gradient (r) tiles */
     int nb;           /* images per block of the weight gradient */
     int ngroups;      /* groups of images whose weight gradients are summed apart */
     int parts;        /* threads (fork_join.h), one S each */
     int *off;         /* C*kh*kw offsets into S */
-    int *moff;        /* Mg offsets m*plane: the rows of dy in the data gradient */
+    int *moff;        /* Mg offsets m*plane: the rows of dy (a view) in the data gradient */
     float *buf;       /* per thread: S of nb images (dS uses the first image's); then
                          the packed weights; then a dW sum (M x K) per group but
                          the first */

@@ -1,11 +1,9 @@
 /* The AVX-512 kernels of the shifted-row convolution (conv_fast.c drives them;
  * conv_fast_kernels.h says what each computes).
  *
- * The forward runs on the matrix engine (its view tiles, gemm_vtiles.c).
- * Register tiles (32 zmm registers; Zen 5 retires two 512-bit FMAs a cycle):
- *   data gradient: MR rows (weights broadcast from a packed panel,
- *     one broadcast live at a time) x 4 vectors of 16 positions (64 columns of
- *     the plane): 4*MR accumulators, 4 + MR loads per 4*MR FMAs.
+ * The forward and the data gradient's product run on the matrix engine (its
+ * view tiles, gemm_vtiles.c). Register tiles (32 zmm registers; Zen 5
+ * retires two 512-bit FMAs a cycle):
  *   weight gradient: 5 output channels x 5 column rows, each accumulator 16
  *     partial sums over positions, reduced once per block of images.
  * The shift, its adjoint and the bias gradient are a few percent of the work. */
@@ -153,90 +151,6 @@ AVX512 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float
     }
 }
 
-/* acc[i][j] += sum_k a[k*MR + i] * b[boff[k] + 16 j] over nk steps: the inner
- * product of the data-gradient tiles. MASKED: the vectors read
- * under mk[j] (lanes past the plane read as 0). */
-AVX512_INLINE void tile_core(const int MR, const int NV, const int MASKED, int nk,
-                             const float *restrict a, const float *restrict b,
-                             const int *restrict boff, const __mmask16 *mk, __m512 acc[6][4])
-{
-    for (int k = 0; k < nk; k++) {
-        const float *bk = b + boff[k];
-        __m512 bv[4];
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++)
-            bv[j] = MASKED ? cliff_load_mask(bk + 16 * j, mk[j]) : _mm512_loadu_ps(bk + 16 * j);
-#pragma GCC unroll 6
-        for (int i = 0; i < MR; i++) {
-            const __m512 av = _mm512_set1_ps(a[k * MR + i]);
-#pragma GCC unroll 4
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
-        }
-    }
-}
-
-/* The masks of the 64-column chunk starting at p0; returns how many vectors hold
- * columns and whether the chunk is whole. */
-AVX512_INLINE int chunk_masks(int p0, int plane, __mmask16 mk[4], int *whole)
-{
-    const int n = plane - p0 < 64 ? plane - p0 : 64;
-    for (int j = 0; j < 4; j++) mk[j] = lanes(16 * j, 0, n);
-    *whole = n == 64;
-    return (n + 15) / 16;
-}
-
-/* One data-gradient tile: the column-gradient rows r (<= MR valid) over a chunk,
- * from the packed panel wt [Mg][MR] and dy rows at moff, added into dS. */
-AVX512_INLINE void dat_tile(const int MR, const int NV, const int MASKED, int Mg,
-                            const float *wt, const float *dy, const int *moff,
-                            const __mmask16 *mk, const int *off, int rows, float *dS)
-{
-    __m512 acc[6][4];
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
-    tile_core(MR, NV, MASKED, Mg, wt, dy, moff, mk, acc);
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; i++) {
-        if (i >= rows) break;
-        float *d = dS + off[i];
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) {
-            if (MASKED) {
-                __m512 v = _mm512_add_ps(cliff_load_mask(d + 16 * j, mk[j]), acc[i][j]);
-                cliff_store_prefix(d + 16 * j, v, mk[j]);
-            } else {
-                _mm512_storeu_ps(d + 16 * j, _mm512_add_ps(_mm512_loadu_ps(d + 16 * j), acc[i][j]));
-            }
-        }
-    }
-}
-
-#define DEF_DAT_BLOCK(MR)                                                                      \
-    AVX512 static void dat_block_##MR(int Mg, const float *wt, const float *dy,                \
-                                      const int *moff, const int *off, int rows, float *dS,    \
-                                      int plane)                                               \
-    {                                                                                          \
-        __mmask16 mk[4];                                                                       \
-        for (int p0 = 0; p0 < plane; p0 += 64) {                                               \
-            int whole, nv = chunk_masks(p0, plane, mk, &whole);                                \
-            if (whole)                                                                         \
-                dat_tile(MR, 4, 0, Mg, wt, dy + p0, moff, mk, off, rows, dS + p0);             \
-            else if (nv == 4)                                                                  \
-                dat_tile(MR, 4, 1, Mg, wt, dy + p0, moff, mk, off, rows, dS + p0);             \
-            else if (nv == 3)                                                                  \
-                dat_tile(MR, 3, 1, Mg, wt, dy + p0, moff, mk, off, rows, dS + p0);             \
-            else if (nv == 2)                                                                  \
-                dat_tile(MR, 2, 1, Mg, wt, dy + p0, moff, mk, off, rows, dS + p0);             \
-            else                                                                               \
-                dat_tile(MR, 1, 1, Mg, wt, dy + p0, moff, mk, off, rows, dS + p0);             \
-        }                                                                                      \
-    }
-DEF_DAT_BLOCK(4)
-DEF_DAT_BLOCK(5)
-DEF_DAT_BLOCK(6)
-
 /* The 4 sums of a, b, c, d (lanes 0..3). */
 AVX512_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
 {
@@ -319,17 +233,6 @@ AVX512 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, flo
     }
 }
 
-void cliff_cf_dat_block(int mr, int Mg, const float *wt, const float *dy, const int *moff,
-                        const int *off, int rows, float *dS, int plane)
-{
-    if (mr == 4)
-        dat_block_4(Mg, wt, dy, moff, off, rows, dS, plane);
-    else if (mr == 5)
-        dat_block_5(Mg, wt, dy, moff, off, rows, dS, plane);
-    else
-        dat_block_6(Mg, wt, dy, moff, off, rows, dS, plane);
-}
-
 #else /* no x86: cliff_conv_fast_usable() is 0 and these are never called */
 
 void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S)
@@ -340,13 +243,6 @@ void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S)
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx)
 {
     (void)pl, (void)dS, (void)dx;
-}
-
-void cliff_cf_dat_block(int mr, int Mg, const float *wt, const float *dy, const int *moff,
-                        const int *off, int rows, float *dS, int plane)
-{
-    (void)mr, (void)Mg, (void)wt, (void)dy, (void)moff, (void)off, (void)rows, (void)dS;
-    (void)plane;
 }
 
 void cliff_cf_wgrad_tile(int nimg, const float *dy, size_t dstride, const int *moff,

@@ -17,10 +17,6 @@
 void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S);
 /* The adjoint of the shift: dx of one image (overwritten) from dS. */
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx);
-/* Data gradient of one block of column rows (rows <= mr valid):
- * dS[off[i] + p] += sum_m wt[m*mr + i] dy[moff[m] + p]. */
-void cliff_cf_dat_block(int mr, int Mg, const float *wt, const float *dy, const int *moff,
-                        const int *off, int rows, float *dS, int plane);
 /* dw[i*K + j] += sum over nimg images and the plane of dy rows i times S rows j:
  * WM rows at moff (image stride dstride) x WR rows at soff (image stride
  * sstride); only [0, mrows) x [0, srows) are written. */

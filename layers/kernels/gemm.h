@@ -98,6 +98,24 @@ void cliff_gemm_prepacked(const float *pa, int trans_a, float alpha, const float
 void cliff_gemm_prepacked_bias(const float *pa, const float *pb, const CliffGemmB *b, int M,
                                int N, int K, const float *bias, float *C, ptrdiff_t ldc);
 
+/* Scatter-add: C[coff[i] + j] += (op(A) op(B))(i, j) for i < M, j < N,
+ * where C's rows form a row-offset view that may overlap: the adjoint of a
+ * view (conv_fast.h's data gradient adds the gradients of its column-matrix
+ * rows into the shifted image dS). op(A) comes packed by
+ * cliff_gemm_scatter_pack_a (M x K, cliff_gemm_scatter_a_floats(M, K)
+ * floats); op(B) is a row-offset view (cliff_gemm_rows_b). Every sum runs
+ * from zero over the whole reduction in k order, one fused multiply-add a
+ * term, and is added to its element of C once; where rows overlap, the
+ * additions into one element come in an order fixed by M and N alone
+ * (gemm_scatter.c). Runs on the calling thread (overlapping rows cannot be
+ * split between threads): callers split by output, as conv_fast by image.
+ * The same bits on every instruction set. */
+size_t cliff_gemm_scatter_a_floats(int M, int K);
+void cliff_gemm_scatter_pack_a(int trans_a, int M, int K, const float *A, ptrdiff_t lda,
+                               float *dst);
+void cliff_gemm_scatter_add(const float *pa, int M, int N, int K, const CliffGemmB *b, float *C,
+                            const int *coff);
+
 /* Instruction sets, best last. */
 enum { CLIFF_ISA_GENERIC = 0, CLIFF_ISA_AVX2 = 1, CLIFF_ISA_AVX512 = 2 };
 /* The set the engine uses now (after CLIFF_ISA and any force). */

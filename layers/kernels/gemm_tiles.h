@@ -37,6 +37,17 @@ typedef void (*CliffGemmTile)(CLIFF_GEMM_TILE_ARGS);
 
 void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS);
 
+/* The scatter-add tile (gemm.h, cliff_gemm_scatter_add): rows (<= MR) of a
+ * packed op(A) panel (a[i] = a[0] + i, step acs) against cols columns (any
+ * width, 64 at a time) of a view read in place (B(k, j) = b[boff[k] + j]);
+ * each sum runs from zero over all kc steps, then is added to
+ * c[coff[i] + j]. Chunk by chunk, rows in order within a chunk. */
+#define CLIFF_GEMM_STILE_ARGS                                                               \
+    int kc, const float *const *a, ptrdiff_t acs, const float *b, const int *boff, float *c, \
+        const int *coff, int rows, int cols
+
+void cliff_gemm_stile_avx512(CLIFF_GEMM_STILE_ARGS);
+
 void cliff_gemm_tile_generic(CLIFF_GEMM_TILE_ARGS);
 /* Only on x86-64 with GCC or Clang; call only when the CPU has the set. */
 void cliff_gemm_tile_avx2(CLIFF_GEMM_TILE_ARGS);

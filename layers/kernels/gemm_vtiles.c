@@ -15,29 +15,21 @@
 
 #define MR CLIFF_GEMM_MR
 
-/* MASKED: the last vector is partial (its lanes past cols neither read nor
- * stored); every earlier one is whole. PACKED: op(A) is a packed panel
- * (a[i] = a[0] + i, step MR), read through one pointer: six pointers stepped
- * apart cost six adds a step and spill around the loop. */
-CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED, const int PACKED,
-                               CLIFF_GEMM_VTILE_ARGS)
+/* acc[i][j] += sum_k A(i, k) B(k, 16 j ..) over kc steps, B's row k at
+ * b + boff[k]. MASKED: the last vector is partial (lanes outside `last` not
+ * read). PACKED: op(A)'s rows are adjacent (a[i] = a[0] + i, a packed panel),
+ * read through one pointer: six pointers stepped apart cost six adds a step
+ * and spill around the loop. */
+CLIFF_AVX512_INLINE void vcore(const int ROWS, const int NV, const int MASKED, const int PACKED,
+                               int kc, const float *const *a, ptrdiff_t acs, const float *b,
+                               const int *boff, __mmask16 last, __m512 acc[MR][4])
 {
-    (void)rows;
-    const __mmask16 last = cliff_first_lanes(cols - 16 * (NV - 1));
-    __m512 acc[MR][4];
-#pragma GCC unroll 6
-    for (int i = 0; i < ROWS; i++)
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; j++)
-            acc[i][j] = !accumulate ? (init ? _mm512_set1_ps(init[i]) : _mm512_setzero_ps())
-                        : MASKED && j == NV - 1 ? cliff_load_mask(c + i * ldc + 16 * j, last)
-                                                : _mm512_loadu_ps(c + i * ldc + 16 * j);
     const float *ar[MR];
 #pragma GCC unroll 6
     for (int i = 0; i < ROWS; i++) ar[i] = a[i];
     const float *ap = a[0];
     ptrdiff_t o = 0;
-    for (int k = 0; k < kc; k++, o += acs, ap += MR) {
+    for (int k = 0; k < kc; k++, o += acs, ap += acs) {
         const float *bk = b + boff[k];
         __m512 bv[4];
 #pragma GCC unroll 4
@@ -51,6 +43,24 @@ CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED, c
             for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
         }
     }
+}
+
+/* MASKED: the last vector is partial (its lanes past cols neither read nor
+ * stored); every earlier one is whole. PACKED: see vcore. */
+CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED, const int PACKED,
+                               CLIFF_GEMM_VTILE_ARGS)
+{
+    (void)rows;
+    const __mmask16 last = cliff_first_lanes(cols - 16 * (NV - 1));
+    __m512 acc[MR][4];
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++)
+            acc[i][j] = !accumulate ? (init ? _mm512_set1_ps(init[i]) : _mm512_setzero_ps())
+                        : MASKED && j == NV - 1 ? cliff_load_mask(c + i * ldc + 16 * j, last)
+                                                : _mm512_loadu_ps(c + i * ldc + 16 * j);
+    vcore(ROWS, NV, MASKED, PACKED, kc, a, acs, b, boff, last, acc);
     /* one pointer stepped row by row: 24 precomputed row addresses would spill */
     float *ci = c;
 #pragma GCC unroll 6
@@ -85,7 +95,7 @@ CLIFF_AVX512_INLINE void vtile(const int ROWS, const int NV, const int MASKED, c
 #define VTILE_ROWS(R)                                                                       \
     __attribute__((target("avx512f"))) static void vtile_##R(CLIFF_GEMM_VTILE_ARGS)         \
     {                                                                                       \
-        if (acs == MR && a[R - 1] == a[0] + (R - 1))                                        \
+        if (a[R - 1] == a[0] + (R - 1))                                                     \
             VTILE_COLS(R, 1);                                                               \
         else                                                                                \
             VTILE_COLS(R, 0);                                                               \
@@ -96,6 +106,65 @@ VTILE_ROWS(3)
 VTILE_ROWS(4)
 VTILE_ROWS(5)
 VTILE_ROWS(6)
+
+/* The scatter-add tile (gemm_tiles.h): sums from zero, then added into the
+ * rows of C at coff[i], chunk by chunk, rows in order within a chunk. */
+CLIFF_AVX512_INLINE void stile(const int ROWS, const int NV, const int MASKED, int kc,
+                               const float *const *a, ptrdiff_t acs, const float *b,
+                               const int *boff, float *c, const int *coff, int cols)
+{
+    const __mmask16 last = cliff_first_lanes(cols - 16 * (NV - 1));
+    __m512 acc[MR][4];
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
+    vcore(ROWS, NV, MASKED, 1, kc, a, acs, b, boff, last, acc);
+#pragma GCC unroll 6
+    for (int i = 0; i < ROWS; i++) {
+        float *d = c + coff[i];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) {
+            if (MASKED && j == NV - 1)
+                cliff_store_prefix(d + 16 * j,
+                                   _mm512_add_ps(cliff_load_mask(d + 16 * j, last), acc[i][j]),
+                                   last);
+            else
+                _mm512_storeu_ps(d + 16 * j, _mm512_add_ps(_mm512_loadu_ps(d + 16 * j), acc[i][j]));
+        }
+    }
+}
+
+#define ST(R, NV, M, J, N) stile(R, NV, M, kc, a, acs, b + J, boff, c + J, coff, N)
+#define STILE_ROWS(R)                                                                       \
+    __attribute__((target("avx512f"))) static void stile_##R(CLIFF_GEMM_STILE_ARGS)         \
+    {                                                                                       \
+        (void)rows; /* R */                                                                 \
+        int j0 = 0;                                                                         \
+        for (; j0 + 64 <= cols; j0 += 64) ST(R, 4, 0, j0, 64);                              \
+        const int n = cols - j0, nv = (n + 15) / 16;                                        \
+        if (nv == 4)                                                                        \
+            ST(R, 4, 1, j0, n);                                                             \
+        else if (nv == 3)                                                                   \
+            ST(R, 3, 1, j0, n);                                                             \
+        else if (nv == 2)                                                                   \
+            ST(R, 2, 1, j0, n);                                                             \
+        else if (nv == 1)                                                                   \
+            ST(R, 1, 1, j0, n);                                                             \
+    }
+STILE_ROWS(1)
+STILE_ROWS(2)
+STILE_ROWS(3)
+STILE_ROWS(4)
+STILE_ROWS(5)
+STILE_ROWS(6)
+
+void cliff_gemm_stile_avx512(CLIFF_GEMM_STILE_ARGS)
+{
+    static void (*const by_rows[MR + 1])(CLIFF_GEMM_STILE_ARGS) = {
+        stile_1, stile_1, stile_2, stile_3, stile_4, stile_5, stile_6};
+    by_rows[rows](kc, a, acs, b, boff, c, coff, rows, cols);
+}
 
 void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
 {
@@ -110,6 +179,12 @@ void cliff_gemm_vtile_avx512(CLIFF_GEMM_VTILE_ARGS)
 {
     (void)kc, (void)a, (void)acs, (void)b, (void)boff, (void)c, (void)ldc, (void)rows;
     (void)cols, (void)accumulate, (void)init;
+}
+
+void cliff_gemm_stile_avx512(CLIFF_GEMM_STILE_ARGS)
+{
+    (void)kc, (void)a, (void)acs, (void)b, (void)boff, (void)c, (void)coff, (void)rows;
+    (void)cols;
 }
 
 #endif
