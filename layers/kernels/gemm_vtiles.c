@@ -125,11 +125,10 @@ CLIFF_AVX512_INLINE void stile(const int ROWS, const int NV, const int MASKED, i
         float *d = c + coff[i];
 #pragma GCC unroll 4
         for (int j = 0; j < NV; j++) {
-            if (MASKED && j == NV - 1)
-                cliff_store_prefix(d + 16 * j,
-                                   _mm512_add_ps(cliff_load_mask(d + 16 * j, last), acc[i][j]),
-                                   last);
-            else
+            if (MASKED && j == NV - 1) {
+                const __m512 sum = _mm512_add_ps(cliff_load_mask(d + 16 * j, last), acc[i][j]);
+                cliff_store_prefix(d + 16 * j, sum, last);
+            } else
                 _mm512_storeu_ps(d + 16 * j, _mm512_add_ps(_mm512_loadu_ps(d + 16 * j), acc[i][j]));
         }
     }
