@@ -19,8 +19,11 @@
  *                  backward dW += bottom col(dtop)^T, dbottom = im2col product of dtop
  *
  * Convolutions with stride_h = dilation_h = 1 on a CPU with AVX-512 take the
- * shifted-row path of conv_fast.h instead; reshape decides, per geometry. It
- * stays because it is faster wherever it applies. bench/micro_convg, one
+ * shifted-row path of conv_fast.h instead; reshape decides, per geometry: the
+ * column matrix is handed to the engine as a row-offset view of a small
+ * shifted image (forward: cliff_gemm_rows_b; data gradient:
+ * cliff_gemm_scatter_add), the weight gradient still on conv_fast's own
+ * tile. It stays because it is faster wherever it applies. bench/micro_convg, one
  * thread, CPU time in ms (GFLOP/s), minimum of 4-10 reps, 2026-12-05 on a
  * shared machine (load ~9 on 2 cores: ratios hold, absolute figures are low):
  *                         forward          weight grad      data grad
