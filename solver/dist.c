@@ -55,7 +55,7 @@ static void scale_block(void *arg, CliffSlabBlock *b)
 int cliff_dist_reduce(CliffSolver *s, double *loss, int failed)
 {
     CliffComm *c = s->comm;
-    if (!c || c->size == 1) return failed;
+    if (!c || c->size == 1) return failed != 0;
     CliffNet *net = s->net;
     /* The requests a signal left since the last iteration, taken atomically
      * (a signal arriving now is seen at the next iteration), and whether this
@@ -72,11 +72,17 @@ int cliff_dist_reduce(CliffSolver *s, double *loss, int failed)
          * first; a layer that shards itself meets only its own). */
         uint64_t lo = failed ? (uint64_t)c->rank : UINT64_MAX, hi = lo;
         if (c->ops->minmax_u64(c, &lo, &hi, &net->runtime_error)) return -1;
+        /* ... and its kind (bad data, or rank 0's failed test) is every rank's */
+        int kind = failed ? failed - 1 : 0;
+        if (cliff_comm_bcast(c, &kind, sizeof kind, (int)lo, &net->runtime_error)) return -1;
         s->stats.failed_together = 1;
         s->stats.report_rank = (int)lo;
-        if (!failed)
-            cliff_error_set(&net->runtime_error, "rank %d met bad data in its batch (rank %d "
-                            "reports it)", (int)lo, (int)lo);
+        if (!failed) {
+            cliff_error_set(&net->runtime_error, "rank %d stopped on %s (rank %d reports it)",
+                            (int)lo, kind == CLIFF_ERR_DATA ? "bad data" : "an error",
+                            (int)lo);
+            cliff_error_mark(&net->runtime_error, (CliffErrorKind)kind);
+        }
         return 1;
     }
     if (cliff_comm_sum_floats(c, net->grad_slab, net->param_count, &net->runtime_error))
@@ -87,6 +93,13 @@ int cliff_dist_reduce(CliffSolver *s, double *loss, int failed)
     if (d[1] > 0) s->req_snapshot = 1;
     if (d[2] > 0) s->req_stop = 1;
     return 0;
+}
+
+int cliff_dist_fail(CliffSolver *s, const CliffError *err)
+{
+    double loss = 0;
+    if (s->comm && s->comm->size > 1) cliff_dist_reduce(s, &loss, 1 + (int)err->kind);
+    return -1;
 }
 
 /* FNV-1a over bytes. */

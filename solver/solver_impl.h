@@ -147,13 +147,18 @@ int cliff_state_commit(CliffSolver *s, const CliffStateData *d, const float *wei
  * -1 when the ranks' weights, history, RNG or cursors differ. */
 int cliff_dist_lead(const CliffSolver *s);
 int cliff_dist_size(const CliffSolver *s);
-/* Joins the iteration's reduction (failed: this rank's forward stopped on bad
- * data; *loss is then not used). Returns 0 (gradient and loss averaged), 1
- * when some rank failed (every rank returns it; stats.failed_together and
- * report_rank set; a rank that did not fail gets a runtime_error naming the
- * one that did), or -1 for an MPI error (the net's runtime_error). One
- * process: returns failed. */
+/* Joins the iteration's reduction. failed: 0, or 1 + the kind (proto/error.h)
+ * of this rank's error (its forward stopped on bad data: CLIFF_ERR_DATA; *loss
+ * is then not used). Returns 0 (gradient and loss averaged), 1 when some rank
+ * failed (every rank returns it; stats.failed_together and report_rank set; a
+ * rank that did not fail gets a runtime_error naming the one that did, of its
+ * kind), or -1 for an MPI error (the net's runtime_error). One process:
+ * returns failed != 0. */
 int cliff_dist_reduce(CliffSolver *s, double *loss, int failed);
+/* Rank 0's test failed (err) at the top of an iteration, where the other
+ * ranks wait in that iteration's reduction: joins it as failed, so that every
+ * rank stops there and only this one prints. Returns -1. */
+int cliff_dist_fail(CliffSolver *s, const CliffError *err);
 int cliff_dist_check_agree(CliffSolver *s, CliffError *err);
 
 /* Metrics CSV (metrics.c). */

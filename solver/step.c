@@ -218,7 +218,7 @@ static int iteration(CliffSolver *s, CliffEvent *ev, int *trouble)
     }
     /* several ranks: gradient and loss averaged over them from here on; a
      * rank that met bad data tells the others there, and all stop */
-    int reduced = cliff_dist_reduce(s, &loss, failed);
+    int reduced = cliff_dist_reduce(s, &loss, failed ? 1 + CLIFF_ERR_DATA : 0);
     if (reduced) return failed || reduced < 0 ? -1 : -2;
 
     int bad_param = -1;
@@ -323,16 +323,17 @@ int cliff_solver_step(CliffSolver *s, int iters, CliffError *err)
     int stop_iter = s->iter + iters;
     while (s->iter < stop_iter) {
         if (cliff_ring_capture(s, err)) return -1;
-        if (due_test(s) && cliff_solver_test_all(s, err)) return -1;
+        /* rank 0 tests alone: the others learn of its failure in their reduction */
+        if (due_test(s) && cliff_solver_test_all(s, err)) return cliff_dist_fail(s, err);
         CliffEvent ev;
         int trouble;
         int done = iteration(s, &ev, &trouble);
         if (done == -2) {
-            /* another rank's bad data, which that rank reports: a stop here */
-            cliff_error_set(err, "iteration %d, train net: %s; stopping (no update, no "
-                            "snapshot)", s->iter, s->net->runtime_error.msg);
+            /* another rank's error, which that rank reports: a stop here */
+            cliff_error_set(err, "iteration %d: %s; stopping (no update, no snapshot)",
+                            s->iter, s->net->runtime_error.msg);
             cliff_log_event(s->fmt, s->log, s->iter, "stop", "%s", err->msg);
-            return cliff_error_mark(err, CLIFF_ERR_DATA);
+            return cliff_error_mark(err, s->net->runtime_error.kind);
         }
         if (done < 0) return cliff_solver_data_error(s, s->net, "train net", err);
         if (cliff_metrics_check(s, err)) return -1;

@@ -9,8 +9,10 @@
 #   dbbad1        a record only rank 1's batch holds (another shape): every
 #                 rank stops at iteration 0, one error line in the combined
 #                 output (rank 1's, naming the key), exit 3, no snapshot;
-#   dbbad0        the same record in rank 0's batch (batch 2): rank 1, which
-#                 passes over it, stays silent; rank 0 reports it.
+#   dbbad0        the same record in rank 0's batch (batch 2): rank 0 reports
+#                 it, rank 1 (which passes over it unread) stops silently;
+#   dbtest        the same record in rank 0's test net: rank 0 reports it,
+#                 rank 1 stops at that iteration's reduction, both exit 3.
 # Usage: sh tests/mpi_data.test.sh BUILD_DIR (from the repository root).
 BUILD=${1:-build}
 TRAIN=$BUILD/train
@@ -63,8 +65,28 @@ one_error dbbad1 3 $? "$tmp/dbbad1.log" "^rank 1: error: iteration 0, .*key '000
 check dbbad1_once "the bad key named $(grep -c big.png "$tmp/dbbad1.log") times" \
     test "$(grep -c big.png "$tmp/dbbad1.log")" -eq 1
 # At batch 2 record 5 is in batch 2 (records 4, 5), rank 0's at iteration 1;
-# rank 1 meets it too (it passes over rank 0's batch first) and stays silent.
+# rank 1 passes over it unread and stops silently.
 mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 2)" --set "$(prefix dbbad0)" \
     --set "net_param.layer[0].data_param.source=\"$tmp/bad.lmdb\"" > "$tmp/dbbad0.log" 2>&1
 one_error dbbad0 3 $? "$tmp/dbbad0.log" "^rank 0: error: iteration 1, .*key '00000005_big.png'"
 
+# A bad record met by rank 0's test net (rank 0 tests alone, at the top of an
+# iteration): rank 1, waiting in that iteration's reduction, learns of it
+# there; rank 0 alone reports it, both exit 3.
+cat > "$tmp/dbtest_solver.prototxt" << EOF
+net_param {
+  layer { name: "d" type: "Data" top: "data" top: "label" include { phase: TRAIN }
+          data_param { source: "$tmp/good.lmdb" backend: LMDB batch_size: 4 }
+          transform_param { scale: 0.00390625 crop_size: 6 } }
+  layer { name: "t" type: "Data" top: "data" top: "label" include { phase: TEST }
+          data_param { source: "$tmp/bad.lmdb" backend: LMDB batch_size: 4 }
+          transform_param { scale: 0.00390625 crop_size: 6 } }
+  layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+          inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+}
+base_lr: 0.1 lr_policy: "fixed" display: 1 max_iter: 20 test_iter: 3 test_interval: 10
+random_seed: 7 snapshot_after_train: true snapshot_prefix: "$tmp/dbtest"
+EOF
+mpi 2 "$tmp/dbtest_solver.prototxt" > "$tmp/dbtest.log" 2>&1
+one_error dbtest 3 $? "$tmp/dbtest.log" "^rank 0: error: .*test net.*key '00000005_big.png'"
