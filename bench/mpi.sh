@@ -85,9 +85,10 @@ cat << EOF
 
 Median of $RUNS interleaved rounds of $ITERS iterations each (logs \`$LOGS/mpi_*\`),
 measured at load average $LOAD0 (1, 5, 15 min) before the rounds and $LOAD1 after,
-on $(nproc) cores. **On a shared machine the it/s figures fall with the other users'
-load: they need a rerun on a quiet machine** (\`make bench\` rewrites this section);
-CPU time per iteration depends much less on the load.
+on $(nproc) cores. The load averages include this bench's own runs (2 busy cores read as about 2); on
+a shared machine the it/s figures also fall with other users' load (the "CPU used by
+other processes" of the bench's header says how much there was), while CPU time per
+iteration depends much less on it.
 
 | configuration | it/s | CPU per iteration (all ranks) | allreduce per iteration (rank 0) |
 | --- | --- | --- | --- |
