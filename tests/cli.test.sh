@@ -32,7 +32,7 @@ for opt in $(grep -oE '(strcmp\(a, |&i, )"--[a-z][a-z-]*"' tools/train.c | grep 
     grep -qE -- "(^|[ ,])$opt([ ,=]|\$)" "$tmp/help" || missing="$missing $opt"
 done
 check help "rc $rc, stderr '$(cat "$tmp/err")', undocumented:$missing" \
-    test $rc -eq 0 -a -z "$missing" -a ! -s "$tmp/err" -a "$(head -n 1 "$tmp/help")" = "usage: train SOLVER [options]"
+    test $rc -eq 0 -a -z "$missing" -a ! -s "$tmp/err" -a "$(head -n 1 "$tmp/help")" = "Usage: train SOLVER [options]"
 "$TRAIN" -h | cmp -s - "$tmp/help"
 check help_short "-h differs from --help" test $? -eq 0
 

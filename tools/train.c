@@ -52,7 +52,7 @@ typedef struct Options {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: train SOLVER [options]\n"
+        "Usage: train SOLVER [options]\n"
         "\n"
         "Trains the net of a Caffe-style solver file (prototxt or YAML), logging loss and\n"
         "gradient norms, clipping gradients (clip_gradients), snapshotting to HDF5.\n"
