@@ -51,7 +51,21 @@ LAYER_TABLE := $(BUILD)/gen/layer_table.inc
 LIB_SRC  := $(wildcard proto/*.c layers/*.c layers/net/*.c layers/kernels/*.c layers/data/*.c \
                        solver/*.c solver/formats/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/cliff.pb-c.o
+# SHARED=1 (tools/mutants.py's scratch build): the library is a shared object that
+# the programs load from beside them ($ORIGIN rpath) and are not relinked for, so a
+# mutation costs one compile and one link of the library, not a relink of every
+# program (8 tools and the man page for a test that runs them). Otherwise the
+# library is a static archive linked into each program, as shipped.
+ifeq ($(SHARED),1)
+LIB      := $(BUILD)/libcliff.so
+LIB_DEP  := | $(LIB)
+LIB_LINK := -L$(BUILD) -lcliff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/..'
+CFLAGS   += -fPIC
+else
 LIB      := $(BUILD)/libcliff.a
+LIB_DEP  := $(LIB)
+LIB_LINK := $(LIB)
+endif
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS    := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 # Command-line reports (net summary, per-layer timing) and the data tools' flags and
@@ -152,16 +166,19 @@ $(BUILD)/obj/%.o: %.c $(GEN_H) $(LAYER_TABLE) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJ)
+$(BUILD)/libcliff.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/obj/tools/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
-	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
+$(BUILD)/libcliff.so: $(LIB_OBJ)
+	$(CC) -shared $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $(TOOL_SUPPORT_OBJ) $(LIB_DEP)
+	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB_LINK) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB_DEP)
 	@mkdir -p $(dir $@)
-	$(CC) $< $(TEST_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $< $(TEST_SUPPORT_OBJ) $(LIB_LINK) $(LDLIBS) -o $@
 
 # The README's main command: install, build, convert Fashion-MNIST, train LeNet.
 DATA := build/data/fashion-mnist
@@ -293,9 +310,9 @@ bench:
 	@$(MAKE) --no-print-directory lstm-bench-data imagenet-lmdb
 	bench/run.sh $(BUILD)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TOOL_SUPPORT_OBJ) $(LIB_DEP)
 	@mkdir -p $(dir $@)
-	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $< $(TOOL_SUPPORT_OBJ) $(LIB_LINK) $(LDLIBS) -o $@
 
 # One libFuzzer target per tests/fuzz_<name>.c (FUZZ_TARGETS), each run for
 # FUZZ_SECONDS from the seeds in FUZZ_SEEDS_<name>: the config readers (text),

@@ -17,6 +17,10 @@ ROOT=$(pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 D=$tmp/dest
+# A SHARED=1 build (tools/mutants.py's) links libcliff.so, which is not installed:
+# the installed programs find it in BUILD. Static builds, as shipped, need nothing.
+case $BUILD in /*) LIBDIR=$BUILD ;; *) LIBDIR=$ROOT/$BUILD ;; esac
+[ -f "$BUILD/libcliff.so" ] && export LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 ok() { echo "ok install/$1"; }
 fail() { echo "FAIL install/$1: $2"; }
 # make without the caller's make flags (the suite may run under make -j with

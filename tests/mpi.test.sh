@@ -258,13 +258,20 @@ else fail term "no progress: $(head -c 300 "$tmp/term.err")"; kill "$bg"; fi
 display=20000
 
 # SIGINT to rank 1 alone: rank 0 learns of it through the allreduce and stops
-# at the same iteration; mpirun, not killing anything, exits 0.
+# at the same iteration; mpirun, not killing anything, exits 0. A run still
+# going 15 s after the signal has not stopped (it stops within a second): it is
+# ended (status 124) rather than left to timeout's 60 s.
 if long int; then
     r1=$(rank_pid 1)
     t0=$(date +%s)
     kill -INT "$r1"
+    i=0
+    while kill -0 "$bg" 2> /dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -0 "$bg" 2> /dev/null && kill -TERM "$mpirun" 2> /dev/null
     wait "$bg"
-    stopped int $? "$t0" 0
+    rc=$?
+    [ $i -ge 150 ] && rc=124
+    stopped int $rc "$t0" 0
 else fail int "no progress: $(head -c 300 "$tmp/int.err")"; kill "$bg"; fi
 
 # One rank killed outright: mpirun ends the job (the other rank, waiting in the
