@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "guard_page.h"
 #include "layers/kernels/fork_join.h"
 #include "layers/kernels/gemm.h"
 #include "layers/kernels/gemm_split.h"
@@ -278,20 +279,6 @@ static void test_prepacked_bit_identical(void)
             free(pa), free(pb), free(ref);
             free_operands(&o);
         }
-}
-
-/* n floats ending exactly at a page that may not be read: a read past the end
- * of an operand read in place faults instead of passing unseen. */
-static float *guarded(size_t n, void **map, size_t *len)
-{
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const size_t bytes = (n * sizeof(float) + page - 1) / page * page;
-    *len = bytes + page;
-    char *m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-    mprotect(m + bytes, page, PROT_NONE);
-    *map = m;
-    return (float *)(m + bytes) - n;
 }
 
 /* Operands read in place (one column panel; the transposed mode's op(B)^T)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "guard_page.h"
 #include "layers/kernels/fork_join.h"
 #include "layers/kernels/gemm.h"
 
@@ -44,19 +45,6 @@ static void view_fill(View *v, unsigned seed)
                                   : (int)((seed >> 4) % (v->L - (size_t)v->N + 1));
         memcpy(v->Bd + (size_t)k * v->N, v->base + v->off[k], (size_t)v->N * sizeof(float));
     }
-}
-
-/* base of L floats ending exactly at a page that may not be read. */
-static float *guarded(size_t n, void **map, size_t *len)
-{
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const size_t bytes = (n * sizeof(float) + page - 1) / page * page;
-    *len = bytes + page;
-    char *m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-    mprotect(m + bytes, page, PROT_NONE);
-    *map = m;
-    return (float *)(m + bytes) - n;
 }
 
 /* One product three ways (A packed now, in advance, or, one panel wide, read
