@@ -31,18 +31,18 @@ static int selected(const char *name)
     return 0;
 }
 
-static int skip_after_failure(void)
+/* An environment switch is on when set to anything but "" or "0". */
+static int env_on(const char *name)
 {
-    const char *f = getenv("CLIFF_TEST_FAILFAST");
-    return check_tests_failed && f && *f && strcmp(f, "0");
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0");
 }
 
 void check_run_named(const char *name, void (*fn)(void *), void *arg)
 {
-    if (!selected(name) || skip_after_failure())
+    if (!selected(name) || (check_tests_failed && env_on("CLIFF_TEST_FAILFAST")))
         return;
-    const char *trace = getenv("CLIFF_TEST_TRACE");
-    if (trace && *trace && strcmp(trace, "0")) {
+    if (env_on("CLIFF_TEST_TRACE")) {
         printf("run %s\n", name);
         fflush(stdout);
     }
