@@ -234,10 +234,12 @@ netset_report() {
 
 Per net and thread count, medians of the $RUNS interleaved rounds (min–max in brackets).
 cliff: \`train SOLVER --time --iterations N\` (N timed iterations after 3 warm-up ones;
-the whole solver iteration: data, forward, backward, update; DummyData refills its
-gaussian batch at every step, as in Caffe, and that fill is timed). PyTorch: the net's
-twin (same layers, fillers, solver and lr policy, written in PyTorch operations; one
-random batch generated before the loop), its steady-state it/s after its own warm-up, in
+the whole solver iteration: data, forward, backward, update, with each net's own data
+layer timed: LeNet and char_lstm read HDF5Data held in memory, cifar10_quick and
+caffenet DummyData, which refills its gaussian batch at every step as in Caffe,
+caffenet_data Caffe's Data layer on an LMDB). PyTorch: the net's twin (same layers,
+fillers, solver and lr policy, written in PyTorch operations; one random batch
+generated before the loop), its steady-state it/s after its own warm-up, in
 the peers' environment, in the faster of the image layouts tried (NCHW, PyTorch's default;
 NHWC, \`--channels-last\`; named in brackets). Matrix work: the Convolution, InnerProduct and LSTM FLOPs of an
 iteration (2 x multiply-adds, forward and backward, as \`train --time\` counts them) over
