@@ -237,7 +237,10 @@ static void max_plane(const Pool *p, const float *restrict xp, float *restrict y
  * window size clipped to the padded image. */
 static void ave_plane(const Pool *p, const float *restrict xp, float *restrict y)
 {
-    cliff_pool_ave_plane(&p->geom, xp, y);
+    if (p->geom.sw <= 2 && cliff_gemm_avx512_usable())
+        cliff_pool_ave_plane_avx512(&p->geom, xp, y);
+    else
+        cliff_pool_ave_plane(&p->geom, xp, y);
 }
 
 /* Planes a fork-join chunk: ~64 KB of input. */

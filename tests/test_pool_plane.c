@@ -2,15 +2,21 @@
  * [p*stride - pad, +kernel) clipped to the image; MAX: first maximum in
  * row-major order, strictly greater to replace; AVE: float sum in row-major
  * order from 0, divided by the window clipped to the padded image), bit for
- * bit: the kernels of layers/kernels/pool_plane.c over many geometries (edge
- * columns, padding, ceil mode, strides 1 to 3, rows longer than a segment,
- * values with ties), and the Pooling layer on enough planes that the
+ * bit: the kernels of layers/kernels/pool_plane.c and their AVX-512 twins
+ * (pool_max512.c, pool_ave512.c) over many geometries (edge columns, padding,
+ * ceil mode and its clipped last window, strides 1 to 3, rows longer than a
+ * segment, values with ties, +0/-0 and NaN), planes against unreadable pages,
+ * and the Pooling layer on enough planes that the
  * fork-join splits them, forward and backward. */
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "guard_page.h"
 #include "layers/kernels/blas.h"
 #include "layers/kernels/pool_plane.h"
 #include "layers/layer.h"
@@ -63,6 +69,11 @@ static void test_planes_against_twin(void)
         {13, 13, 3, 3, 2, 2, 1, 1}, {31, 29, 5, 5, 3, 3, 2, 2}, {20, 17, 4, 4, 1, 1, 1, 1},
         {9, 40, 2, 2, 2, 2, 0, 0},  {7, 300, 3, 3, 2, 2, 1, 1}, {8, 270, 3, 2, 1, 1, 0, 1},
         {5, 5, 5, 5, 1, 1, 0, 0},   {6, 11, 3, 4, 3, 3, 2, 3},
+        /* Caffe's ceil rounding clips the last window (cifar10_quick's pool1
+         * 32 -> 16, pool3's 8 -> 4), a clipped window after a whole chunk of
+         * 16 (36 -> 18), stride 1 with padding over two chunks */
+        {32, 32, 3, 3, 2, 2, 0, 0}, {8, 8, 3, 3, 2, 2, 0, 0}, {20, 36, 3, 3, 2, 2, 0, 0},
+        {11, 34, 3, 3, 1, 1, 1, 1}, {9, 33, 2, 2, 2, 2, 0, 0}, {12, 30, 4, 5, 2, 2, 1, 2},
     };
     uint32_t r = 99;
     for (size_t c = 0; c < sizeof geo / sizeof geo[0]; c++) {
@@ -72,10 +83,15 @@ static void test_planes_against_twin(void)
         const size_t in = (size_t)g.H * g.W, out = (size_t)g.oh * g.ow;
         float *x = malloc(in * sizeof *x), *y = malloc(out * sizeof *y), *ty = malloc(out * sizeof *ty);
         int *m = malloc(out * sizeof *m), *tm = malloc(out * sizeof *tm);
-        for (int ties = 0; ties < 2; ties++) {
+        for (int ties = 0; ties < 3; ties++) {
+            /* ties 2: +0 and -0 (equal, different bits: the first wins) and NaN
+             * (never replaces; a NaN first candidate stays) */
+            static const float odd[5] = {0.0f, -0.0f, 1.0f, -1.0f, NAN};
             for (size_t i = 0; i < in; i++) {
                 r = r * 1664525u + 1013904223u;
-                x[i] = ties ? (float)((r >> 16) % 5) : (float)(r >> 8) * 0x1p-24f - 0.5f;
+                x[i] = ties == 2 ? odd[(r >> 16) % 5]
+                       : ties  ? (float)((r >> 16) % 5)
+                               : (float)(r >> 8) * 0x1p-24f - 0.5f;
             }
             cliff_pool_max_plane(&g, x, y, m);
             twin_max(&g, x, ty, tm);
@@ -88,12 +104,76 @@ static void test_planes_against_twin(void)
                     CHECK_FAILF("MAX geometry %zu (ties %d): the AVX-512 kernel differs from the twin",
                                 c, ties);
             }
+            if (ties == 2) continue; /* AVE of NaN is NaN whatever the order */
             cliff_pool_ave_plane(&g, x, y);
             twin_ave(&g, x, ty);
             if (memcmp(y, ty, out * sizeof *y))
                 CHECK_FAILF("AVE geometry %zu (ties %d) differs from the twin", c, ties);
+            if (g.sw <= 2 && cliff_gemm_avx512_usable()) {
+                memset(y, 0, out * sizeof *y);
+                cliff_pool_ave_plane_avx512(&g, x, y);
+                if (memcmp(y, ty, out * sizeof *y))
+                    CHECK_FAILF("AVE geometry %zu (ties %d): the AVX-512 kernel differs from the twin",
+                                c, ties);
+            }
         }
         free(x), free(y), free(ty), free(m), free(tm);
+    }
+}
+
+/* n floats starting right after a PROT_NONE page (the front twin of
+ * guarded()); NULL when the mapping fails. */
+static float *guarded_front(size_t n, void **map, size_t *len)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    *len = page + (n * sizeof(float) + page - 1) / page * page;
+    char *m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    mprotect(m, page, PROT_NONE);
+    *map = m;
+    return (float *)(m + page);
+}
+
+/* The AVX-512 kernels read whole 16- and 32-column spans with plain loads
+ * except near the plane's first and last rows: a plane that starts right
+ * after, or ends right at, an unreadable page makes any read outside the
+ * plane fault. */
+static void test_avx512_reads_inside_plane(void)
+{
+    if (!cliff_gemm_avx512_usable()) return;
+    static const int geo[][8] = {
+        {32, 32, 3, 3, 2, 2, 0, 0}, {7, 19, 3, 3, 2, 2, 1, 1}, {6, 17, 3, 3, 1, 1, 1, 1},
+        {5, 40, 4, 4, 2, 2, 0, 0},  {4, 9, 2, 2, 2, 2, 0, 0},
+    };
+    for (size_t c = 0; c < sizeof geo / sizeof geo[0]; c++) {
+        const int *q = geo[c];
+        CliffPoolGeom g = {q[0], q[1], pooled(q[0], q[2], q[4], q[6]), pooled(q[1], q[3], q[5], q[7]),
+                           q[2], q[3], q[4], q[5], q[6], q[7]};
+        const size_t in = (size_t)g.H * g.W, out = (size_t)g.oh * g.ow;
+        float *y = malloc(out * sizeof *y), *ty = malloc(out * sizeof *ty);
+        int *m = malloc(out * sizeof *m), *tm = malloc(out * sizeof *tm);
+        for (int front = 0; front < 2; front++) {
+            void *map;
+            size_t len;
+            float *x = front ? guarded_front(in, &map, &len) : guarded(in, &map, &len);
+            if (!x) {
+                CHECK_FAILF("mmap failed");
+                break;
+            }
+            for (size_t i = 0; i < in; i++) x[i] = (float)((i * 7919u) % 23u);
+            cliff_pool_max_plane_avx512(&g, x, y, m);
+            twin_max(&g, x, ty, tm);
+            if (memcmp(y, ty, out * sizeof *y) || memcmp(m, tm, out * sizeof *m))
+                CHECK_FAILF("geometry %zu (guard %s) differs from the twin", c,
+                            front ? "before" : "after");
+            cliff_pool_ave_plane_avx512(&g, x, y);
+            twin_ave(&g, x, ty);
+            if (memcmp(y, ty, out * sizeof *y))
+                CHECK_FAILF("AVE geometry %zu (guard %s) differs from the twin", c,
+                            front ? "before" : "after");
+            munmap(map, len);
+        }
+        free(y), free(ty), free(m), free(tm);
     }
 }
 
@@ -176,6 +256,7 @@ int main(void)
 {
     openblas_set_num_threads(2); /* the fork-join's threads follow OpenBLAS's count */
     RUN(test_planes_against_twin);
+    RUN(test_avx512_reads_inside_plane);
     RUN(test_layer_max_3x3s2);
     RUN(test_layer_ave_3x3s2_pad);
     return test_main_end();

@@ -24,5 +24,9 @@ void cliff_pool_max_plane_avx512(const CliffPoolGeom *g, const float *x, float *
 /* AVE: the sum over the window clipped to the image (row-major order, from
  * 0), divided by the window's size clipped to [-pad, size + pad). */
 void cliff_pool_ave_plane(const CliffPoolGeom *g, const float *x, float *y);
+/* The same as cliff_pool_ave_plane (same bits) on AVX-512 for horizontal
+ * stride 1 or 2 (pool_ave512.c): call only when sw <= 2 and
+ * cliff_gemm_avx512_usable() (blas.h) says 1. */
+void cliff_pool_ave_plane_avx512(const CliffPoolGeom *g, const float *x, float *y);
 
 #endif
