@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NR CLIFF_GEMM_NR
+#include "conv_pack_seg.h"
 
 void cliff_conv_rows_free(CliffConvRows *rw)
 {
@@ -58,55 +58,16 @@ int cliff_conv_rows_build(CliffConvRows *rw, const CliffConvGeom *g, CliffError 
         valid_range(offy, g->stride_h, g->height, g->out_h, &rw->ylo[r], &rw->yhi[r]);
         valid_range(offx, g->stride_w, g->width, g->out_w, &rw->xlo[r], &rw->xhi[r]);
     }
+    rw->ylo_all = rw->xlo_all = 0;
+    rw->yhi_all = g->out_h;
+    rw->xhi_all = g->out_w;
+    for (int r = 0; r < K; r++) {
+        if (rw->ylo[r] > rw->ylo_all) rw->ylo_all = rw->ylo[r];
+        if (rw->yhi[r] < rw->yhi_all) rw->yhi_all = rw->yhi[r];
+        if (rw->xlo[r] > rw->xlo_all) rw->xlo_all = rw->xlo[r];
+        if (rw->xhi[r] < rw->xhi_all) rw->xhi_all = rw->xhi[r];
+    }
     return 0;
-}
-
-/* A run of columns: len columns from ox on output row oy of image n, at
- * position at of the block. */
-typedef struct Seg {
-    int at, len, n, oy, ox;
-} Seg;
-
-/* Cuts columns [j, j + cols) (cols <= NR) into segments; returns their count. */
-static int segments(const CliffConvSrc *s, int j, int cols, Seg *seg)
-{
-    const int P = s->P, ow = s->g->out_w;
-    int n = j / P, p = j - n * P, oy = p / ow, ox = p - oy * ow, ns = 0;
-    for (int at = 0; at < cols;) {
-        int len = ow - ox < cols - at ? ow - ox : cols - at;
-        seg[ns++] = (Seg){at, len, n, oy, ox};
-        at += len;
-        ox += len;
-        if (ox == ow) {
-            ox = 0;
-            if (++oy == s->g->out_h) oy = 0, n++;
-        }
-    }
-    return ns;
-}
-
-/* Index in img of row r's element for the first column of segment sg
- * (meaningful only where the element is inside the image). */
-static inline ptrdiff_t seg_index(const CliffConvSrc *s, const Seg *sg, int r)
-{
-    return (ptrdiff_t)sg->n * s->istride + s->rows->off[r] +
-           (ptrdiff_t)sg->oy * s->g->stride_h * s->g->width + (ptrdiff_t)sg->ox * s->g->stride_w;
-}
-
-/* The part [*a, *b) of segment sg (offsets from its start) inside the image
- * for row r; empty when the row oy is outside. */
-static inline void seg_valid(const CliffConvRows *rw, const Seg *sg, int r, int *a, int *b)
-{
-    int lo = 0, hi = 0;
-    if (sg->oy >= rw->ylo[r] && sg->oy < rw->yhi[r]) {
-        lo = rw->xlo[r] - sg->ox;
-        hi = rw->xhi[r] - sg->ox;
-        if (lo < 0) lo = 0;
-        if (hi > sg->len) hi = sg->len;
-        if (hi < lo) hi = lo;
-    }
-    *a = lo;
-    *b = hi;
 }
 
 static void pack_col(const CliffGemmB *b, int k0, int kc, int j0, int nc, float *dst)
@@ -202,70 +163,36 @@ static void pack_rows(const CliffGemmB *b, int k0, int kc, int j0, int nc, float
     }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_PACK512 1
+#else
+#define HAVE_PACK512 0
+#endif
+
+/* Whether the AVX-512 packers for strided rows apply (conv_pack512.c). */
+static int strided512(const CliffConvSrc *s)
+{
+    return HAVE_PACK512 && s->g->stride_w >= 2 && s->g->stride_w <= 4 &&
+           cliff_gemm_isa() == CLIFF_ISA_AVX512;
+}
+
 CliffGemmB cliff_conv_col_b(const CliffConvSrc *s)
 {
     CliffGemmB b = {.pack = pack_col, .ctx = s};
+#if HAVE_PACK512
+    if (strided512(s)) b.pack = cliff_conv_pack_col_avx512;
+#endif
     return b;
 }
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include "simd512.h"
-
-/* pack_colT with one masked gather per 16 column rows and reduction step: the
- * rows' tables for the panel stay in registers; a lane is live when its row
- * exists (r < j0 + nc) and sees the image at this output (oy, ox). */
-__attribute__((target("avx512f"))) static void pack_colT_avx512(const CliffGemmB *b, int k0,
-                                                                 int kc, int j0, int nc,
-                                                                 float *dst)
-{
-    const CliffConvSrc *s = b->ctx;
-    const CliffConvRows *rw = s->rows;
-    const int P = s->P, ow = s->g->out_w, oh = s->g->out_h, sw = s->g->stride_w;
-    const int rowstep = s->g->stride_h * s->g->width;
-    for (int q = 0; q * NR < nc; q++) {
-        const int cols = nc - q * NR < NR ? nc - q * NR : NR, r0 = j0 + q * NR;
-        float *dq = dst + (ptrdiff_t)q * kc * NR;
-        __m512i off[4], ylo[4], yhi[4], xlo[4], xhi[4];
-        __mmask16 live[4];
-        for (int v = 0; v < 4; v++) {
-            const int r = r0 + 16 * v;
-            live[v] = cliff_first_lanes(cols - 16 * v);
-            off[v] = _mm512_maskz_loadu_epi32(live[v], rw->off32 + r);
-            ylo[v] = _mm512_maskz_loadu_epi32(live[v], rw->ylo + r);
-            yhi[v] = _mm512_maskz_loadu_epi32(live[v], rw->yhi + r);
-            xlo[v] = _mm512_maskz_loadu_epi32(live[v], rw->xlo + r);
-            xhi[v] = _mm512_maskz_loadu_epi32(live[v], rw->xhi + r);
-        }
-        const int j = s->jbase + k0;
-        int n = j / P, p = j - n * P, oy = p / ow, ox = p - oy * ow;
-        for (int k = 0; k < kc; k++) {
-            const float *img = s->img + (ptrdiff_t)n * s->istride;
-            const __m512i pos = _mm512_set1_epi32(oy * rowstep + ox * sw);
-            const __m512i vy = _mm512_set1_epi32(oy), vx = _mm512_set1_epi32(ox);
-            float *d = dq + (ptrdiff_t)k * NR;
-            for (int v = 0; v < 4; v++) {
-                __mmask16 m = _mm512_mask_cmpge_epi32_mask(live[v], vy, ylo[v]);
-                m = _mm512_mask_cmplt_epi32_mask(m, vy, yhi[v]);
-                m = _mm512_mask_cmpge_epi32_mask(m, vx, xlo[v]);
-                m = _mm512_mask_cmplt_epi32_mask(m, vx, xhi[v]);
-                const __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
-                                                          _mm512_add_epi32(pos, off[v]), img, 4);
-                _mm512_storeu_ps(d + 16 * v, g);
-            }
-            if (++ox == ow) {
-                ox = 0;
-                if (++oy == oh) oy = 0, n++;
-            }
-        }
-    }
-}
-#endif
 
 CliffGemmB cliff_conv_colT_b(const CliffConvSrc *s)
 {
     CliffGemmB b = {.pack = pack_colT, .ctx = s};
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (s->rows->fits32 && cliff_gemm_isa() == CLIFF_ISA_AVX512) b.pack = pack_colT_avx512;
+#if HAVE_PACK512
+    if (strided512(s))
+        b.pack = cliff_conv_pack_colT_strided_avx512;
+    else if (s->rows->fits32 && cliff_gemm_isa() == CLIFF_ISA_AVX512)
+        b.pack = cliff_conv_pack_colT_avx512;
 #endif
     return b;
 }

@@ -38,6 +38,8 @@ typedef struct CliffConvRows {
     int *xlo, *xhi; /* outputs ox in [xlo, xhi) have 0 <= ix < W */
     int *off32;     /* off as int (vector gathers), when fits32 */
     int fits32;     /* every index within one image fits an int */
+    int ylo_all, yhi_all, xlo_all, xhi_all; /* outputs (oy, ox) in these ranges see the
+                                               image on every row (max of lo, min of hi) */
 } CliffConvRows;
 
 /* g: channels = C of one group, H, W, kernel, stride, pad, dilation, out_h,
