@@ -190,7 +190,7 @@ static const ConvCase conv_cases[] = {
     /* conv_pack512.c: rows of more than 8 (stride 4), 11 (3), 16 (2) outputs take
      * lanes from the second pair of vectors (in a 60-wide image the last rows are
      * read with masked loads); K > 64: whole transposed panels */
-    {2, 3, 9, 60, 5, 1, 3, 5, 2, 4, 1, 0, 1, 1, 1},    /* stride_w 4, 14 outputs a row, in 60 */
+    {2, 3, 9, 60, 5, 1, 3, 5, 2, 4, 0, 0, 1, 1, 1},    /* stride_w 4, 14 outputs a row, in 60 */
     {1, 2, 8, 70, 3, 1, 2, 3, 2, 3, 0, 1, 1, 2, 1},    /* stride_w 3, dilation_w 2, pad */
     {2, 2, 6, 40, 3, 1, 3, 3, 2, 2, 1, 1, 1, 1, 0},    /* stride_w 2, 20 outputs a row */
     {1, 4, 7, 70, 2, 1, 3, 7, 2, 4, 0, 2, 1, 1, 1},    /* K = 84, pad_w 2: edge columns */
