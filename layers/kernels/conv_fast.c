@@ -1,6 +1,6 @@
-/* Convolution by shifted rows on AVX-512: the plan (offsets, buffers) and the
- * drivers; see conv_fast.h for the layout and conv_fast_kernels.c for the
- * register tiles. Threads (fork_join.h, no OpenMP): forward and data gradient
+/* Convolution by shifted rows: the plan (offsets, buffers) and the drivers;
+ * see conv_fast.h for the layout; the products run on the matrix engine
+ * (gemm.h), the shift and the bias gradient in conv_fast_kernels.c. Threads (fork_join.h, no OpenMP): forward and data gradient
  * hand out one image a chunk, the weight gradient one group of images a chunk;
  * each thread has its own S; the first group adds into dW directly, every
  * other into its own sum, added to dW in group order after the join. The groups
@@ -32,8 +32,8 @@
  * conv2 dW: 0.95 ms with 1 or 2 groups, 0.99 with 4). */
 #define WGRAD_GROUPS 2u
 #define WGRAD_GROUP_FLOATS (4u * 1024u * 1024u)
-#define WM CLIFF_CF_WM
-#define WR CLIFF_CF_WR
+/* The engine's dot-product tile (gemm_dot.c): WR rows of S at once. */
+#define WR 5
 
 int cliff_conv_fast_usable(const CliffConvGeom *g)
 {
@@ -199,21 +199,14 @@ static void wgrad_group(const FastJob *j, int group, float *S)
         const float *dy = j->dy + (size_t)n0 * dstride;
         for (int n = 0; n < nimg; n++)
             cliff_cf_shift(pl, j->x + (size_t)(n0 + n) * img, S + n * sstride);
-        /* output channels outer: their dy rows for the block stay in L1 while
-         * the S rows stream past (consecutive kernel rows ki overlap in S) */
+        /* per group, one product of the engine's dot-product kind: the block's
+         * images are its segments, dy rows (view moff) against S rows (view off);
+         * its tiles take the output channels outer, so their dy rows stay in L1
+         * while the S rows stream past */
         for (int g = 0; g < G; g++)
-            for (int m0 = 0; m0 < Mg; m0 += WM)
-                for (int r0 = 0; r0 < K; r0 += WR) {
-                    /* rows past the end repeat the last one; their sums are dropped */
-                    int moff[WM], soff[WR];
-                    for (int i = 0; i < WM; i++)
-                        moff[i] = (g * Mg + (m0 + i < Mg ? m0 + i : Mg - 1)) * plane;
-                    for (int q = 0; q < WR; q++)
-                        soff[q] = pl->off[(size_t)g * K + (r0 + q < K ? r0 + q : K - 1)];
-                    cliff_cf_wgrad_tile(nimg, dy, dstride, moff, S, sstride, soff, plane,
-                                        dw + ((size_t)g * Mg + m0) * K + r0, K,
-                                        Mg - m0 < WM ? Mg - m0 : WM, K - r0 < WR ? K - r0 : WR);
-                }
+            cliff_gemm_dot_rows(Mg, K, plane, nimg, dy + (size_t)g * Mg * plane, pl->moff,
+                                (ptrdiff_t)dstride, S, pl->off + (size_t)g * K,
+                                (ptrdiff_t)sstride, dw + (size_t)g * Mg * K, K);
     }
 }
 

@@ -9,7 +9,7 @@
  *     S[c][kj][oy + ki][ox] = S_flat[off[r] + p],  off[r] = ((c*kw + kj)*Hp + ki)*ow.
  * S holds C*kw*Hp*ow floats per image (LeNet conv2: 9,600 instead of the
  * 32,000 of its im2col), small enough to stay in L1/L2, and is built per image.
- * The products then run as register-blocked AVX-512 tiles that read the
+ * All three products run on the matrix engine (gemm.h), whose tiles read the
  * column rows straight out of S:
  *   forward   y_n[m][p]  = bias[m] + sum_r W[m][r] S_n[off[r] + p]   (NCHW out):
  *             the matrix engine (gemm.h) with op(B) the row-offset view
@@ -18,7 +18,11 @@
  *             scatter-add (cliff_gemm_scatter_add, C's rows the view (dS_n,
  *             off)); then the adjoint of the shift scatters dS_n onto dx_n
  *             (overwritten)
- *   weights   dW[m][r] += sum_n sum_p dy_n[m][p] S_n[off[r] + p]
+ *   weights   dW[m][r] += sum_n sum_p dy_n[m][p] S_n[off[r] + p]: the
+ *             engine's dot-product kind (cliff_gemm_dot_rows: 16-lane sums
+ *             along p, images as segments), one call per block of images
+ *             whose S fits L2, the blocks' sums added into dW in image order
+ *             within each of the plan's image groups (conv_fast.c)
  *   bias      db[m]    += sum_n sum_p dy_n[m][p]
  * (r, m local to a group; the group's weights are rows g*Mg.. of W.)
  *

@@ -1,12 +1,10 @@
 /* The AVX-512 kernels of the shifted-row convolution (conv_fast.c drives them;
  * conv_fast_kernels.h says what each computes).
  *
- * The forward and the data gradient's product run on the matrix engine (its
- * view tiles, gemm_vtiles.c). Register tiles (32 zmm registers; Zen 5
- * retires two 512-bit FMAs a cycle):
- *   weight gradient: 5 output channels x 5 column rows, each accumulator 16
- *     partial sums over positions, reduced once per block of images.
- * The shift, its adjoint and the bias gradient are a few percent of the work. */
+ * The products run on the matrix engine: the forward and the data gradient on
+ * its view tiles (gemm_vtiles.c, gemm_scatter.c), the weight gradient on its
+ * dot-product kind (gemm_dot.c). What is left here, the shift, its adjoint
+ * and the bias gradient, is a few percent of the work. */
 #include "conv_fast_kernels.h"
 
 #include <string.h>
@@ -18,8 +16,6 @@
 
 /* Row width (in 16-float chunks) of the vectorized shift. */
 #define SHIFT_MAX_CHUNKS 16
-#define WM CLIFF_CF_WM
-#define WR CLIFF_CF_WR
 
 /* The output columns ox in [*lo, *hi) whose input column ox*stride + off lies
  * inside [0, width). */
@@ -151,69 +147,6 @@ AVX512 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float
     }
 }
 
-/* The 4 sums of a, b, c, d (lanes 0..3). */
-AVX512_INLINE __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
-{
-    /* halves: [a.q0+a.q2, a.q1+a.q3, b.q0+b.q2, b.q1+b.q3] and the same for c, d */
-    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
-    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
-    /* quarters: one 128-bit lane each of a, b, c, d */
-    __m512 q =
-        _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
-    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E));
-    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1));
-    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
-    return _mm512_castps512_ps128(_mm512_permutexvar_ps(idx, q));
-}
-
-AVX512 void cliff_cf_wgrad_tile(int nimg, const float *dy, size_t dstride, const int *moff,
-                              const float *S, size_t sstride, const int *soff, int plane,
-                              float *dw, int K, int mrows, int srows)
-{
-    __m512 acc[WM][WR];
-#pragma GCC unroll 5
-    for (int i = 0; i < WM; i++)
-#pragma GCC unroll 5
-        for (int j = 0; j < WR; j++) acc[i][j] = _mm512_setzero_ps();
-    const int full = plane & ~15;
-    const __mmask16 tail = lanes(full, 0, plane);
-    const float *dp[WM], *sp[WR];
-#pragma GCC unroll 5
-    for (int i = 0; i < WM; i++) dp[i] = dy + moff[i];
-#pragma GCC unroll 5
-    for (int j = 0; j < WR; j++) sp[j] = S + soff[j];
-    for (int n = 0; n < nimg; n++) {
-        for (int v = 0; v < plane; v += 16) {
-            /* masked loads throughout: a plain-load variant was slower (conv2 dW 0.98
-             * against 0.94 ms at -O3, 1.32 against 1.16 at -O2) */
-            const __mmask16 k = v < full ? (__mmask16)0xFFFF : tail;
-            __m512 dv[WM];
-#pragma GCC unroll 5
-            for (int i = 0; i < WM; i++) dv[i] = _mm512_maskz_loadu_ps(k, dp[i] + v);
-#pragma GCC unroll 5
-            for (int j = 0; j < WR; j++) {
-                const __m512 sv = _mm512_maskz_loadu_ps(k, sp[j] + v);
-#pragma GCC unroll 5
-                for (int i = 0; i < WM; i++) acc[i][j] = _mm512_fmadd_ps(dv[i], sv, acc[i][j]);
-            }
-        }
-#pragma GCC unroll 5
-        for (int i = 0; i < WM; i++) dp[i] += dstride;
-#pragma GCC unroll 5
-        for (int j = 0; j < WR; j++) sp[j] += sstride;
-    }
-    /* constant indices only (unrolled), so acc stays in registers */
-#pragma GCC unroll 5
-    for (int j = 0; j < WR; j++) {
-        if (j < srows) {
-            float sums[4];
-            _mm_storeu_ps(sums, reduce4(acc[0][j], acc[1][j], acc[2][j], acc[3][j]));
-            for (int i = 0; i < mrows && i < 4; i++) dw[(size_t)i * K + j] += sums[i];
-            if (mrows > 4) dw[(size_t)4 * K + j] += _mm512_reduce_add_ps(acc[4][j]);
-        }
-    }
-}
-
 /* Double per image, as the gemm path does. */
 AVX512 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, float *db)
 {
@@ -243,14 +176,6 @@ void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S)
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx)
 {
     (void)pl, (void)dS, (void)dx;
-}
-
-void cliff_cf_wgrad_tile(int nimg, const float *dy, size_t dstride, const int *moff,
-                         const float *S, size_t sstride, const int *soff, int plane, float *dw,
-                         int K, int mrows, int srows)
-{
-    (void)nimg, (void)dy, (void)dstride, (void)moff, (void)S, (void)sstride, (void)soff;
-    (void)plane, (void)dw, (void)K, (void)mrows, (void)srows;
 }
 
 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, float *db)

@@ -15,11 +15,15 @@
  * folded in); a register tile of MR x NR runs over them. Edges are handled by
  * zero-padded packing and masked stores, never by scalar code.
  *
- * Determinism: every element of C is the sum over k in increasing order, in
- * the same KC blocks, with one fused multiply-add per term, whatever the
- * thread count and whatever the instruction set (AVX-512, AVX2 or portable
- * C): the results are bit-identical across all of them. Threads split C into
- * disjoint blocks, never the reduction.
+ * A second kind, the dot-product kind (cliff_gemm_dot below), multiplies A
+ * by B^T where both are contiguous along a long reduction, with 16-lane
+ * split sums; its summation order is its own contract, stated there.
+ *
+ * Determinism (the first kind): every element of C is the sum over k in
+ * increasing order, in the same KC blocks, with one fused multiply-add per
+ * term, whatever the thread count and whatever the instruction set (AVX-512,
+ * AVX2 or portable C): the results are bit-identical across all of them.
+ * Threads split C into disjoint blocks, never the reduction.
  *
  * Instruction set: chosen at the first call from the CPU (AVX-512F, else
  * AVX2+FMA, else portable C). CLIFF_ISA=avx2 or CLIFF_ISA=generic in the
@@ -115,6 +119,34 @@ void cliff_gemm_scatter_pack_a(int trans_a, int M, int K, const float *A, ptrdif
                                float *dst);
 void cliff_gemm_scatter_add(const float *pa, int M, int N, int K, const CliffGemmB *b, float *C,
                             const int *coff);
+
+/* The dot-product kind: C[i][j] += (A B^T)(i, j) where row i of A and row j
+ * of B are contiguous along the reduction (a convolution's weight gradient:
+ * dy rows against the rows of the shifted image's view, conv_fast.h). It is
+ * not the product above: its summation order is its own, and its contract:
+ *   - a row is nseg segments of len floats (segment s of row i of A at
+ *     A + aoff[i] + s * astride, of row j of B at B + boff[j] + s * bstride;
+ *     cliff_gemm_dot: one segment, row i at A + i * lda, row j at B + j * ldb);
+ *   - every element of C has 16 lanes, each starting at +0; for each segment
+ *     in order, for each chunk of 16 positions p = v..v+15 in order, lane
+ *     p - v adds a[p] * b[p] with one fused multiply-add (positions past len
+ *     add 0 * 0);
+ *   - the lanes l_0..l_15 are reduced by the tree
+ *       h_t = (l_t + l_(t+8)) + (l_(t+4) + l_(t+12)),  t < 4,
+ *       sum = (h_0 + h_2) + (h_1 + h_3)
+ *     and C[i][j] += sum, one addition per call. A caller that cuts a long
+ *     reduction into blocks calls once per block: the blocks' sums come into
+ *     C in call order.
+ * The same bits on every instruction set (AVX-512 tiles of 5 x 5, AVX2 of
+ * 3 x 2 with each element's lanes in two halves, portable C element by
+ * element) and for any M, N, len. Runs on the calling thread: callers split
+ * by output or by blocks they add in a fixed order (conv_fast.c). Reads stay
+ * inside the rows' segments. */
+void cliff_gemm_dot(int M, int N, int len, const float *A, ptrdiff_t lda, const float *B,
+                    ptrdiff_t ldb, float *C, ptrdiff_t ldc);
+void cliff_gemm_dot_rows(int M, int N, int len, int nseg, const float *A, const int *aoff,
+                         ptrdiff_t astride, const float *B, const int *boff, ptrdiff_t bstride,
+                         float *C, ptrdiff_t ldc);
 
 /* Instruction sets, best last. */
 enum { CLIFF_ISA_GENERIC = 0, CLIFF_ISA_AVX2 = 1, CLIFF_ISA_AVX512 = 2 };
