@@ -17,8 +17,9 @@
  *       shift     ow == 8 all inside / ow <= 8 / one vector a row / several /
  *                 scalar (stride_w > 1 or ow > 256)
  *       unshift   vector (stride_w 1, kw <= 32) / scalar
- *       wgrad     5 x 5 tiles with partial rows (m and r tails, the > 4 rows
- *                 branch), image groups summed apart (num >= 2, uneven split)
+ *       wgrad     the engine's dot-product kind (gemm_dot.c): 5 x 5 tiles with
+ *                 partial rows (m and r tails, the > 4 rows branch), image
+ *                 groups summed apart (num >= 2, uneven split)
  * Every blob here has at most 400 elements, so every point is checked. */
 #include "gradcheck.h"
 

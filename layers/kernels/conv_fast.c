@@ -1,7 +1,7 @@
 /* Convolution by shifted rows: the plan (offsets, buffers) and the drivers;
  * see conv_fast.h for the layout; the products run on the matrix engine
- * (gemm.h), the shift and the bias gradient in conv_fast_kernels.c. Threads (fork_join.h, no OpenMP): forward and data gradient
- * hand out one image a chunk, the weight gradient one group of images a chunk;
+ * (gemm.h), the shift and the bias gradient in conv_fast_kernels.c. Threads
+ * (fork_join.h, no OpenMP): forward and data gradient hand out one image a chunk, the weight gradient one group of images a chunk;
  * each thread has its own S; the first group adds into dW directly, every
  * other into its own sum, added to dW in group order after the join. The groups
  * depend on the shapes only, so the results are the same bits on any thread
