@@ -11,21 +11,41 @@
  * AVE: the window is clipped to [-pad, H + pad) to get the divisor (padding
  * counts), then to the image to sum.
  * STOCHASTIC is rejected at setup.
- * MAX 2x2 stride 2 without padding over even planes at least 16 wide runs on
+ * Planes are split over the fork-join only when a pass is long enough to gain
+ * (PassFork below). MAX 2x2 stride 2 without padding over even planes at least 16 wide runs on
  * pool_fast.c (AVX-512, planes over the fork-join's threads) where the CPU
  * has AVX-512.
  */
 #include <float.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 #include "layers/kernels/blas.h"
+#include "layers/kernels/clock.h"
 #include "layers/kernels/fork_join.h"
 #include "layers/kernels/pool_fast.h"
 #include "layers/kernels/pool_plane.h"
 #include "vision_util.h"
+
+/* Whether a pass (forward or backward) goes over the fork-join's threads.
+ * A short pass loses on two threads (LeNet's pools took 1.2-1.8x as long:
+ * the job's hand-off, two shared atomics a chunk, and a second core that
+ * adds no memory bandwidth to a pass already at memory speed), so after a
+ * shape change the pass runs in the caller, timed, on its first calls; from
+ * then on it forks only if the fastest of them took POOL_FORK_MIN_S. Only
+ * where the work runs depends on this, never the bits: every plane is
+ * computed alone. */
+#define POOL_FORK_MIN_S 250e-6 /* CLIFF_POOL_FORK_MIN_US overrides it (tests: 0) */
+#define POOL_FORK_PROBES 2     /* the first call pays for first touches of memory */
+typedef struct PassFork {
+    int probes;  /* serial, timed calls made so far */
+    double best; /* the fastest of them, seconds */
+    int fork;    /* decided: fork from now on */
+    double min_s; /* POOL_FORK_MIN_S or the environment's */
+} PassFork;
 
 typedef struct Pool {
     int method; /* CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX / AVE */
@@ -36,6 +56,7 @@ typedef struct Pool {
     size_t mask_cap;
     int fast;  /* MAX 2x2/2 on pool_fast.c */
     CliffPoolGeom geom; /* the general planes (pool_plane.c) */
+    PassFork fork[2]; /* forward, backward */
 } Pool;
 
 static const Cliff__PoolingParameter pool_defaults = CLIFF__POOLING_PARAMETER__INIT;
@@ -148,6 +169,9 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
     p->oh = pooled_size(p->H, p->kh, p->sh, p->ph, p->floor_mode);
     p->ow = pooled_size(p->W, p->kw, p->sw, p->pw, p->floor_mode);
     p->geom = (CliffPoolGeom){p->H, p->W, p->oh, p->ow, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw};
+    const char *e = getenv("CLIFF_POOL_FORK_MIN_US");
+    const double min_s = e && *e ? atof(e) * 1e-6 : POOL_FORK_MIN_S;
+    p->fork[0] = p->fork[1] = (PassFork){0, 0.0, 0, min_s};
     int shape[4] = {p->N, p->C, p->oh, p->ow};
     for (int t = 0; t < nt; t++)
         if (cliff_tensor_reshape(top[t], 4, shape, err)) return -1;
@@ -273,23 +297,45 @@ static void forward_chunk(void *arg, int chunk, int thread)
     }
 }
 
+/* Runs pass(job, fork) as the PassFork rule above says. */
+static void run_pass(PassFork *f, void (*pass)(void *job, int fork), void *job)
+{
+    if (f->fork || f->probes >= POOL_FORK_PROBES || cliff_fj_available() <= 1) {
+        pass(job, f->fork);
+        return;
+    }
+    const double t0 = cliff_clock_seconds();
+    pass(job, 0);
+    const double t = cliff_clock_seconds() - t0;
+    if (f->probes == 0 || t < f->best) f->best = t;
+    if (++f->probes == POOL_FORK_PROBES) f->fork = f->best >= f->min_s;
+}
+
+static void forward_pass(void *arg, int fork)
+{
+    PoolJob *j = arg;
+    const Pool *p = j->p;
+    const int planes = p->N * p->C, nchunks = (planes + j->per - 1) / j->per;
+    if (p->fast) {
+        cliff_pool_max2_forward(j->x, planes, p->H, p->W, j->y, p->mask, fork);
+    } else if (fork) {
+        /* planes over the fork-join: each is computed alone, the same bits on
+         * any thread count */
+        cliff_fj_for(nchunks, forward_chunk, j);
+    } else {
+        for (int c = 0; c < nchunks; c++) forward_chunk(j, c, 0);
+    }
+}
+
 static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
                          CliffTensor *const *top, int nt)
 {
     (void)nb;
-    const Pool *p = l->priv;
+    Pool *p = l->priv;
     const int planes = p->N * p->C;
     const size_t out = (size_t)p->oh * p->ow;
-    const float *x = bottom[0]->data;
-    float *y = top[0]->data;
-    if (p->fast) {
-        cliff_pool_max2_forward(x, planes, p->H, p->W, y, p->mask);
-    } else {
-        /* planes over the fork-join: each is computed alone, the same bits on
-         * any thread count */
-        PoolJob j = {.p = p, .x = x, .y = y, .per = chunk_planes(p)};
-        cliff_fj_for((planes + j.per - 1) / j.per, forward_chunk, &j);
-    }
+    PoolJob j = {.p = p, .x = bottom[0]->data, .y = top[0]->data, .per = chunk_planes(p)};
+    run_pass(&p->fork[0], forward_pass, &j);
     if (nt > 1) { /* Caffe's mask top: the argmax as a float index in the plane */
         float *ym = top[1]->data;
         for (size_t i = 0; i < (size_t)planes * out; i++) ym[i] = (float)p->mask[i];
@@ -345,20 +391,29 @@ static void backward_chunk(void *arg, int chunk, int thread)
         backward_plane(p, j->dy + pl * out, p->mask ? p->mask + pl * out : NULL, j->dx + pl * in);
 }
 
+static void backward_pass(void *arg, int fork)
+{
+    PoolJob *j = arg;
+    const Pool *p = j->p;
+    const int planes = p->N * p->C, nchunks = (planes + j->per - 1) / j->per;
+    if (p->fast) {
+        cliff_pool_max2_backward(j->dy, p->mask, planes, p->H, p->W, j->dx, fork);
+    } else if (fork) {
+        /* planes over the fork-join; within a plane the order of the sums is fixed */
+        cliff_fj_for(nchunks, backward_chunk, j);
+    } else {
+        for (int c = 0; c < nchunks; c++) backward_chunk(j, c, 0);
+    }
+}
+
 static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
                           const int *propagate_down, CliffTensor *const *bottom, int nb)
 {
     (void)nt, (void)nb;
     if (!propagate_down[0]) return;
-    const Pool *p = l->priv;
-    const int planes = p->N * p->C;
-    if (p->fast) {
-        cliff_pool_max2_backward(top[0]->diff, p->mask, planes, p->H, p->W, bottom[0]->diff);
-        return;
-    }
-    /* planes over the fork-join; within a plane the order of the sums is fixed */
+    Pool *p = l->priv;
     PoolJob j = {.p = p, .dy = top[0]->diff, .dx = bottom[0]->diff, .per = chunk_planes(p)};
-    cliff_fj_for((planes + j.per - 1) / j.per, backward_chunk, &j);
+    run_pass(&p->fork[1], backward_pass, &j);
 }
 
 static void pool_destroy(CliffLayer *l)

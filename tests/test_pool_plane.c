@@ -204,9 +204,21 @@ static void check_layer(const char *text, int is_max)
     }
     for (size_t i = 0; i < b.count; i++) b.data[i] = cliff_rng_uniform(&rng, -1, 1);
     for (size_t i = 0; i < t.count; i++) t.diff[i] = cliff_rng_uniform(&rng, -1, 1);
-    l.ops->forward(&l, bp, 1, tp, 1);
+    /* the first calls run in the caller (timed, pooling.c's PassFork); with
+     * CLIFF_POOL_FORK_MIN_US=0 (main) the third forks: the same bits */
     const int pd[1] = {1};
-    l.ops->backward(&l, tp, 1, pd, bp, 1);
+    float *y1 = malloc(t.count * sizeof *y1), *dx1 = malloc(b.count * sizeof *dx1);
+    for (int call = 0; call < 3; call++) {
+        l.ops->forward(&l, bp, 1, tp, 1);
+        l.ops->backward(&l, tp, 1, pd, bp, 1);
+        if (call == 0) {
+            memcpy(y1, t.data, t.count * sizeof *y1);
+            memcpy(dx1, b.diff, b.count * sizeof *dx1);
+        }
+    }
+    if (memcmp(y1, t.data, t.count * sizeof *y1) || memcmp(dx1, b.diff, b.count * sizeof *dx1))
+        CHECK_FAILF("the forked pass differs from the caller's");
+    free(y1), free(dx1);
     CliffPoolGeom g = {27, 27, t.shape[2], t.shape[3], 3, 3, 2, 2, is_max ? 0 : 1, is_max ? 0 : 1};
     const size_t in = 27 * 27, out = (size_t)g.oh * g.ow;
     float *y = malloc(out * sizeof *y), *dx = malloc(in * sizeof *dx);
@@ -255,6 +267,7 @@ static void test_layer_ave_3x3s2_pad(void)
 int main(void)
 {
     openblas_set_num_threads(2); /* the fork-join's threads follow OpenBLAS's count */
+    setenv("CLIFF_POOL_FORK_MIN_US", "0", 1); /* fork even these short passes once timed */
     RUN(test_planes_against_twin);
     RUN(test_avx512_reads_inside_plane);
     RUN(test_layer_max_3x3s2);

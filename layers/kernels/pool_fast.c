@@ -136,16 +136,25 @@ static void backward_chunk(void *arg, int chunk, int thread)
     backward_planes(j->dy, j->mask_in, p0, p1, j->H, j->W, j->dx);
 }
 
-void cliff_pool_max2_forward(const float *x, int planes, int H, int W, float *y, int *mask)
+void cliff_pool_max2_forward(const float *x, int planes, int H, int W, float *y, int *mask,
+                             int fork)
 {
+    if (!fork) {
+        forward_planes(x, 0, planes, H, W, y, mask);
+        return;
+    }
     PoolJob j = {.x = x, .y = y, .mask = mask, .planes = planes, .H = H, .W = W,
                  .per = chunk_planes(H, W)};
     cliff_fj_for((planes + j.per - 1) / j.per, forward_chunk, &j);
 }
 
 void cliff_pool_max2_backward(const float *dy, const int *mask, int planes, int H, int W,
-                              float *dx)
+                              float *dx, int fork)
 {
+    if (!fork) {
+        backward_planes(dy, mask, 0, planes, H, W, dx);
+        return;
+    }
     PoolJob j = {.dy = dy, .mask_in = mask, .dx = dx, .planes = planes, .H = H, .W = W,
                  .per = chunk_planes(H, W)};
     cliff_fj_for((planes + j.per - 1) / j.per, backward_chunk, &j);
@@ -153,15 +162,16 @@ void cliff_pool_max2_backward(const float *dy, const int *mask, int planes, int 
 
 #else /* never called: cliff_gemm_avx512_usable() is 0 */
 
-void cliff_pool_max2_forward(const float *x, int planes, int H, int W, float *y, int *mask)
+void cliff_pool_max2_forward(const float *x, int planes, int H, int W, float *y, int *mask,
+                             int fork)
 {
-    (void)x, (void)planes, (void)H, (void)W, (void)y, (void)mask;
+    (void)x, (void)planes, (void)H, (void)W, (void)y, (void)mask, (void)fork;
 }
 
 void cliff_pool_max2_backward(const float *dy, const int *mask, int planes, int H, int W,
-                              float *dx)
+                              float *dx, int fork)
 {
-    (void)dy, (void)mask, (void)planes, (void)H, (void)W, (void)dx;
+    (void)dy, (void)mask, (void)planes, (void)H, (void)W, (void)dx, (void)fork;
 }
 
 #endif

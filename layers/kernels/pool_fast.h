@@ -9,10 +9,13 @@
 #ifndef CLIFF_POOL_FAST_H
 #define CLIFF_POOL_FAST_H
 
-/* x: planes x H x W -> y, mask: planes x H/2 x W/2. */
-void cliff_pool_max2_forward(const float *x, int planes, int H, int W, float *y, int *mask);
+/* x: planes x H x W -> y, mask: planes x H/2 x W/2. fork 0: every plane in
+ * the caller (a pass too short to pay for the fork-join); the bits are the
+ * same either way. */
+void cliff_pool_max2_forward(const float *x, int planes, int H, int W, float *y, int *mask,
+                             int fork);
 /* dx (planes x H x W, overwritten): dy at each window's winner, 0 elsewhere. */
 void cliff_pool_max2_backward(const float *dy, const int *mask, int planes, int H, int W,
-                              float *dx);
+                              float *dx, int fork);
 
 #endif
