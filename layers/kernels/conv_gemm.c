@@ -13,10 +13,41 @@
 /* Columns of one block of the col2im product (its scratch is K x DCOLS). */
 #define DCOLS 256
 /* Weight-gradient groups: enough for the fork-join's threads to share the
- * work; each but the first costs one weight-sized sum. */
-#define WGROUPS 4
+ * work and to even it out when one thread gets its core late (CaffeNet's
+ * conv1 at 2 threads scaled 1.57x on 4 groups); each but the first costs one
+ * weight-sized sum, so big weights get fewer: at most WSUM_FLOATS in the
+ * extra sums, but never fewer than WGROUPS_MIN groups. The count depends on
+ * the shapes alone, never on the threads. */
+#define WGROUPS 16
+#define WGROUPS_MIN 4
+#define WSUM_FLOATS (2 << 20) /* 8 MB */
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Weight-gradient groups for nchunks chunks and weights of wsize floats. */
+static int wgroups_for(int nchunks, size_t wsize)
+{
+    if (nchunks < 1) return 1;
+    size_t cap = 1 + WSUM_FLOATS / (wsize ? wsize : 1);
+    if (cap > WGROUPS) cap = WGROUPS;
+    if (cap < WGROUPS_MIN) cap = WGROUPS_MIN;
+    return nchunks < (int)cap ? nchunks : (int)cap;
+}
+
+/* The sum of row[0 .. P): 16 running sums, sum l over p = l mod 16 in
+ * increasing p (independent chains, so the loop runs as vector adds on every
+ * instruction set with the same bits), then added in lane order in double. */
+static double row_sum(const float *row, int P)
+{
+    float acc[16] = {0};
+    int p = 0;
+    for (; p + 16 <= P; p += 16)
+        for (int l = 0; l < 16; l++) acc[l] += row[p + l];
+    for (int l = 0; p < P; p++, l++) acc[l] += row[p];
+    double s = 0;
+    for (int l = 0; l < 16; l++) s += acc[l];
+    return s;
+}
 
 int cliff_convg_plan(CliffConvGemm *pl, const CliffConvGeom *g, int groups, int Co, int num,
                      CliffError *err)
@@ -42,7 +73,7 @@ int cliff_convg_plan(CliffConvGemm *pl, const CliffConvGeom *g, int groups, int 
     if (nb > num) nb = num > 0 ? num : 1;
     pl->nb = nb;
     pl->nchunks = num > 0 ? (num + nb - 1) / nb : 0;
-    pl->wgroups = pl->nchunks < WGROUPS ? (pl->nchunks > 0 ? pl->nchunks : 1) : WGROUPS;
+    pl->wgroups = wgroups_for(pl->nchunks, (size_t)groups * pl->Mg * pl->K);
     pl->threads = cliff_fj_threads();
     const size_t cols = (size_t)nb * pl->P;
     const size_t out = nb > 1 ? (size_t)pl->Mg * cols : 0;
@@ -209,12 +240,8 @@ static void wgrad_group(const Job *j, int q, int thread)
         const float *yc = j->y + (size_t)n0 * pl->Co * P;
         if (db)
             for (int n = 0; n < nimg; n++)
-                for (int m = 0; m < pl->Co; m++) {
-                    const float *row = yc + ((size_t)n * pl->Co + m) * P;
-                    float s = 0.0f;
-                    for (int p = 0; p < P; p++) s += row[p];
-                    db[m] += s;
-                }
+                for (int m = 0; m < pl->Co; m++)
+                    db[m] += row_sum(yc + ((size_t)n * pl->Co + m) * P, P);
         if (!dw) continue;
         for (int gi = 0; gi < G; gi++) {
             const float *a = yc + (size_t)gi * Mg * P; /* dy_n,g: Mg x P, lda P */

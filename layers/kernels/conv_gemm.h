@@ -22,9 +22,12 @@
  * Threads (fork_join.h): chunks of nb images go to the fork-join, each chunk's
  * products then run serially on its thread; with a single chunk the engine
  * splits the product itself. Weight gradients are summed in `wgroups` groups
- * of chunks fixed by the shapes alone: group 0 adds into dW, every other into
- * its own sum, added to dW in group order after the join; bias sums the same
- * way. Every result is therefore the same bits on any thread count.
+ * of chunks fixed by the shapes alone (up to 16, fewer for big weights:
+ * conv_gemm.c, wgroups_for): group q takes chunks [q*nchunks/wgroups,
+ * (q+1)*nchunks/wgroups); group 0 adds into dW, every other into its own sum
+ * (from zero), added to dW in group order after the join. The bias sums the
+ * same way, in double, each image's channel as 16 lane sums (row_sum). Every
+ * result is therefore the same bits on any thread count.
  *
  * The weights are packed for the engine once per call (cliff_gemm_pack_a),
  * not once per image.
