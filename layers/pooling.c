@@ -168,6 +168,16 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                                cliff_tensor_shape_str(b, s, sizeof s));
     p->oh = pooled_size(p->H, p->kh, p->sh, p->ph, p->floor_mode);
     p->ow = pooled_size(p->W, p->kw, p->sw, p->pw, p->floor_mode);
+    /* Caffe drops a last window that starts past the input only when there
+     * is padding; unpadded, a stride larger than the kernel with ceil
+     * rounding can leave one that covers nothing (Caffe's MAX backward then
+     * writes before its bottom's gradient) */
+    if ((long)(p->oh - 1) * p->sh - p->ph >= p->H || (long)(p->ow - 1) * p->sw - p->pw >= p->W)
+        return cliff_error_set(err, "the last %dx%d window starts past the input %dx%d (output "
+                                    "%dx%d by ceil rounding, stride %dx%d): every window must "
+                                    "overlap the input; use round_mode: FLOOR or a stride "
+                                    "the input fits",
+                               p->kh, p->kw, p->H, p->W, p->oh, p->ow, p->sh, p->sw);
     p->geom = (CliffPoolGeom){p->H, p->W, p->oh, p->ow, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw};
     const char *e = getenv("CLIFF_POOL_FORK_MIN_US");
     const double min_s = e && *e ? atof(e) * 1e-6 : POOL_FORK_MIN_S;
