@@ -314,12 +314,56 @@ static void b_panels(const GemmJob *j, int pc, int kc, int jc, int nc, float *bp
  * C holds beta C. */
 static int accumulate_at(const GemmJob *j, int pc) { return j->accumulate || pc > 0; }
 
+/* gemm_block for a job that computes C^T (c_trans: cliff_gemm_ex's few rows
+ * against a wide transposed op(B); its N is at most NR, one panel). The
+ * tiles of a block of MC rows run over every reduction block into a
+ * natural-layout buffer (MC x NR, 48 KB), which goes into C transposed once;
+ * storing each tile transposed at every reduction block (tile_ct) cost fc6's
+ * forward ~40% on top of its tiles (C's columns are 16 KB apart). B is packed
+ * once per row block and reduction block instead of once per reduction
+ * block: a small panel (kc x N) against MC x kc multiply-adds. Same tiles,
+ * same reduction blocks, so the same bits. */
+static void gemm_block_ct(const GemmJob *j, int r0, int r1, int c0, int c1)
+{
+    _Alignas(64) float buf[GEMM_STACK_FLOATS];
+    _Alignas(64) float ct[MC * NR];
+    float *ap = buf, *bp = buf + MC * KC;
+    Panels pn = {0};
+    const int nc = c1 - c0; /* <= NR */
+    for (int ic = r0; ic < r1; ic += MC) {
+        const int mc = r1 - ic < MC ? r1 - ic : MC;
+        if (j->accumulate) /* C holds beta C: the sums start from it */
+            for (int q = 0; q < nc; q++)
+                for (int i = 0; i < mc; i++)
+                    ct[i * NR + q] = j->C[(ptrdiff_t)(c0 + q) * j->ldc + ic + i];
+        for (int pc = 0; pc < j->K; pc += KC) {
+            const int kc = j->K - pc < KC ? j->K - pc : KC, acc = accumulate_at(j, pc);
+            b_panels(j, pc, kc, c0, nc, bp, &pn);
+            a_panels(j, pc, kc, ic, mc, ap, &pn);
+            for (int p = 0; p * MR < mc; p++) {
+                const int rows = mc - p * MR < MR ? mc - p * MR : MR;
+                const float *rowp[MR];
+                ptrdiff_t acs = MR;
+                a_rows(j, &pn, pc, p, ic + p * MR, rows, rowp, &acs);
+                j->tile(kc, rowp, acs, pn.b0, ct + p * MR * NR, NR, rows, nc, acc);
+            }
+        }
+        for (int q = 0; q < nc; q++)
+            for (int i = 0; i < mc; i++)
+                j->C[(ptrdiff_t)(c0 + q) * j->ldc + ic + i] = ct[i * NR + q];
+    }
+}
+
 /* C[r0..r1) x [c0..c1) over the whole reduction, on this thread. One of the
  * two packed blocks is packed again for every block of the other: the loop
  * order repacks whichever costs fewer floats (A: once per column block, B:
  * once per row block). Every element still sums its terms in k order. */
 static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
 {
+    if (j->c_trans && c1 - c0 <= NR) {
+        gemm_block_ct(j, r0, r1, c0, c1);
+        return;
+    }
     _Alignas(64) float buf[GEMM_STACK_FLOATS];
     float *ap = buf, *bp = buf + MC * KC;
     Panels pn;
