@@ -49,7 +49,10 @@ static void two_threads_repeat_bit_for_bit(void)
 }
 
 /* Convolutions on the matrix engine (stride 2, groups, dilation, 1x1, a
- * Deconvolution) and on the shifted-row path: the gradients on the fork-join's
+ * Deconvolution) and on the shifted-row path (c6: 12 outputs, S 5 x 3 x 34 x
+ * 32 floats an image against a dy of 12 x 32 x 32, so on two threads its
+ * weight gradient is cut into slices of output channels, conv_fast.c): the
+ * gradients on the fork-join's
  * two threads equal, bit for bit, those of a pass run from inside a fork-join
  * chunk, where every nested job runs on one thread (fork_join.h). */
 static const char *conv_net_text =
@@ -69,7 +72,10 @@ static const char *conv_net_text =
     "  weight_filler { type: 'xavier' } bias_filler { type: 'gaussian' std: 0.1 } } }"
     "layer { name: 'c5' type: 'Convolution' bottom: 'd4' top: 'c5' "
     "  convolution_param { num_output: 5 kernel_size: 1 weight_filler { type: 'xavier' } } }"
-    "layer { name: 'ip' type: 'InnerProduct' bottom: 'c5' top: 'ip' "
+    "layer { name: 'c6' type: 'Convolution' bottom: 'c5' top: 'c6' "
+    "  convolution_param { num_output: 12 kernel_size: 3 weight_filler { type: 'xavier' } "
+    "  bias_filler { type: 'gaussian' std: 0.1 } } }"
+    "layer { name: 'ip' type: 'InnerProduct' bottom: 'c6' top: 'ip' "
     "  inner_product_param { num_output: 10 weight_filler { type: 'xavier' } } }"
     "layer { name: 'loss' type: 'SoftmaxWithLoss' bottom: 'ip' bottom: 'label' top: 'loss' }";
 

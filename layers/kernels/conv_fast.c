@@ -1,11 +1,16 @@
 /* Convolution by shifted rows: the plan (offsets, buffers) and the drivers;
  * see conv_fast.h for the layout; the products run on the matrix engine
  * (gemm.h), the shift and the bias gradient in conv_fast_kernels.c. Threads
- * (fork_join.h, no OpenMP): forward and data gradient hand out one image a chunk, the weight gradient one group of images a chunk;
- * each thread has its own S; the first group adds into dW directly, every
- * other into its own sum, added to dW in group order after the join. The groups
- * depend on the shapes only, so the results are the same bits on any thread
- * count and in every run. */
+ * (fork_join.h, no OpenMP): forward and data gradient hand out one image a
+ * chunk, the weight gradient one group of images a chunk (with threads, and
+ * where S is small against dy, one slice of output channels of a group a
+ * chunk: LeNet conv1's two groups give four chunks); each thread has its own
+ * S; the first group adds into dW directly, every other into its own sum,
+ * added to dW in group order after the join. The groups depend on the shapes
+ * only and slices split dW, not its sums, so the results are the same bits on
+ * any thread count and in every run. The bias gradient's per-image sums come
+ * from the same chunks, read while their dy is in cache, and are added in
+ * image order after the join. */
 #include "conv_fast.h"
 
 #include <stdlib.h>
@@ -107,7 +112,8 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     size_t wd = (size_t)groups * cliff_gemm_scatter_a_floats(pl->K, pl->Mg);
     pl->part_floats = nb * s_stride(pl->S_size);
     const size_t s_part = (size_t)parts * pl->part_floats, w_part = round16(wp > wd ? wp : wd);
-    const size_t need = s_part + w_part + (ng - 1) * dw_floats;
+    const size_t b_part = round16((size_t)(num > 0 ? num : 0) * (size_t)M);
+    const size_t need = s_part + w_part + (ng - 1) * dw_floats + b_part;
     if (need > pl->buf_cap || !pl->buf) {
         float *b = aligned_alloc(64, need * sizeof *b); /* need is a multiple of 16 floats */
         if (!b)
@@ -119,6 +125,7 @@ int cliff_conv_fast_plan(CliffConvFastPlan *pl, const CliffConvGeom *g, int grou
     }
     pl->wpack = pl->buf + s_part;
     pl->dwsum = pl->wpack + w_part;
+    pl->bsum = pl->dwsum + (ng - 1) * dw_floats;
     return 0;
 }
 
@@ -137,8 +144,9 @@ void cliff_conv_fast_plan_free(CliffConvFastPlan *pl)
 typedef struct FastJob {
     CliffConvFastPlan *pl;
     const float *x, *w, *bias, *dy;
-    float *y, *dw, *dx;
-    int wchunks; /* backward: chunks [0, wchunks) are the dW groups of images */
+    float *y, *dw, *db, *dx;
+    int wchunks; /* backward: chunks [0, wchunks) are the dW groups of images, */
+    int mparts;  /* each cut into mparts slices of output channels */
 } FastJob;
 
 /* The forward of image n on a thread (weights packed for the engine): per
@@ -171,13 +179,32 @@ void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float 
     const size_t pa = cliff_gemm_packed_a_floats(Mg, K);
     for (int g = 0; g < G; g++)
         cliff_gemm_pack_a(0, Mg, K, 1.0f, w + (size_t)g * Mg * K, K, pl->wpack + g * pa);
-    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, 0};
+    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, NULL, 0, 1};
     cliff_fj_for(pl->num, fwd_image, &job);
 }
 
-/* The weight gradient of one group of images into the group's own sum, block
- * by block (S of a block built on this thread's buffer). */
-static void wgrad_group(const FastJob *j, int group, float *S)
+/* Slice part of nparts of Mg output channels: [*m0, *m1), cut at whole
+ * tiles of the dot-product kind (5 rows) where there are enough. */
+static void m_slice(int Mg, int part, int nparts, int *m0, int *m1)
+{
+    const int tiles = (Mg + 4) / 5;
+    if (tiles >= nparts) {
+        int t0, t1;
+        cliff_fj_range(tiles, part, nparts, &t0, &t1);
+        *m0 = 5 * t0;
+        *m1 = 5 * t1 < Mg ? 5 * t1 : Mg;
+    } else {
+        cliff_fj_range(Mg, part, nparts, m0, m1);
+    }
+}
+
+/* Output channels [m0, m1) of every group of the weight gradient of one
+ * group of images, into the group's own sum, block by block (S of a block
+ * built on this thread's buffer); with db, the per-image sums of the same dy
+ * rows into bsum (read while the block's dy is in cache). A slice of the
+ * output channels is a disjoint part of dW with the same sums as the whole:
+ * the slices change no bit. */
+static void wgrad_group(const FastJob *j, int group, int m0, int m1, float *S)
 {
     const CliffConvFastPlan *pl = j->pl;
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M, plane = pl->plane;
@@ -187,10 +214,11 @@ static void wgrad_group(const FastJob *j, int group, float *S)
     float *dw = j->dw;
     if (group > 0) {
         dw = pl->dwsum + (size_t)(group - 1) * round16((size_t)M * K);
-        memset(dw, 0, (size_t)M * K * sizeof *dw);
+        for (int g = 0; g < G; g++)
+            memset(dw + ((size_t)g * Mg + m0) * K, 0, (size_t)(m1 - m0) * K * sizeof *dw);
     }
     int g0, g1;
-    cliff_fj_range(pl->num, group, j->wchunks, &g0, &g1);
+    cliff_fj_range(pl->num, group, pl->ngroups, &g0, &g1);
     const int nblk = (g1 - g0 + pl->nb - 1) / pl->nb;
     for (int bk = 0; bk < nblk; bk++) { /* blocks of near-equal sizes */
         int b0, b1;
@@ -203,10 +231,15 @@ static void wgrad_group(const FastJob *j, int group, float *S)
          * images are its segments, dy rows (view moff) against S rows (view off);
          * its tiles take the output channels outer, so their dy rows stay in L1
          * while the S rows stream past */
-        for (int g = 0; g < G; g++)
-            cliff_gemm_dot_rows(Mg, K, plane, nimg, dy + (size_t)g * Mg * plane, pl->moff,
-                                (ptrdiff_t)dstride, S, pl->off + (size_t)g * K,
-                                (ptrdiff_t)sstride, dw + (size_t)g * Mg * K, K);
+        for (int g = 0; g < G; g++) {
+            if (j->db)
+                for (int n = 0; n < nimg; n++)
+                    cliff_cf_row_sums(dy + n * dstride + ((size_t)g * Mg + m0) * plane, m1 - m0,
+                                      plane, pl->bsum + (size_t)(n0 + n) * M + g * Mg + m0);
+            cliff_gemm_dot_rows(m1 - m0, K, plane, nimg, dy + ((size_t)g * Mg + m0) * plane,
+                                pl->moff, (ptrdiff_t)dstride, S, pl->off + (size_t)g * K,
+                                (ptrdiff_t)sstride, dw + ((size_t)g * Mg + m0) * K, K);
+        }
     }
 }
 
@@ -219,7 +252,9 @@ static void bwd_chunk(void *arg, int chunk, int thread)
     const CliffConvFastPlan *pl = j->pl;
     float *S = pl->buf + (size_t)thread * pl->part_floats;
     if (chunk < j->wchunks) {
-        wgrad_group(j, chunk, S);
+        int m0, m1;
+        m_slice(pl->Mg, chunk % j->mparts, j->mparts, &m0, &m1);
+        wgrad_group(j, chunk / j->mparts, m0, m1, S);
         return;
     }
     /* dS = sum over groups of W_g^T dy_n,g scattered onto the group's rows of
@@ -243,19 +278,34 @@ void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float
                               const float *dy, float *dw, float *db, float *dx)
 {
     const int G = pl->groups, Mg = pl->Mg, K = pl->K, M = pl->M;
-    if (db) cliff_cf_bias_grad(pl, dy, db);
+    /* with dW, the bias gradient's per-image sums come from the weight-gradient
+     * chunks (bsum), in parallel and while dy is in cache */
+    if (db && (!dw || pl->num == 0)) cliff_cf_bias_grad(pl, dy, db);
+    if (!dw) db = NULL;
     if (!dw && !dx) return;
     if (dx) { /* op(A) = W_g^T (K x Mg) for the scatter-add, once per call */
         const size_t pa = cliff_gemm_scatter_a_floats(K, Mg);
         for (int g = 0; g < G; g++)
             cliff_gemm_scatter_pack_a(1, K, Mg, w + (size_t)g * Mg * K, K, pl->wpack + g * pa);
     }
-    FastJob job = {pl, x, w, NULL, dy, NULL, dw, dx, 0};
-    job.wchunks = dw && pl->num > 0 ? pl->ngroups : 0;
+    FastJob job = {pl, x, w, NULL, dy, NULL, dw, db, dx, 0, 1};
+    /* slices of output channels give a second thread work when the groups of
+     * images are few; each slice shifts its images again, so only where S is
+     * no bigger than the block's dy (LeNet conv1: S 3,360 floats an image, dy
+     * 11,520) and only with threads (the slices change no bit) */
+    if (cliff_fj_available() > 1 && Mg >= 10 && pl->S_size <= (size_t)Mg * pl->plane)
+        job.mparts = 2;
+    job.wchunks = dw && pl->num > 0 ? pl->ngroups * job.mparts : 0;
     cliff_fj_for(job.wchunks + (dx ? pl->num : 0), bwd_chunk, &job);
-    for (int q = 1; q < job.wchunks; q++) { /* in group order, whichever thread ran it */
+    for (int q = 1; q < pl->ngroups && job.wchunks; q++) { /* in group order, whichever thread ran it */
         const float *sum = pl->dwsum + (size_t)(q - 1) * round16((size_t)M * K);
         for (size_t i = 0; i < (size_t)M * K; i++) dw[i] += sum[i];
     }
+    if (db && job.wchunks) /* per channel, the images in order, in double */
+        for (int m = 0; m < M; m++) {
+            double acc = 0;
+            for (int n = 0; n < pl->num; n++) acc += pl->bsum[(size_t)n * M + m];
+            db[m] += (float)acc;
+        }
 }
 

@@ -52,10 +52,10 @@ typedef struct CliffConvFastPlan {
     int *moff;        /* Mg offsets m*plane: the rows of dy (a view) in the data gradient */
     float *buf;       /* per thread: S of nb images (dS uses the first image's); then
                          the packed weights; then a dW sum (M x K) per group but
-                         the first */
+                         the first; then the bias gradient's sums (num x M) */
     size_t buf_cap;   /* floats */
     size_t part_floats; /* floats of one thread's S */
-    float *wpack, *dwsum; /* inside buf */
+    float *wpack, *dwsum, *bsum; /* inside buf */
 } CliffConvFastPlan;
 
 /* 1 when the fast path can run this geometry on this CPU (and AVX-512 paths

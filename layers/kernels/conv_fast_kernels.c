@@ -147,20 +147,29 @@ AVX512 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float
     }
 }
 
-/* Double per image, as the gemm path does. */
-AVX512 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, float *db)
+AVX512 void cliff_cf_row_sums(const float *dy, int rows, int plane, float *out)
 {
-    const int plane = pl->plane, full = plane & ~15;
+    const int full = plane & ~15;
     const __mmask16 tail = lanes(full, 0, plane);
+    for (int i = 0; i < rows; i++) {
+        const float *row = dy + (size_t)i * plane;
+        __m512 s = _mm512_setzero_ps();
+        int v = 0;
+        for (; v < full; v += 16) s = _mm512_add_ps(s, _mm512_loadu_ps(row + v));
+        if (tail) s = _mm512_add_ps(s, cliff_load_mask(row + v, tail));
+        out[i] = _mm512_reduce_add_ps(s);
+    }
+}
+
+/* Double per image, as the gemm path does. */
+void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, float *db)
+{
     for (int m = 0; m < pl->M; m++) {
         double acc = 0;
         for (int n = 0; n < pl->num; n++) {
-            const float *row = dy + ((size_t)n * pl->M + m) * plane;
-            __m512 s = _mm512_setzero_ps();
-            int v = 0;
-            for (; v < full; v += 16) s = _mm512_add_ps(s, _mm512_loadu_ps(row + v));
-            if (tail) s = _mm512_add_ps(s, cliff_load_mask(row + v, tail));
-            acc += _mm512_reduce_add_ps(s);
+            float sum;
+            cliff_cf_row_sums(dy + ((size_t)n * pl->M + m) * pl->plane, 1, pl->plane, &sum);
+            acc += sum;
         }
         db[m] += (float)acc;
     }
@@ -176,6 +185,11 @@ void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S)
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx)
 {
     (void)pl, (void)dS, (void)dx;
+}
+
+void cliff_cf_row_sums(const float *dy, int rows, int plane, float *out)
+{
+    (void)dy, (void)rows, (void)plane, (void)out;
 }
 
 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, float *db)

@@ -13,7 +13,11 @@
 void cliff_cf_shift(const CliffConvFastPlan *pl, const float *img, float *S);
 /* The adjoint of the shift: dx of one image (overwritten) from dS. */
 void cliff_cf_unshift(const CliffConvFastPlan *pl, const float *dS, float *dx);
-/* db[m] += the sum of dy over the plan's images and plane, channel m. */
+/* out[i] = the sum of row i of dy (rows of plane floats, consecutive) for
+ * i < rows: 16 lanes, then the reduction of _mm512_reduce_add_ps. */
+void cliff_cf_row_sums(const float *dy, int rows, int plane, float *out);
+/* db[m] += the sum of dy over the plan's images and plane, channel m: per
+ * image the row sum above, added over the images in order in double. */
 void cliff_cf_bias_grad(const CliffConvFastPlan *pl, const float *dy, float *db);
 
 #endif
