@@ -188,35 +188,11 @@ typedef struct GemmJob {
     const float *row_init; /* or the sums of row i start from row_init[i] (view tiles only) */
     float *C;
     ptrdiff_t ldc;
-    int c_trans;     /* the product computed is C^T: element (i, j) goes to C[j*ldc + i] */
+    int c_trans;     /* the product computed is C^T: element (i, j) goes to C[j*ldc + i];
+                        N <= NR (gemm_block_ct) */
     CliffGemmTile tile;
     int by_cols, per_chunk; /* chunks of NR-column panels or MR-row tiles */
 } GemmJob;
-
-/* One tile stored transposed: through a small buffer, C^T's rows x cols block
- * at (i, j) is C's cols x rows block at (j, i). */
-static void tile_ct(const GemmJob *j, int kc, const float *const *a, ptrdiff_t acs,
-                    const float *bq, int i, int jj, int rows, int cols, int acc)
-{
-    _Alignas(64) float t[MR * NR];
-    float *c = j->C + (ptrdiff_t)jj * j->ldc + i;
-    if (acc)
-        for (int r = 0; r < rows; r++)
-            for (int q = 0; q < cols; q++) t[r * NR + q] = c[(ptrdiff_t)q * j->ldc + r];
-    j->tile(kc, a, acs, bq, t, NR, rows, cols, acc);
-    for (int q = 0; q < cols; q++)
-        for (int r = 0; r < rows; r++) c[(ptrdiff_t)q * j->ldc + r] = t[r * NR + q];
-}
-
-/* One MR-row tile against one packed panel of B. */
-static void run_tile(const GemmJob *j, int kc, const float *const *a, ptrdiff_t acs,
-                     const float *bq, int i, int jj, int rows, int cols, int acc)
-{
-    if (j->c_trans)
-        tile_ct(j, kc, a, acs, bq, i, jj, rows, cols, acc);
-    else
-        j->tile(kc, a, acs, bq, j->C + (ptrdiff_t)i * j->ldc + jj, j->ldc, rows, cols, acc);
-}
 
 /* Where the tiles of one (reduction block, row block, column block) find
  * their operands: packed panels of op(A) (MR rows, step MR) and of op(B). */
@@ -258,7 +234,6 @@ static void run_block(const GemmJob *j, const Panels *pn, int pc, int kc, int ic
             const float *rowp[MR];
             ptrdiff_t acs = MR;
             a_rows(j, pn, pc, p, i, rows, rowp, &acs);
-            /* never c_trans: only cliff_gemm_ex transposes, with a dense op(B) */
             cliff_gemm_vtile_avx512(kc, rowp, acs, pn->bv, pn->boff,
                                     j->C + (ptrdiff_t)i * j->ldc + jc, j->ldc, rows, nc, acc,
                                     j->row_init ? j->row_init + i : NULL);
@@ -273,7 +248,8 @@ static void run_block(const GemmJob *j, const Panels *pn, int pc, int kc, int ic
             const float *rowp[MR];
             ptrdiff_t acs = MR;
             a_rows(j, pn, pc, p, i, rows, rowp, &acs);
-            run_tile(j, kc, rowp, acs, bq, i, jc + q * NR, rows, cols, acc);
+            j->tile(kc, rowp, acs, bq, j->C + (ptrdiff_t)i * j->ldc + jc + q * NR, j->ldc, rows,
+                    cols, acc);
         }
     }
 }
@@ -318,7 +294,7 @@ static int accumulate_at(const GemmJob *j, int pc) { return j->accumulate || pc 
  * against a wide transposed op(B); its N is at most NR, one panel). The
  * tiles of a block of MC rows run over every reduction block into a
  * natural-layout buffer (MC x NR, 48 KB), which goes into C transposed once;
- * storing each tile transposed at every reduction block (tile_ct) cost fc6's
+ * storing each tile transposed at every reduction block cost fc6's
  * forward ~40% on top of its tiles (C's columns are 16 KB apart). B is packed
  * once per row block and reduction block instead of once per reduction
  * block: a small panel (kc x N) against MC x kc multiply-adds. Same tiles,
@@ -360,7 +336,7 @@ static void gemm_block_ct(const GemmJob *j, int r0, int r1, int c0, int c1)
  * once per row block). Every element still sums its terms in k order. */
 static void gemm_block(const GemmJob *j, int r0, int r1, int c0, int c1)
 {
-    if (j->c_trans && c1 - c0 <= NR) {
+    if (j->c_trans) { /* one panel wide (cliff_gemm_ex), never cut by columns */
         gemm_block_ct(j, r0, r1, c0, c1);
         return;
     }
