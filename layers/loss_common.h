@@ -45,7 +45,8 @@ typedef struct CliffClassLoss {
     int axis;                  /* canonical, set in reshape */
     size_t outer, C, inner;    /* set in reshape */
     CliffTensor prob;          /* softmax output, shape of bottom 0 */
-    CliffTensor scratch;       /* inner floats: running max / sum per position */
+    CliffTensor scratch;       /* inner floats per fork-join thread: running max / sum
+                                  per position */
 } CliffClassLoss;
 
 /* Setup: normalization and ignore_label from p, empty tensors. */
@@ -53,8 +54,8 @@ void cliff_class_loss_init(CliffClassLoss *s, const Cliff__LayerParameter *p);
 void cliff_class_loss_free(CliffClassLoss *s);
 
 /* Reshape: resolves the axis (axis_field names it in errors), checks the
- * label count, and sizes prob like the scores, scratch to inner floats and the
- * optional probability top (nt >= 2). s's layout is left as it was on error. */
+ * label count, and sizes prob like the scores, scratch to inner floats a
+ * thread and the optional probability top (nt >= 2). s's layout is left as it was on error. */
 int cliff_class_loss_reshape(CliffClassLoss *s, CliffTensor *const *bottom,
                              CliffTensor *const *top, int nt, int axis_param,
                              const char *axis_field, CliffError *err);
@@ -71,7 +72,8 @@ static inline int cliff_class_loss_ignores(const CliffClassLoss *s, int lab)
 }
 
 /* Forward's first step: prob = softmax of the scores x (bottom 0's data)
- * along the class axis, for every outer index. */
+ * along the class axis, for every outer index; rows in chunks over the
+ * fork-join (each row alone: the same bits on any thread count). */
 void cliff_class_loss_softmax(CliffClassLoss *s, const float *x);
 
 /* Forward's last step: top[0] = loss normalized (s->mode) over `valid`

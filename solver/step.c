@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layers/kernels/isa_variants.h"
 #include "solver/formats/snapshot.h"
 #include "slab_blocks.h"
 #include "solver_impl.h"
@@ -93,15 +94,23 @@ static int compute_steps(CliffSolver *s, float rate, int *bad_param)
 }
 
 /* w -= step, and the step zeroed: the gradient slab is then ready for the
- * next iteration's accumulation, without a pass of its own. */
-static void apply_block(void *arg, CliffSlabBlock *b)
+ * next iteration's accumulation, without a pass of its own. Compiled for
+ * each instruction set (isa_variants.h: the same bits). */
+static inline __attribute__((always_inline)) void
+apply_loop_body(float *restrict w, float *restrict g, size_t n)
 {
-    CliffNet *net = arg;
-    float *restrict w = net->param_slab + b->off, *restrict g = net->grad_slab + b->off;
-    for (size_t e = 0; e < b->n; e++) {
+    for (size_t e = 0; e < n; e++) {
         w[e] = w[e] - g[e];
         g[e] = 0.0f;
     }
+}
+
+CLIFF_ISA_VARIANTS(apply_loop, (float *w, float *g, size_t n), (w, g, n))
+
+static void apply_block(void *arg, CliffSlabBlock *b)
+{
+    CliffNet *net = arg;
+    apply_loop(net->param_slab + b->off, net->grad_slab + b->off, b->n);
 }
 
 static void apply_steps(CliffSolver *s)

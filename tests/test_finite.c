@@ -1,6 +1,7 @@
 /* The finiteness scans (layers/kernels/finite.h) at the edges of float: the
  * largest finite values, denormals, signed zeros, infinities and NaNs of either
- * sign and payload, at every position of a range longer than a vector. */
+ * sign and payload, at every position of a range longer than a vector, with
+ * the copy of the scans for each instruction set (isa_variants.h). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -8,8 +9,9 @@
 
 #include "check.h"
 #include "layers/kernels/finite.h"
+#include "layers/kernels/gemm.h"
 
-#define N 37 /* not a multiple of any vector width */
+#define N 165 /* several unrolled AVX-512 vectors, and not a multiple of any width */
 
 static float from_bits(uint32_t b)
 {
@@ -66,8 +68,13 @@ static void test_diff(void)
 
 int main(void)
 {
-    RUN(test_finite_edges);
-    RUN(test_nonfinite_anywhere);
-    RUN(test_diff);
+    const int isas[] = {CLIFF_ISA_GENERIC, CLIFF_ISA_AVX2, CLIFF_ISA_AVX512};
+    for (int k = 0; k < 3; k++) {
+        cliff_gemm_force_isa(isas[k]); /* the best this machine has, at most */
+        RUN(test_finite_edges);
+        RUN(test_nonfinite_anywhere);
+        RUN(test_diff);
+    }
+    cliff_gemm_force_isa(-1);
     return test_main_end();
 }

@@ -1,10 +1,12 @@
 /* Update rules: two steps of each rule on f(w) = 1/2 sum a_i w_i^2 (g = a*w),
  * w0 = (1, -2), a = (1, 0.5), against values derived independently (by hand
  * for SGD: w2 = (0.72, -1.715); NumPy float32 for the others, Caffe's formulas
- * in Caffe's order of operations), and weight decay. */
+ * in Caffe's order of operations), and weight decay; over ranges of many
+ * vectors, the copies for each instruction set give the bits of a scalar twin. */
 #include <string.h>
 
 #include "check.h"
+#include "layers/kernels/gemm.h"
 #include "solver/update.h"
 
 typedef struct Case {
@@ -153,6 +155,79 @@ static void test_weight_decay(void)
     CHECK(cliff_reg_type_parse("L3", &err) == -1);
 }
 
+/* Scalar twins of scale-and-decay (L2, L1) and of SGD's and Nesterov's
+ * update, in the formulas' order (update.h, update_sgd.c, update_nesterov.c). */
+#define LONG 1037 /* many vectors of every width, and a tail */
+static float lw[LONG], lg[LONG], lh[LONG];
+
+static void long_inputs(void)
+{
+    for (int i = 0; i < LONG; i++) {
+        lw[i] = (float)((long long)i * 7919 % 2001 - 1000) / 337.0f; /* zeros and both signs */
+        lg[i] = (float)((long long)i * 104729 % 1999 - 999) / 113.0f;
+        lh[i] = (float)((long long)i * 15485863 % 997 - 498) / 59.0f;
+    }
+}
+
+static void twin_decay(int l1, float f, float decay, float *g)
+{
+    for (int i = 0; i < LONG; i++) {
+        const float s = l1 ? (float)((0.0f < lw[i]) - (lw[i] < 0.0f)) : lw[i];
+        g[i] = decay == 0.0f ? (f != 1.0f ? g[i] * f : g[i]) : f * g[i] + decay * s;
+    }
+}
+
+static void test_long_ranges_every_isa(void)
+{
+    long_inputs();
+    const int isas[] = {CLIFF_ISA_GENERIC, CLIFF_ISA_AVX2, CLIFF_ISA_AVX512};
+    for (int k = 0; k < 3; k++) {
+        cliff_gemm_force_isa(isas[k]);
+        const char *isa = cliff_gemm_isa_name(cliff_gemm_isa());
+        /* scale-and-decay: L2 and L1 with a clip factor, the factor alone, and a
+         * factor below 1e-30 applied in double */
+        const struct {
+            CliffRegType type;
+            double factor;
+            float decay;
+        } sd[] = {{CLIFF_REG_L2, 0.5, 0.01f}, {CLIFF_REG_L1, 0.75, 0.02f},
+                  {CLIFF_REG_L2, 0.25, 0.0f}, {CLIFF_REG_L2, 1e-31, 0.5f}};
+        for (size_t c = 0; c < sizeof sd / sizeof sd[0]; c++) {
+            static float got[LONG], want[LONG];
+            memcpy(got, lg, sizeof lg);
+            memcpy(want, lg, sizeof lg);
+            cliff_scale_and_decay(sd[c].type, LONG, sd[c].factor, sd[c].decay, lw, got);
+            float f = (float)sd[c].factor;
+            if (sd[c].factor < 1e-30) {
+                for (int i = 0; i < LONG; i++) want[i] = (float)((double)want[i] * sd[c].factor);
+                f = 1.0f;
+            }
+            twin_decay(sd[c].type == CLIFF_REG_L1, f, sd[c].decay, want);
+            if (memcmp(got, want, sizeof got))
+                CHECK_FAILF("%s: scale-and-decay case %zu differs from its scalar twin", isa, c);
+        }
+        /* SGD and Nesterov into a separate history, as the solver calls them */
+        const char *rules[] = {"SGD", "Nesterov"};
+        for (int r = 0; r < 2; r++) {
+            static float g[LONG], ho[LONG], wg[LONG], wh[LONG];
+            const float lr = 0.03f, m = 0.9f;
+            memcpy(g, lg, sizeof lg);
+            const float *hin[1] = {lh};
+            float *hout[1] = {ho};
+            const CliffUpdateHyper hp = {m, 0, 0, 0, 0};
+            cliff_update_rule_find(rules[r])->update(LONG, lr, &hp, g, hin, hout);
+            for (int i = 0; i < LONG; i++) {
+                const float v = lr * lg[i] + m * lh[i];
+                wh[i] = v;
+                wg[i] = r == 0 ? v : (1.0f + m) * v + (-m) * lh[i];
+            }
+            if (memcmp(g, wg, sizeof g) || memcmp(ho, wh, sizeof ho))
+                CHECK_FAILF("%s: %s's long update differs from its scalar twin", isa, rules[r]);
+        }
+    }
+    cliff_gemm_force_isa(-1);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -165,5 +240,6 @@ int main(void)
     RUN(test_table);
     RUN(test_rule_checks);
     RUN(test_weight_decay);
+    RUN(test_long_ranges_every_isa);
     return test_main_end();
 }

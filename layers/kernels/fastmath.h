@@ -3,7 +3,7 @@
  * vectorizer; they were a third of an LSTM's time). Every operation is
  * element-wise IEEE float arithmetic with no contraction (-std=c11), so a
  * vectorized loop gives the bits of the scalar one, on every instruction set
- * (CLIFF_ISA_VARIANTS below builds such a loop for AVX-512, AVX2 and plain
+ * (isa_variants.h builds such a loop for AVX-512, AVX2 and plain
  * x86-64).
  *
  * Accuracy: cliff_expf within 2 ulp of exp for x in [-87, 88] (arguments are
@@ -16,36 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gemm.h"
-
-/* Three copies of a loop function, compiled for AVX-512, AVX2 and plain
- * x86-64 (the build's target), and a dispatcher that follows the engine's
- * instruction set (cliff_gemm_isa: CLIFF_ISA=avx2 or generic selects the
- * lower copies, as for every other AVX-512 path). From
- *     static inline __attribute__((always_inline)) void NAME_body PARAMS
- * CLIFF_ISA_VARIANTS(NAME, PARAMS, ARGS) defines `static void NAME PARAMS`. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define CLIFF_ISA_VARIANTS(name, params, args)                                      \
-    static void name##_generic params { name##_body args; }                         \
-    __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; } \
-    __attribute__((target("avx512f"))) static void name##_avx512 params              \
-    {                                                                               \
-        name##_body args;                                                           \
-    }                                                                               \
-    static void name params                                                         \
-    {                                                                               \
-        const int isa_ = cliff_gemm_isa();                                          \
-        if (isa_ == CLIFF_ISA_AVX512)                                               \
-            name##_avx512 args;                                                     \
-        else if (isa_ == CLIFF_ISA_AVX2)                                            \
-            name##_avx2 args;                                                       \
-        else                                                                        \
-            name##_generic args;                                                    \
-    }
-#else
-#define CLIFF_ISA_VARIANTS(name, params, args) \
-    static void name params { name##_body args; }
-#endif
+#include "isa_variants.h" /* CLIFF_ISA_VARIANTS, for the loops over these */
 
 /* exp(x) = 2^n e^r, n = round(x / ln 2), r = x - n ln 2 (ln 2 in two parts,
  * so r is exact), e^r by its Taylor series to r^7 (|r| <= 0.347: the
