@@ -166,12 +166,13 @@ static int load_all(Hdf5Data *d, const Cliff__LayerParameter *lp, char **paths, 
                     cliff_error_set(err, "out of memory loading %zu rows", d->nrows);
                     goto out;
                 }
-                /* Written here first, so that this process, not the kernel's
-                 * read() inside HDF5, maps the pages: on the benchmark VM a
-                 * page that read() mapped cost ~7 us at its first touch from
-                 * user space (LeNet's batch, 50 new pages: 0.3-0.4 ms of a
-                 * 0.01 ms copy), one written here ~0.05 us, and the load got
-                 * faster too. */
+                /* Touched here first, at setup: on the benchmark VM every
+                 * page costs ~7 us of user time at its first touch from user
+                 * space, and HDF5's read() fills the pages without paying it,
+                 * so the first epoch's copies paid it (LeNet's batch, 50 new
+                 * pages: 0.3-0.4 ms of a 0.01 ms copy). The cost moves, it is
+                 * not saved: 188 MB took 0.92-0.97 s of CPU both ways; the
+                 * iterations then cost what they cost after epoch 1. */
                 memset(d->rows[t], 0, bytes);
             }
         }

@@ -168,9 +168,9 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The first epoch's batches cost about a copy: the rows' pages are mapped
- * by the process at load (hdf5_data.c), not by the kernel's read() inside
- * HDF5, whose pages cost ~7 us each at their first touch on the benchmark VM.
+/* The first epoch's batches cost about a copy: the rows' pages are touched
+ * at load (hdf5_data.c); a page that only HDF5's read() had filled cost ~7 us
+ * at its first touch from user space on the benchmark VM.
  * 2048 rows of one page each (8 MB), batches of 16 pages: the median batch
  * must take under 2 us a page (measured: ~0.1 us; with the pages that read()
  * mapped, 5-8 us). The fixture's buffer is mmap'ed, so that freeing it does not
