@@ -139,16 +139,15 @@ static float fill_conv(CliffRng *rng, int blob, size_t i)
 
 static void conv_grads_one_vs_two_threads(void) { grads_one_vs_two_threads(conv_net_text, fill_conv); }
 
-/* An LSTM whose steps are cut by hidden units over the threads (lstm.c: 100
- * units in blocks of 16, 48 + 52 on two threads, the last block short; 31
- * streams x 4*100 x 100 = 1.24 M multiply-adds a step), sequences restarting
- * here and there (cont 0), into an InnerProduct and a Euclidean loss. */
+/* An LSTM whose steps are cut by streams over the threads (lstm.c: 31 streams, 16 + 15 on two threads,
+ * x 4*112 x 112 = 1.6 M multiply-adds a step), sequences restarting here and
+ * there (cont 0), into an InnerProduct and a Euclidean loss. */
 static const char *lstm_net_text =
     "layer { name: 'in' type: 'Input' top: 'x' top: 'cont' top: 'target' "
     "  input_param { shape { dim: 5 dim: 31 dim: 16 } shape { dim: 5 dim: 31 } "
     "  shape { dim: 5 dim: 31 dim: 4 } } }"
     "layer { name: 'lstm' type: 'LSTM' bottom: 'x' bottom: 'cont' top: 'h' "
-    "  recurrent_param { num_output: 100 weight_filler { type: 'uniform' min: -0.1 max: 0.1 } "
+    "  recurrent_param { num_output: 112 weight_filler { type: 'uniform' min: -0.1 max: 0.1 } "
     "  bias_filler { type: 'constant' value: 0.1 } } }"
     "layer { name: 'ip' type: 'InnerProduct' bottom: 'h' top: 'y' "
     "  inner_product_param { num_output: 4 axis: 2 weight_filler { type: 'xavier' } } }"
