@@ -18,18 +18,11 @@
  * (sigmoid and tanh from kernels/fastmath.h, within 2e-7 of the exact values).
  *
  * Threads: a step's recurrent product and its gates are cut together by
- * hidden units (columns d of h, and the four gate columns of each d), one
- * chunk a thread (cliff_fj_available), so that each thread reads only its own
- * part of W_hc at every step: packed apart per chunk once per pass, it stays
- * in that core's L2 for all T steps (a cut by streams had every thread read
- * all of W_hc, 1 MiB at H = 256, at every step). A step costs one fork-join:
- * forward, a chunk makes its gate columns, its gates and its part of the next
- * step's cont_t h_{t-1}; backward, it makes its part of dh from the step
- * after (dG_{t+1} W_hc, whose every column needs all of dG_{t+1}, complete
- * at the join before) and then its gate gradients of this step. Elements of
- * an engine product are the same bits however its columns are cut (gemm.h)
- * and every gate value is computed alone: the cut never changes a result.
- * Steps whose product is under STEP_SPLIT_MACS stay whole.
+ * streams (rows of N), one chunk a thread (cliff_fj_available), so the gates
+ * run on the threads with the product and a step costs one fork-join. Rows
+ * of an engine product are the same bits however they are cut (gemm.h) and
+ * every gate value is computed alone: the cut never changes a result. Steps
+ * whose product is under STEP_SPLIT_MACS stay whole.
  *
  * Gradient of f' where cont is neither 0 nor 1: the true derivative
  * cont sigmoid'(f') (Caffe's LSTMUnit uses f (1 - f) with the scaled f).
@@ -41,12 +34,8 @@
  *   dG  T x N x 4H   gate gradients
  *   dh, dc, dhc      N x H each: the gradients carried between steps
  *   P   N x 4H       W_xc_static x_static, then its gradient summed over t
- *   PW               W_hc packed for the engine once per pass (cliff_gemm_pack_b),
- *                    cut by the chunks' hidden units [d0, d1): forward, per
- *                    chunk and gate, W_hc^T's columns gate*H + [d0, d1) (H x dn);
- *                    backward, per chunk, W_hc's columns [d0, d1) (4H x dn)
- *   PA               per thread, the step's cont_t h_{t-1} packed (N x H) for
- *                    the four gate products of its chunk */
+ *   PW               W_hc packed for the engine once per pass (cliff_gemm_pack_b):
+ *                    as W_hc^T (H x 4H) in forward, as W_hc (4H x H) in backward */
 #include <string.h>
 
 #include "layers/kernels/fastmath.h"
@@ -63,103 +52,33 @@ static int whc_index(const Recur *r) { return 2 + (r->b_static >= 0); }
 /* A step's recurrent product (N x H x 4H multiply-adds) under this stays one
  * chunk: a fork-join costs a few microseconds. char_lstm (N 32, H 256): 8.4 M. */
 #define STEP_SPLIT_MACS 1e6
-/* Hidden units are cut in whole vectors of this many. */
-#define UNIT_BLOCK 16
 
-/* Chunks a step is cut into: one a thread, when the step is big enough. */
-static int step_parts(int N, int H)
+/* Streams a chunk of one step takes. */
+static int step_rows(int N, int H)
 {
-    const int nt = cliff_fj_available(), blocks = (H + UNIT_BLOCK - 1) / UNIT_BLOCK;
-    if (nt <= 1 || (double)N * 4 * H * H < STEP_SPLIT_MACS) return 1;
-    return nt < blocks ? nt : blocks;
+    const int nt = cliff_fj_available();
+    if (nt <= 1 || (double)N * 4 * H * H < STEP_SPLIT_MACS) return N > 0 ? N : 1;
+    return (N + nt - 1) / nt;
 }
 
-/* Chunk q of parts: hidden units [*d0, *d0 + return). */
-static int part_units(int H, int q, int parts, int *d0)
-{
-    int lo, hi;
-    cliff_fj_range((H + UNIT_BLOCK - 1) / UNIT_BLOCK, q, parts, &lo, &hi);
-    *d0 = lo * UNIT_BLOCK;
-    return (hi * UNIT_BLOCK < H ? hi * UNIT_BLOCK : H) - *d0;
-}
-
-/* Floats of W_hc packed for `parts` chunks: forward (4 gate blocks a chunk)
- * and backward; the larger is PW's size. */
-static size_t packed_w_floats(int H, int parts, int backward)
-{
-    size_t f = 0;
-    for (int q = 0, d0; q < parts; q++) {
-        const int dn = part_units(H, q, parts, &d0);
-        f += backward ? cliff_gemm_packed_b_floats(4 * H, dn)
-                      : 4 * cliff_gemm_packed_b_floats(H, dn);
-    }
-    return f;
-}
-
-/* Packs W_hc for a pass cut into parts chunks; pw[q] (and pw[q] + gate *
- * gate_stride[q] forward) get chunk q's panels, all inside dst. */
-static void pack_w(const float *Whc, int H, int parts, int backward, float *dst,
-                   const float **pw, size_t *gate_stride)
-{
-    for (int q = 0, d0; q < parts; q++) {
-        const int dn = part_units(H, q, parts, &d0);
-        pw[q] = dst;
-        if (backward) { /* W_hc's columns [d0, d0 + dn): 4H x dn */
-            const CliffGemmB b = cliff_gemm_dense_b(Whc + d0, H, 0);
-            cliff_gemm_pack_b(&b, 4 * H, dn, dst);
-            dst += cliff_gemm_packed_b_floats(4 * H, dn);
-            continue;
-        }
-        gate_stride[q] = cliff_gemm_packed_b_floats(H, dn);
-        for (int gate = 0; gate < 4; gate++) { /* W_hc^T's columns gate*H + d0..: H x dn */
-            const CliffGemmB b = cliff_gemm_dense_b(Whc + ((size_t)gate * H + d0) * H, H, 1);
-            cliff_gemm_pack_b(&b, H, dn, dst);
-            dst += gate_stride[q];
-        }
-    }
-}
-
-/* One step, forward or backward, cut into parts chunks by hidden units (see
- * lstm_forward and lstm_backward for what each pointer is). */
+/* One step, forward or backward, for streams [n0, n0 + per) (see lstm_forward
+ * and lstm_backward for what each pointer is). */
 typedef struct StepJob {
-    int N, H, parts;
-    const float *pw[CLIFF_FJ_MAX];
-    size_t gate_stride[CLIFF_FJ_MAX];
-    const float *cont, *cprev;
+    int N, H, per;
+    const float *pw, *cont, *cprev;
     /* forward */
-    float *pa;               /* per thread: packed_a floats of the packed Hc */
-    size_t pa_floats;
-    const float *next_cont;  /* cont of step t+1, NULL at the last step */
-    float *hc, *next_hc, *gt, *c, *tc, *h;
-    /* backward: the product of step t+1 (when dg_after), then the gates of
-     * step t (when dt) */
-    const float *dg_after, *cont_after;
+    const float *hprev;
+    float *hc, *gt, *c, *tc, *h;
+    /* backward */
     const float *dt, *g4, *tcs;
     float *dh, *dc, *dgt, *dhc;
 } StepJob;
 
-/* PW's floats: enough for every cut a pass may take (1 .. threads chunks). */
-static size_t pw_floats(int H)
-{
-    size_t most = 0;
-    for (int p = 1; p <= cliff_fj_threads(); p++)
-        for (int bwd = 0; bwd < 2; bwd++) {
-            const size_t f = packed_w_floats(H, p, bwd);
-            most = f > most ? f : most;
-        }
-    return most;
-}
-
-/* One thread's PA: a multiple of 16 floats, so every thread's starts on 64 bytes. */
-static size_t pa_floats(const Recur *r)
-{
-    return (cliff_gemm_packed_a_floats(r->N, r->H) + 15) / 16 * 16;
-}
-
 static size_t packed_floats(const Recur *r)
 {
-    return pw_floats(r->H) + 16 /* room to start PW on 64 bytes */ +
-           cliff_fj_threads() * pa_floats(r) + 16;
+    const size_t f = cliff_gemm_packed_b_floats(r->H, 4 * r->H),
+                 b = cliff_gemm_packed_b_floats(4 * r->H, r->H);
+    return (f > b ? f : b) + 16; /* + 16: room to start it on 64 bytes */
 }
 
 static size_t lstm_scratch(const Recur *r)
@@ -195,8 +114,7 @@ static int lstm_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
 }
 
 typedef struct Bufs {
-    float *G, *C, *TC, *Hc, *dG, *dh, *dc, *dhc, *P, *PW, *PA;
-    size_t pa_floats; /* one thread's PA, a multiple of 16 */
+    float *G, *C, *TC, *Hc, *dG, *dh, *dc, *dhc, *P, *PW;
 } Bufs;
 
 static Bufs bufs(const Recur *r)
@@ -213,8 +131,6 @@ static Bufs bufs(const Recur *r)
     b.dhc = b.dc + NH;
     b.P = b.dhc + NH;
     b.PW = cliff_recur_align64(b.P + (size_t)r->N * 4 * r->H);
-    b.PA = cliff_recur_align64(b.PW + pw_floats(r->H));
-    b.pa_floats = pa_floats(r);
     return b;
 }
 
@@ -246,44 +162,36 @@ CLIFF_ISA_VARIANTS(gate_row_forward,
                     float *restrict tn, float *restrict hn, int H),
                    (gi, gf, go, gg, cp, k, cn, tn, hn, H))
 
-/* One step's gates for hidden units [d0, d0 + dn) of every stream: g4 (N x
- * 4H) pre-activations in, activations out; c, tc, h (N x H) get c_t,
- * tanh(c_t), h_t. */
+/* One step's gates: g4 (N x 4H) pre-activations in, activations out; c, tc,
+ * h (N x H) get c_t, tanh(c_t), h_t. */
 static void gates_forward(float *g4, const float *cprev, const float *cont, float *c, float *tc,
-                          float *h, int N, int H, int d0, int dn)
+                          float *h, int N, int H)
 {
     for (int n = 0; n < N; n++) {
-        float *row = g4 + (size_t)n * 4 * H + d0;
-        const size_t o = (size_t)n * H + d0;
+        float *row = g4 + (size_t)n * 4 * H;
+        const size_t o = (size_t)n * H;
         gate_row_forward(row + GATE_I * H, row + GATE_F * H, row + GATE_O * H, row + GATE_G * H,
-                         cprev + o, cont[n], c + o, tc + o, h + o, dn);
+                         cprev + o, cont[n], c + o, tc + o, h + o, H);
     }
 }
 
-/* dst[n][d0 + j] = cont[n] src[n][d0 + j], j < dn, for N rows of H. */
-static void scale_units(float *dst, const float *src, const float *cont, int N, int H, int d0,
-                        int dn)
+/* The streams of chunk c: [*n0, *n0 + return). */
+static int chunk_streams(const StepJob *s, int c, int *n0)
 {
-    for (int n = 0; n < N; n++) {
-        const size_t o = (size_t)n * H + d0;
-        for (int j = 0; j < dn; j++) dst[o + j] = cont[n] * src[o + j];
-    }
+    *n0 = c * s->per;
+    return s->N - *n0 < s->per ? s->N - *n0 : s->per;
 }
 
-/* Chunk `chunk` of a forward step: its four gate column blocks of the
- * recurrent product, its gates, its part of the next step's cont h. */
-static void forward_units(void *arg, int chunk, int thread)
+static void forward_rows(void *arg, int chunk, int thread)
 {
+    (void)thread;
     const StepJob *s = arg;
-    int d0;
-    const int N = s->N, H = s->H, G = 4 * H, dn = part_units(H, chunk, s->parts, &d0);
-    float *pa = s->pa + (size_t)thread * s->pa_floats;
-    cliff_gemm_pack_a(0, N, H, 1.0f, s->hc, H, pa);
-    for (int gate = 0; gate < 4; gate++)
-        cliff_gemm_prepacked(pa, 0, 1.0f, NULL, 0, s->pw[chunk] + gate * s->gate_stride[chunk],
-                             NULL, N, dn, H, 1.0f, s->gt + (size_t)gate * H + d0, G);
-    gates_forward(s->gt, s->cprev, s->cont, s->c, s->tc, s->h, N, H, d0, dn);
-    if (s->next_cont) scale_units(s->next_hc, s->h, s->next_cont, N, H, d0, dn);
+    int n0;
+    const int H = s->H, G = 4 * H, n = chunk_streams(s, chunk, &n0);
+    const size_t o = (size_t)n0 * H, og = (size_t)n0 * G;
+    cliff_recur_scale_rows(s->hc + o, s->hprev + o, s->cont + n0, n, H);
+    cliff_gemm_prepacked(NULL, 0, 1.0f, s->hc + o, H, s->pw, NULL, n, G, H, 1.0f, s->gt + og, G);
+    gates_forward(s->gt + og, s->cprev + o, s->cont + n0, s->c + o, s->tc + o, s->h + o, n, H);
 }
 
 static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
@@ -306,17 +214,16 @@ static void lstm_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     }
     cliff_recur_fill_rows(b.G, l->params[P_BC].data, P, T, N, G);
     cliff_gemm_ex(0, 1, TN, G, r->I, 1.0f, x, r->I, Wxc, r->I, 1.0f, b.G, G);
-    StepJob s = {.N = N, .H = H, .parts = step_parts(N, H), .pa = b.PA,
-                 .pa_floats = b.pa_floats};
-    pack_w(Whc, H, s.parts, 0, b.PW, s.pw, s.gate_stride);
-    cliff_recur_scale_rows(b.Hc, r->init, cont, N, H); /* step 0's cont h_{-1} */
+    const CliffGemmB wt = cliff_gemm_dense_b(Whc, H, 1); /* op(B) = W_hc^T, H x 4H */
+    cliff_gemm_pack_b(&wt, H, G, b.PW);
+    StepJob s = {.N = N, .H = H, .per = step_rows(N, H), .pw = b.PW};
     for (int t = 0; t < T; t++) {
+        s.hprev = t ? h + (t - 1) * NH : r->init;
         s.cprev = t ? b.C + (t - 1) * NH : r->init + NH;
         s.cont = cont + (size_t)t * N;
-        s.next_cont = t + 1 < T ? cont + (size_t)(t + 1) * N : NULL;
-        s.hc = b.Hc + t * NH, s.next_hc = s.hc + NH, s.gt = b.G + t * NH * 4;
+        s.hc = b.Hc + t * NH, s.gt = b.G + t * NH * 4;
         s.c = b.C + t * NH, s.tc = b.TC + t * NH, s.h = h + t * NH;
-        cliff_fj_for(s.parts, forward_units, &s);
+        cliff_fj_for((N + s.per - 1) / s.per, forward_rows, &s);
     }
     const float *final[2] = {h + (T - 1) * NH, b.C + (T - 1) * NH};
     cliff_recur_end(r, final, top);
@@ -350,41 +257,34 @@ CLIFF_ISA_VARIANTS(gate_row_backward,
                     float *restrict df, float *restrict dout, float *restrict dgg, int H),
                    (gi, gf, go, gg, cp, tn, k, dh, dc, di, df, dout, dgg, H))
 
-/* The gate gradients of hidden units [d0, d0 + dn) of every stream. */
 static void gates_backward(const float *g4, const float *cprev, const float *tc,
                            const float *cont, const float *dh, float *dc, float *dg4, int N,
-                           int H, int d0, int dn)
+                           int H)
 {
     for (int n = 0; n < N; n++) {
-        const float *row = g4 + (size_t)n * 4 * H + d0;
-        float *drow = dg4 + (size_t)n * 4 * H + d0;
-        const size_t o = (size_t)n * H + d0;
+        const float *row = g4 + (size_t)n * 4 * H;
+        float *drow = dg4 + (size_t)n * 4 * H;
+        const size_t o = (size_t)n * H;
         gate_row_backward(row + GATE_I * H, row + GATE_F * H, row + GATE_O * H,
                           row + GATE_G * H, cprev + o, tc + o, cont[n], dh + o, dc + o,
                           drow + GATE_I * H, drow + GATE_F * H, drow + GATE_O * H,
-                          drow + GATE_G * H, dn);
+                          drow + GATE_G * H, H);
     }
 }
 
-/* Chunk `chunk` of a backward step, its hidden units [d0, d0 + dn): the
- * recurrent gradient from the step after, dh = cont_{t+1} (dG_{t+1} W_hc)
- * (when there is a step after); then dh += dtop_t and the gate gradients of
- * step t (when there is a step t). */
-static void backward_units(void *arg, int chunk, int thread)
+/* dh_t += dtop_t; the gate gradients; dh_{t-1} = cont_t (dG_t W_hc). */
+static void backward_rows(void *arg, int chunk, int thread)
 {
     (void)thread;
     const StepJob *s = arg;
-    int d0;
-    const int N = s->N, H = s->H, G = 4 * H, dn = part_units(H, chunk, s->parts, &d0);
-    if (s->dg_after) {
-        cliff_gemm_prepacked(NULL, 0, 1.0f, s->dg_after, G, s->pw[chunk], NULL, N, dn, G, 0.0f,
-                             s->dhc + d0, H);
-        scale_units(s->dh, s->dhc, s->cont_after, N, H, d0, dn);
-    }
-    if (!s->dt) return;
-    for (int n = 0; n < N; n++)
-        for (size_t j = (size_t)n * H + d0; j < (size_t)n * H + d0 + dn; j++) s->dh[j] += s->dt[j];
-    gates_backward(s->g4, s->cprev, s->tcs, s->cont, s->dh, s->dc, s->dgt, N, H, d0, dn);
+    int n0;
+    const int H = s->H, G = 4 * H, n = chunk_streams(s, chunk, &n0);
+    const size_t o = (size_t)n0 * H, og = (size_t)n0 * G;
+    for (size_t j = o; j < o + (size_t)n * H; j++) s->dh[j] += s->dt[j];
+    gates_backward(s->g4 + og, s->cprev + o, s->tcs + o, s->cont + n0, s->dh + o, s->dc + o,
+                   s->dgt + og, n, H);
+    cliff_gemm_prepacked(NULL, 0, 1.0f, s->dgt + og, G, s->pw, NULL, n, H, G, 0.0f, s->dhc + o, H);
+    cliff_recur_scale_rows(s->dh + o, s->dhc + o, s->cont + n0, n, H);
 }
 
 static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
@@ -396,6 +296,8 @@ static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     const int T = r->T, N = r->N, H = r->H, G = 4 * H, TN = T * N, whc = whc_index(r);
     const size_t NH = (size_t)N * H;
     const float *cont = bottom[1]->data, *dtop = top[0]->diff;
+    const CliffGemmB w = cliff_gemm_dense_b(l->params[whc].data, H, 0); /* W_hc, 4H x H */
+    cliff_gemm_pack_b(&w, G, H, b.PW);
     /* dh: the recurrent gradient of h_t (from step t+1), dc: that of c_t */
     if (r->expose) {
         memcpy(b.dh, top[1]->diff, NH * sizeof(float));
@@ -404,20 +306,14 @@ static void lstm_backward(CliffLayer *l, CliffTensor *const *top, int nt,
         memset(b.dh, 0, NH * sizeof(float));
         memset(b.dc, 0, NH * sizeof(float));
     }
-    StepJob s = {.N = N, .H = H, .parts = step_parts(N, H), .dh = b.dh, .dc = b.dc,
-                 .dhc = b.dhc};
-    pack_w(l->params[whc].data, H, s.parts, 1, b.PW, s.pw, s.gate_stride);
-    /* job t: step t+1's recurrent product (t < T - 1), then step t's gates
-     * (t >= 0); job -1 leaves dh = the gradient of h_{-1} */
-    for (int t = T - 1; t >= -1; t--) {
-        s.dg_after = t + 1 < T ? b.dG + (t + 1) * NH * 4 : NULL;
-        s.cont_after = cont + (size_t)(t + 1) * N;
-        s.dt = t >= 0 ? dtop + t * NH : NULL;
-        s.cprev = t > 0 ? b.C + (t - 1) * NH : r->init + NH;
-        s.cont = cont + (size_t)(t > 0 ? t : 0) * N;
-        s.g4 = b.G + (t > 0 ? t : 0) * NH * 4, s.tcs = b.TC + (t > 0 ? t : 0) * NH;
-        s.dgt = b.dG + (t > 0 ? t : 0) * NH * 4;
-        cliff_fj_for(s.parts, backward_units, &s);
+    StepJob s = {.N = N, .H = H, .per = step_rows(N, H), .pw = b.PW,
+                 .dh = b.dh, .dc = b.dc, .dhc = b.dhc};
+    for (int t = T - 1; t >= 0; t--) {
+        s.dt = dtop + t * NH;
+        s.cprev = t ? b.C + (t - 1) * NH : r->init + NH;
+        s.cont = cont + (size_t)t * N;
+        s.g4 = b.G + t * NH * 4, s.tcs = b.TC + t * NH, s.dgt = b.dG + t * NH * 4;
+        cliff_fj_for((N + s.per - 1) / s.per, backward_rows, &s);
     }
     if (r->expose) {
         if (propagate_down[r->b_hidden])
