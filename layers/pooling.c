@@ -30,21 +30,24 @@
 #include "layers/kernels/pool_plane.h"
 #include "vision_util.h"
 
-/* Whether a pass (forward or backward) goes over the fork-join's threads.
- * A short pass loses on two threads (LeNet's pools took 1.2-1.8x as long:
- * the job's hand-off, two shared atomics a chunk, and a second core that
- * adds no memory bandwidth to a pass already at memory speed), so after a
- * shape change the pass runs in the caller, timed, on its first calls; from
- * then on it forks only if the fastest of them took POOL_FORK_MIN_S. Only
- * where the work runs depends on this, never the bits: every plane is
- * computed alone. */
-#define POOL_FORK_MIN_S 250e-6 /* CLIFF_POOL_FORK_MIN_US overrides it (tests: 0) */
-#define POOL_FORK_PROBES 2     /* the first call pays for first touches of memory */
+/* Whether a pass (forward or backward) goes over the fork-join's threads:
+ * measured, not guessed. Forking costs a hand-off and two shared atomics a
+ * chunk, and a pass at memory speed gains no bandwidth from a second core;
+ * but a pass right after a layer that ran on both threads finds half its
+ * input in the other core's cache, and there forking wins (LeNet's pool1 at
+ * 2 threads: 0.18 ms in the caller, 0.15 forked, 0.09 in a 1-thread run).
+ * After a shape change the first call runs in the caller (it pays for first
+ * touches of memory); calls 1 .. POOL_FORK_PROBES alternate the caller and
+ * the fork-join, timed, and the faster of the two is kept from then on.
+ * CLIFF_POOL_FORK=1 (or 0) in the environment forks every call after the
+ * first (or none). Only where the work runs depends on this, never the bits:
+ * every plane is computed alone. */
+#define POOL_FORK_PROBES 4
 typedef struct PassFork {
-    int probes;  /* serial, timed calls made so far */
-    double best; /* the fastest of them, seconds */
-    int fork;    /* decided: fork from now on */
-    double min_s; /* POOL_FORK_MIN_S or the environment's */
+    int calls;      /* calls since the shape changed, counted up to POOL_FORK_PROBES + 1 */
+    double best[2]; /* the fastest probe in the caller [0] and forked [1], seconds */
+    int fork;       /* decided: fork from now on */
+    int forced;     /* -1: measure; 0 or 1: CLIFF_POOL_FORK */
 } PassFork;
 
 typedef struct Pool {
@@ -179,9 +182,9 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                                     "the input fits",
                                p->kh, p->kw, p->H, p->W, p->oh, p->ow, p->sh, p->sw);
     p->geom = (CliffPoolGeom){p->H, p->W, p->oh, p->ow, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw};
-    const char *e = getenv("CLIFF_POOL_FORK_MIN_US");
-    const double min_s = e && *e ? atof(e) * 1e-6 : POOL_FORK_MIN_S;
-    p->fork[0] = p->fork[1] = (PassFork){0, 0.0, 0, min_s};
+    const char *e = getenv("CLIFF_POOL_FORK");
+    const int forced = e && *e ? atoi(e) != 0 : -1;
+    p->fork[0] = p->fork[1] = (PassFork){0, {0.0, 0.0}, 0, forced};
     int shape[4] = {p->N, p->C, p->oh, p->ow};
     for (int t = 0; t < nt; t++)
         if (cliff_tensor_reshape(top[t], 4, shape, err)) return -1;
@@ -310,15 +313,22 @@ static void forward_chunk(void *arg, int chunk, int thread)
 /* Runs pass(job, fork) as the PassFork rule above says. */
 static void run_pass(PassFork *f, void (*pass)(void *job, int fork), void *job)
 {
-    if (f->fork || f->probes >= POOL_FORK_PROBES || cliff_fj_available() <= 1) {
-        pass(job, f->fork);
+    if (cliff_fj_available() <= 1) {
+        pass(job, 0);
         return;
     }
+    const int call = f->calls;
+    if (call <= POOL_FORK_PROBES) f->calls++;
+    if (call == 0 || f->forced >= 0 || call > POOL_FORK_PROBES) {
+        pass(job, call == 0 ? 0 : f->forced >= 0 ? f->forced : f->fork);
+        return;
+    }
+    const int fork = call % 2 == 0; /* calls 1, 3 in the caller; 2, 4 forked */
     const double t0 = cliff_clock_seconds();
-    pass(job, 0);
+    pass(job, fork);
     const double t = cliff_clock_seconds() - t0;
-    if (f->probes == 0 || t < f->best) f->best = t;
-    if (++f->probes == POOL_FORK_PROBES) f->fork = f->best >= f->min_s;
+    if (f->best[fork] == 0.0 || t < f->best[fork]) f->best[fork] = t;
+    if (call == POOL_FORK_PROBES) f->fork = f->best[1] < f->best[0];
 }
 
 static void forward_pass(void *arg, int fork)

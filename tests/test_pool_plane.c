@@ -204,8 +204,8 @@ static void check_layer(const char *text, int is_max)
     }
     for (size_t i = 0; i < b.count; i++) b.data[i] = cliff_rng_uniform(&rng, -1, 1);
     for (size_t i = 0; i < t.count; i++) t.diff[i] = cliff_rng_uniform(&rng, -1, 1);
-    /* the first calls run in the caller (timed, pooling.c's PassFork); with
-     * CLIFF_POOL_FORK_MIN_US=0 (main) the third forks: the same bits */
+    /* the first call runs in the caller (pooling.c's PassFork); with
+     * CLIFF_POOL_FORK=1 (main) the later ones fork: the same bits */
     const int pd[1] = {1};
     float *y1 = malloc(t.count * sizeof *y1), *dx1 = malloc(b.count * sizeof *dx1);
     for (int call = 0; call < 3; call++) {
@@ -267,7 +267,7 @@ static void test_layer_ave_3x3s2_pad(void)
 int main(void)
 {
     openblas_set_num_threads(2); /* the fork-join's threads follow OpenBLAS's count */
-    setenv("CLIFF_POOL_FORK_MIN_US", "0", 1); /* fork even these short passes once timed */
+    setenv("CLIFF_POOL_FORK", "1", 1); /* fork even these short passes after the first call */
     RUN(test_planes_against_twin);
     RUN(test_avx512_reads_inside_plane);
     RUN(test_layer_max_3x3s2);
