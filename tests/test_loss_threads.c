@@ -13,6 +13,7 @@
 #include "check.h"
 #include "fj_fixture.h"
 #include "layers/layer.h"
+#include "layer_text.h"
 #include "layers/loss_common.h"
 #include "proto/textformat.h"
 
@@ -25,12 +26,8 @@ static void run_shape(void *arg)
     const Shape *sh = arg;
     const char *text = "name: 'loss' type: 'SoftmaxWithLoss'"; /* class axis 1 */
     CliffError err;
-    Cliff__LayerParameter *lp = (Cliff__LayerParameter *)cliff_text_parse(
-        &cliff__layer_parameter__descriptor, "test", text, strlen(text), NULL, &err);
-    if (!lp) {
-        CHECK_FAILF("%s", err.msg);
-        return;
-    }
+    Cliff__LayerParameter *lp = layer_text(text);
+    if (!lp) return;
     CliffTensor x, lab, loss, prob;
     cliff_tensor_init(&x), cliff_tensor_init(&lab), cliff_tensor_init(&loss);
     cliff_tensor_init(&prob);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "layer_text.h"
 #include "layers/kernels/fork_join.h"
 #include "layers/layer.h"
 #include "proto/textformat.h"
@@ -24,8 +25,7 @@ typedef struct Out {
 static void run(Out *o, const char *text)
 {
     CliffError err;
-    Cliff__LayerParameter *lp = (Cliff__LayerParameter *)cliff_text_parse(
-        &cliff__layer_parameter__descriptor, "test", text, strlen(text), NULL, &err);
+    Cliff__LayerParameter *lp = layer_text(text);
     if (!lp) return;
     CliffTensor b, t;
     cliff_tensor_init(&b);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "layer_text.h"
 #include "layers/layer.h"
 #include "proto/textformat.h"
 
@@ -14,12 +15,8 @@ static void test_relu_large_in_place(void)
 {
     const char *text = "name: 'relu' type: 'ReLU' relu_param { negative_slope: 0.1 }";
     CliffError err;
-    Cliff__LayerParameter *lp = (Cliff__LayerParameter *)cliff_text_parse(
-        &cliff__layer_parameter__descriptor, "test", text, strlen(text), NULL, &err);
-    if (!lp) {
-        CHECK_FAILF("%s", err.msg);
-        return;
-    }
+    Cliff__LayerParameter *lp = layer_text(text);
+    if (!lp) return;
     CliffTensor b;
     cliff_tensor_init(&b);
     CliffTensor *bp[1] = {&b};

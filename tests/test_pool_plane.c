@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "guard_page.h"
+#include "layer_text.h"
 #include "layers/kernels/blas.h"
 #include "layers/kernels/pool_plane.h"
 #include "layers/layer.h"
@@ -183,12 +184,8 @@ static void test_avx512_reads_inside_plane(void)
 static void check_layer(const char *text, int is_max)
 {
     CliffError err;
-    Cliff__LayerParameter *lp = (Cliff__LayerParameter *)cliff_text_parse(
-        &cliff__layer_parameter__descriptor, "test", text, strlen(text), NULL, &err);
-    if (!lp) {
-        CHECK_FAILF("%s", err.msg);
-        return;
-    }
+    Cliff__LayerParameter *lp = layer_text(text);
+    if (!lp) return;
     CliffTensor b, t;
     cliff_tensor_init(&b);
     cliff_tensor_init(&t);
