@@ -11,7 +11,7 @@
  * AVE: the window is clipped to [-pad, H + pad) to get the divisor (padding
  * counts), then to the image to sum.
  * STOCHASTIC is rejected at setup.
- * Planes are split over the fork-join only when a pass is long enough to gain
+ * Planes are split over the fork-join only where that measured faster
  * (PassFork below). MAX 2x2 stride 2 without padding over even planes at least 16 wide runs on
  * pool_fast.c (AVX-512, planes over the fork-join's threads) where the CPU
  * has AVX-512.

@@ -37,8 +37,8 @@
  * conv2 dW: 0.95 ms with 1 or 2 groups, 0.99 with 4). */
 #define WGRAD_GROUPS 2u
 #define WGRAD_GROUP_FLOATS (4u * 1024u * 1024u)
-/* The engine's dot-product tile (gemm_dot.c): WR rows of S at once. */
-#define WR 5
+/* The engine's dot-product tile (gemm.h): WR rows of S at once. */
+#define WR CLIFF_GEMM_DOT_TILE
 
 int cliff_conv_fast_usable(const CliffConvGeom *g)
 {
@@ -184,15 +184,16 @@ void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float 
 }
 
 /* Slice part of nparts of Mg output channels: [*m0, *m1), cut at whole
- * tiles of the dot-product kind (5 rows) where there are enough. */
+ * tiles of the dot-product kind (CLIFF_GEMM_DOT_TILE rows) where there are
+ * enough. */
 static void m_slice(int Mg, int part, int nparts, int *m0, int *m1)
 {
-    const int tiles = (Mg + 4) / 5;
+    const int T = CLIFF_GEMM_DOT_TILE, tiles = (Mg + T - 1) / T;
     if (tiles >= nparts) {
         int t0, t1;
         cliff_fj_range(tiles, part, nparts, &t0, &t1);
-        *m0 = 5 * t0;
-        *m1 = 5 * t1 < Mg ? 5 * t1 : Mg;
+        *m0 = T * t0;
+        *m1 = T * t1 < Mg ? T * t1 : Mg;
     } else {
         cliff_fj_range(Mg, part, nparts, m0, m1);
     }

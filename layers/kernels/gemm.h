@@ -142,6 +142,9 @@ void cliff_gemm_scatter_add(const float *pa, int M, int N, int K, const CliffGem
  * element) and for any M, N, len. Runs on the calling thread: callers split
  * by output or by blocks they add in a fixed order (conv_fast.c). Reads stay
  * inside the rows' segments. */
+/* Rows of A (and of B) one AVX-512 tile of the dot-product kind takes: a
+ * caller that cuts M between threads cuts it at multiples of this. */
+#define CLIFF_GEMM_DOT_TILE 5
 void cliff_gemm_dot(int M, int N, int len, const float *A, ptrdiff_t lda, const float *B,
                     ptrdiff_t ldb, float *C, ptrdiff_t ldc);
 void cliff_gemm_dot_rows(int M, int N, int len, int nseg, const float *A, const int *aoff,

@@ -14,7 +14,7 @@
 #include <math.h>
 
 /* The largest tile (AVX-512's): the driver's row-pointer arrays. */
-#define TMAX 5
+#define TMAX CLIFF_GEMM_DOT_TILE
 
 /* One tile: C[i][j] += the dot of ap[i] and bp[j] for i < rows, j < cols
  * (ap holds TM pointers, bp TN; segment s of a row at + s * astride). */
@@ -114,8 +114,8 @@ static AVX2 void tile_avx2(int nseg, int len, const float *const *ap, ptrdiff_t 
 
 /* ---- AVX-512 ---- */
 
-#define A5M 5
-#define A5N 5
+#define A5M CLIFF_GEMM_DOT_TILE
+#define A5N CLIFF_GEMM_DOT_TILE
 
 /* The tree of a, b, c, d at once (out[0..3]): 256-bit halves pair lane t
  * with t + 8, 128-bit quarters t with t + 4, then (h0 + h2) + (h1 + h3) in
