@@ -78,12 +78,21 @@ batch() { echo "net_param.layer[0].hdf5_data_param.batch_size=$1"; }
 prefix() { echo "snapshot_prefix=\"$tmp/$1\""; }
 clipped_all() { grep -q "Optimization Done: 20 of 20 iterations clipped" "$1"; }
 
+# run_two: the 2-rank run at batch 4 (snapshots at 10 and 20), which the
+# sections two_vs_one and resume compare against.
+run_two() {
+    mpi 2 "$S" --set "$(batch 4)" --set "$(prefix two)" --set snapshot=10 > "$tmp/two.log" 2>&1 ||
+        fail two "exit $?: $(tail -5 "$tmp/two.log")"
+}
+
+# Sections (tests/report.sh: CLIFF_TEST_ONLY=NAME runs one): two_vs_one, text,
+# image, resume, bad, nan, term, int, sigkill.
+if section two_vs_one; then
 "$TRAIN" "$S" --set "$(batch 8)" --set "$(prefix one8)" > "$tmp/one8.log" 2>&1 ||
     fail one8 "exit $?: $(tail -3 "$tmp/one8.log")"
 "$TRAIN" "$S" --set "$(batch 12)" --set "$(prefix one12)" > "$tmp/one12.log" 2>&1 ||
     fail one12 "exit $?: $(tail -3 "$tmp/one12.log")"
-mpi 2 "$S" --set "$(batch 4)" --set "$(prefix two)" --set snapshot=10 > "$tmp/two.log" 2>&1 ||
-    fail two "exit $?: $(tail -5 "$tmp/two.log")"
+run_two
 mpi 3 "$S" --set "$(batch 4)" --set "$(prefix three)" > "$tmp/three.log" 2>&1 ||
     fail three "exit $?: $(tail -5 "$tmp/three.log")"
 check clipping "not every iteration clipped (clipping must be active)" \
@@ -100,7 +109,9 @@ close three_vs_one "$tmp/one12_iter_20.caffemodel.h5" "$tmp/three_iter_20.caffem
 # the snapshots at 10 and 20 were written only after every rank's hash agreed
 check ranks_agree "no 2-rank snapshot at 10 and 20" test -s "$tmp/two_iter_10.solverstate.h5" \
     -a -s "$tmp/two_iter_20.solverstate.h5"
+fi
 
+if section text; then
 # TextData: 2 ranks at 4 time steps == 1 rank at 8 (interleaved batches: rank
 # 1 reads steps 4..7 of what one process reads as steps 0..7). A net that
 # carries no state across batches (Embed, InnerProduct, softmax per step).
@@ -130,7 +141,9 @@ steps() { echo "net_param.layer[0].text_data_param.time_steps=$1"; }
 mpi 2 "$tmp/text_solver.prototxt" --set "$(steps 4)" --set "$(prefix text2)" \
     > "$tmp/text2.log" 2>&1 || fail text_two "exit $?: $(tail -5 "$tmp/text2.log")"
 close text_two_vs_one "$tmp/text1_iter_20.caffemodel.h5" "$tmp/text2_iter_20.caffemodel.h5"
+fi
 
+if section image; then
 # ImageData: 2 ranks at batch 4 == 1 rank at batch 8, through shuffled epochs
 # (40 images: a wrap every 5 iterations) and mirror draws (every rank makes
 # every batch, so the transform RNG advances alike).
@@ -155,7 +168,10 @@ ibatch() { echo "net_param.layer[0].image_data_param.batch_size=$1"; }
 mpi 2 "$tmp/img_solver.prototxt" --set "$(ibatch 4)" --set "$(prefix img2)" \
     > "$tmp/img2.log" 2>&1 || fail image_two "exit $?: $(tail -5 "$tmp/img2.log")"
 close image_two_vs_one "$tmp/img1_iter_20.caffemodel.h5" "$tmp/img2_iter_20.caffemodel.h5" 2
+fi
 
+if section resume; then
+[ -s "$tmp/two_iter_20.caffemodel.h5" ] || run_two
 mpi 2 "$S" --set "$(batch 4)" --set "$(prefix res)" --resume "$tmp/two_iter_10.solverstate.h5" \
     > "$tmp/res.log" 2>&1 || fail resume "exit $?: $(tail -5 "$tmp/res.log")"
 same resume_exact "$tmp/two_iter_20" "$tmp/res_iter_20"
@@ -163,16 +179,21 @@ same resume_exact "$tmp/two_iter_20" "$tmp/res_iter_20"
     --resume "$tmp/two_iter_10.solverstate.h5" > "$tmp/resone.log" 2>&1 ||
     fail resume_one "exit $?: $(tail -3 "$tmp/resone.log")"
 close resume_one "$tmp/two_iter_20.caffemodel.h5" "$tmp/resone_iter_20.caffemodel.h5"
+fi
 
 # Row 5 is in rank 1's first batch (rows 4..7) only: a label out of range
 # (bad data, exit 3), or a NaN feature (a non-finite gradient, stopped at the
 # first bad step: exit 4, every rank at once, rank 0 reports it).
+if section bad; then
 mpi 2 "$S" --set "$(batch 4)" --set "$(prefix bad)" \
     --set "net_param.layer[0].hdf5_data_param.source=\"$tmp/bad.txt\"" > "$tmp/bad.log" 2>&1
 one_error bad 3 $? "$tmp/bad.log" '^rank 1: error: iteration 0, train net: .*value 99'
+fi
+if section nan; then
 mpi 2 "$S" --set "$(batch 4)" --set "$(prefix nan)" --set max_bad_steps=1 \
     --set "net_param.layer[0].hdf5_data_param.source=\"$tmp/nan.txt\"" > "$tmp/nan.log" 2>&1
 one_error nan 4 $? "$tmp/nan.log" '^rank 0: error: iteration 0: 1 consecutive bad steps'
+fi
 
 # kids PID: PID's children, from /proc/*/stat (no procps needed; field 4 is
 # the parent's pid; cat goes on past processes that ended meanwhile).
@@ -239,6 +260,7 @@ stopped() {
 # around each rank writes its status (the shell ignores SIGTERM; mpirun's
 # SIGKILL would end it and its rank before it writes). mpirun itself exits 1
 # (it was killing the job). The snapshot resumes (2 ranks, one iteration).
+if section term; then
 display=1
 if long term sh -c "trap '' TERM; \"\$0\" \"\$@\"; echo \$? > $tmp/status.\$OMPI_COMM_WORLD_RANK"; then
     t0=$(date +%s)
@@ -256,11 +278,13 @@ if long term sh -c "trap '' TERM; \"\$0\" \"\$@\"; echo \$? > $tmp/status.\$OMPI
         test -n "$at" -a -s "$tmp/termres_iter_$((at + 1)).solverstate.h5"
 else fail term "no progress: $(head -c 300 "$tmp/term.err")"; kill "$bg"; fi
 display=20000
+fi
 
 # SIGINT to rank 1 alone: rank 0 learns of it through the allreduce and stops
 # at the same iteration; mpirun, not killing anything, exits 0. A run still
 # going 15 s after the signal has not stopped (it stops within a second): it is
 # ended (status 124) rather than left to timeout's 60 s.
+if section int; then
 if long int; then
     r1=$(rank_pid 1)
     t0=$(date +%s)
@@ -273,10 +297,12 @@ if long int; then
     [ $i -ge 150 ] && rc=124
     stopped int $rc "$t0" 0
 else fail int "no progress: $(head -c 300 "$tmp/int.err")"; kill "$bg"; fi
+fi
 
 # One rank killed outright: mpirun ends the job (the other rank, waiting in the
 # allreduce, gets SIGTERM and SIGKILL) within 30 s; the one message is
 # mpirun's (no rank prints an error), and no snapshot is written.
+if section sigkill; then
 if long kill; then
     r1=$(rank_pid 1)
     t0=$(date +%s)
@@ -290,3 +316,4 @@ if long kill; then
         ok sigkill
     else fail sigkill "rank 1 pid '$r1', rc $rc (124: hung), ${took} s: $(head -c 300 "$tmp/kill.err")"; fi
 else fail sigkill "no progress: $(head -c 300 "$tmp/kill.err")"; kill "$bg"; fi
+fi

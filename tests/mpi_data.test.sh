@@ -47,6 +47,9 @@ base_lr: 0.1 momentum: 0.9 lr_policy: "fixed" display: 1 max_iter: 20
 clip_gradients: 0.5 random_seed: 7 snapshot_after_train: true
 EOF
 dbatch() { echo "net_param.layer[0].data_param.batch_size=$1"; }
+# Sections (tests/report.sh: CLIFF_TEST_ONLY=NAME runs one): data, dbbad1,
+# dbbad0, dbtest.
+if section data; then
 "$TRAIN" "$tmp/db_solver.prototxt" --set "$(dbatch 8)" --set "$(prefix db1)" \
     > "$tmp/db1.log" 2>&1 || fail data_one "exit $?: $(tail -3 "$tmp/db1.log")"
 mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 4)" --set "$(prefix db2)" --set snapshot=10 \
@@ -56,23 +59,29 @@ mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 4)" --set "$(prefix dbres)" \
     --resume "$tmp/db2_iter_10.solverstate.h5" > "$tmp/dbres.log" 2>&1 ||
     fail data_resume "exit $?: $(tail -5 "$tmp/dbres.log")"
 same data_resume_exact "$tmp/db2_iter_20" "$tmp/dbres_iter_20"
+fi
 
 # Record 5 is in batch 1 (records 4..7), rank 1's at iteration 0: rank 1 alone
 # reports it (rank 0 logs only that it stops), every rank exits 3 (bad data).
+if section dbbad1; then
 mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 4)" --set "$(prefix dbbad1)" \
     --set "net_param.layer[0].data_param.source=\"$tmp/bad.lmdb\"" > "$tmp/dbbad1.log" 2>&1
 one_error dbbad1 3 $? "$tmp/dbbad1.log" "^rank 1: error: iteration 0, .*key '00000005_big.png'"
 check dbbad1_once "the bad key named $(grep -c big.png "$tmp/dbbad1.log") times" \
     test "$(grep -c big.png "$tmp/dbbad1.log")" -eq 1
+fi
 # At batch 2 record 5 is in batch 2 (records 4, 5), rank 0's at iteration 1;
 # rank 1 passes over it unread and stops silently.
+if section dbbad0; then
 mpi 2 "$tmp/db_solver.prototxt" --set "$(dbatch 2)" --set "$(prefix dbbad0)" \
     --set "net_param.layer[0].data_param.source=\"$tmp/bad.lmdb\"" > "$tmp/dbbad0.log" 2>&1
 one_error dbbad0 3 $? "$tmp/dbbad0.log" "^rank 0: error: iteration 1, .*key '00000005_big.png'"
+fi
 
 # A bad record met by rank 0's test net (rank 0 tests alone, at the top of an
 # iteration): rank 1, waiting in that iteration's reduction, learns of it
 # there; rank 0 alone reports it, both exit 3.
+if section dbtest; then
 cat > "$tmp/dbtest_solver.prototxt" << EOF
 net_param {
   layer { name: "d" type: "Data" top: "data" top: "label" include { phase: TRAIN }
@@ -90,3 +99,4 @@ random_seed: 7 snapshot_after_train: true snapshot_prefix: "$tmp/dbtest"
 EOF
 mpi 2 "$tmp/dbtest_solver.prototxt" > "$tmp/dbtest.log" 2>&1
 one_error dbtest 3 $? "$tmp/dbtest.log" "^rank 0: error: .*test net.*key '00000005_big.png'"
+fi

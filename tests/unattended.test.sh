@@ -15,25 +15,8 @@ case $BUILD in /*) TRAIN=$BUILD/train ;; esac
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-ok() { echo "ok unattended/$1"; }
-fail() { echo "FAIL unattended/$1: $2"; failed=1; }
-failed=
-# section NAME: whether the section NAME runs. CLIFF_TEST_ONLY=a,b runs only
-# those sections (the setup above them always runs); CLIFF_TEST_FAILFAST=1
-# skips the sections after a failure; CLIFF_TEST_TRACE=1 prints "run NAME"
-# first (tests/check.c has the same three for C test programs; tools/mutants.py
-# uses them).
-section() {
-    case ",${CLIFF_TEST_ONLY:-$1}," in *",$1,"*) ;; *) return 1 ;; esac
-    [ -n "$failed" ] && [ "${CLIFF_TEST_FAILFAST:-0}" != 0 ] && return 1
-    [ "${CLIFF_TEST_TRACE:-0}" != 0 ] && echo "run $1"
-    return 0
-}
-check() { # check NAME WHY CMD...
-    name=$1 why=$2
-    shift 2
-    if "$@"; then ok "$name"; else fail "$name" "$why"; fi
-}
+SUITE=unattended
+. tests/report.sh  # ok, fail, check, section
 
 /usr/bin/python3 - "$tmp" << 'PY' || { fail setup "python3 numpy/h5py"; exit 0; }
 import sys, numpy as np, h5py
