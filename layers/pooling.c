@@ -11,8 +11,8 @@
  * AVE: the window is clipped to [-pad, H + pad) to get the divisor (padding
  * counts), then to the image to sum.
  * STOCHASTIC is rejected at setup.
- * Planes are split over the fork-join only where that measured faster
- * (PassFork below). MAX 2x2 stride 2 without padding over even planes at least 16 wide runs on
+ * Planes are split over the fork-join when there are enough of them
+ * (pool_forks below). MAX 2x2 stride 2 without padding over even planes at least 16 wide runs on
  * pool_fast.c (AVX-512, planes over the fork-join's threads) where the CPU
  * has AVX-512.
  */
@@ -24,32 +24,23 @@
 #endif
 
 #include "layers/kernels/blas.h"
-#include "layers/kernels/clock.h"
 #include "layers/kernels/fork_join.h"
 #include "layers/kernels/pool_fast.h"
 #include "layers/kernels/pool_plane.h"
 #include "vision_util.h"
 
 /* Whether a pass (forward or backward) goes over the fork-join's threads:
- * measured, not guessed. Forking costs a hand-off and two shared atomics a
- * chunk, and a pass at memory speed gains no bandwidth from a second core;
- * but a pass right after a layer that ran on both threads finds half its
- * input in the other core's cache, and there forking wins (LeNet's pool1 at
- * 2 threads: 0.18 ms in the caller, 0.15 forked, 0.09 in a 1-thread run).
- * After a shape change the first call runs in the caller (it pays for first
- * touches of memory); calls 1 .. POOL_FORK_PROBES alternate the caller and
- * the fork-join, timed, and the faster of the two is kept from then on.
- * CLIFF_POOL_FORK=1 (or 0) in the environment forks every call after the
- * first (or none). Only where the work runs depends on this, never the bits:
- * every plane is computed alone. */
-#define POOL_FORK_PROBES 4
-typedef struct PassFork {
-    int calls;      /* calls since the shape changed, counted up to POOL_FORK_PROBES + 1 */
-    double best[2]; /* the fastest probe in the caller [0] and forked [1], seconds */
-    int fork;       /* decided: fork from now on */
-    int forced;     /* -1: measure; 0 or 1: CLIFF_POOL_FORK */
-} PassFork;
-
+ * whenever it has at least two chunks (chunk_planes: ~64 KB of input each).
+ * The fork-join gives every thread its own block of chunks (fork_join.h), so
+ * a thread pools the images it computed in the layer before and finds them in
+ * its own cache; a pass left in the caller reads half its input from the
+ * other core's (LeNet at 2 threads, train --time: pool1 0.14 / 0.24 ms
+ * forward / backward in the caller, 0.08 / 0.09 forked; pool2 0.14 / 0.23
+ * against 0.08 / 0.10). Whether to fork was measured per layer before (calls
+ * 1-4 alternating the two): a noisy choice that kept LeNet's pool2 backward
+ * in the caller. CLIFF_POOL_FORK=1 (or 0) in the environment forks every pass
+ * (or none). Only where the work runs depends on this, never the bits: every
+ * plane is computed alone. */
 typedef struct Pool {
     int method; /* CLIFF__POOLING_PARAMETER__POOL_METHOD__MAX / AVE */
     int global, floor_mode;
@@ -59,7 +50,7 @@ typedef struct Pool {
     size_t mask_cap;
     int fast;  /* MAX 2x2/2 on pool_fast.c */
     CliffPoolGeom geom; /* the general planes (pool_plane.c) */
-    PassFork fork[2]; /* forward, backward */
+    int forced_fork;    /* CLIFF_POOL_FORK: -1 unset, else 0 or 1 */
 } Pool;
 
 static const Cliff__PoolingParameter pool_defaults = CLIFF__POOLING_PARAMETER__INIT;
@@ -183,8 +174,7 @@ static int pool_reshape(CliffLayer *l, CliffTensor *const *bottom, int nb,
                                p->kh, p->kw, p->H, p->W, p->oh, p->ow, p->sh, p->sw);
     p->geom = (CliffPoolGeom){p->H, p->W, p->oh, p->ow, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw};
     const char *e = getenv("CLIFF_POOL_FORK");
-    const int forced = e && *e ? atoi(e) != 0 : -1;
-    p->fork[0] = p->fork[1] = (PassFork){0, {0.0, 0.0}, 0, forced};
+    p->forced_fork = e && *e ? atoi(e) != 0 : -1;
     int shape[4] = {p->N, p->C, p->oh, p->ow};
     for (int t = 0; t < nt; t++)
         if (cliff_tensor_reshape(top[t], 4, shape, err)) return -1;
@@ -310,25 +300,12 @@ static void forward_chunk(void *arg, int chunk, int thread)
     }
 }
 
-/* Runs pass(job, fork) as the PassFork rule above says. */
-static void run_pass(PassFork *f, void (*pass)(void *job, int fork), void *job)
+/* Whether a pass of p forks (the rule above). */
+static int pool_forks(const Pool *p)
 {
-    if (cliff_fj_available() <= 1) {
-        pass(job, 0);
-        return;
-    }
-    const int call = f->calls;
-    if (call <= POOL_FORK_PROBES) f->calls++;
-    if (call == 0 || f->forced >= 0 || call > POOL_FORK_PROBES) {
-        pass(job, call == 0 ? 0 : f->forced >= 0 ? f->forced : f->fork);
-        return;
-    }
-    const int fork = call % 2 == 0; /* calls 1, 3 in the caller; 2, 4 forked */
-    const double t0 = cliff_clock_seconds();
-    pass(job, fork);
-    const double t = cliff_clock_seconds() - t0;
-    if (f->best[fork] == 0.0 || t < f->best[fork]) f->best[fork] = t;
-    if (call == POOL_FORK_PROBES) f->fork = f->best[1] < f->best[0];
+    if (cliff_fj_available() <= 1) return 0;
+    if (p->forced_fork >= 0) return p->forced_fork;
+    return p->N * p->C >= 2 * chunk_planes(p);
 }
 
 static void forward_pass(void *arg, int fork)
@@ -355,7 +332,7 @@ static void pool_forward(CliffLayer *l, CliffTensor *const *bottom, int nb,
     const int planes = p->N * p->C;
     const size_t out = (size_t)p->oh * p->ow;
     PoolJob j = {.p = p, .x = bottom[0]->data, .y = top[0]->data, .per = chunk_planes(p)};
-    run_pass(&p->fork[0], forward_pass, &j);
+    forward_pass(&j, pool_forks(p));
     if (nt > 1) { /* Caffe's mask top: the argmax as a float index in the plane */
         float *ym = top[1]->data;
         for (size_t i = 0; i < (size_t)planes * out; i++) ym[i] = (float)p->mask[i];
@@ -433,7 +410,7 @@ static void pool_backward(CliffLayer *l, CliffTensor *const *top, int nt,
     if (!propagate_down[0]) return;
     Pool *p = l->priv;
     PoolJob j = {.p = p, .dy = top[0]->diff, .dx = bottom[0]->diff, .per = chunk_planes(p)};
-    run_pass(&p->fork[1], backward_pass, &j);
+    backward_pass(&j, pool_forks(p));
 }
 
 static void pool_destroy(CliffLayer *l)

@@ -1,14 +1,17 @@
 /* layers/fork_join: every chunk runs exactly once per job, whatever the chunk
  * count, for many jobs in a row (a lost wake-up hangs here instead of in a
  * layer), and never two at once under the same thread index; nested and
- * concurrent calls fall back to running in the caller; cliff_fj_range tiles
- * [0, n). */
+ * concurrent calls fall back to running in the caller; each thread runs its
+ * own block of chunks first (the image-to-core affinity layers rely on);
+ * cliff_fj_range tiles [0, n). */
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "check.h"
+#include "fj_fixture.h"
 #include "layers/kernels/fork_join.h"
 
 #define MAX_CHUNKS 100
@@ -104,6 +107,51 @@ static void test_concurrent_callers(void)
     CHECK(atomic_load(&bad) == 0);
 }
 
+/* Chunk c waits (up to a second) until chunk c + 2 (mod 4) has started, and
+ * records the thread it ran on. With 2 threads each running its own block
+ * first (chunks 0-1 on the caller, 2-3 on the helper) the waits meet at once;
+ * chunks handed out from one shared counter would put 0 on the caller and 1 on
+ * the helper, each waiting for a chunk nobody is free to start. */
+typedef struct Blocks {
+    atomic_int started[4];
+    int thread[4];
+    int waited_out;
+} Blocks;
+
+static void block_part(void *arg, int part, int thread)
+{
+    Blocks *b = arg;
+    b->thread[part] = thread;
+    atomic_store(&b->started[part], 1);
+    const double t0 = cliff_clock_seconds();
+    while (!atomic_load(&b->started[(part + 2) % 4]))
+        if (cliff_clock_seconds() - t0 > 1.0) {
+            b->waited_out = 1; /* only read after the job */
+            return;
+        }
+}
+
+static void test_own_block_first(void)
+{
+    if (cliff_fj_threads() != 2) return; /* the blocks below are for 2 threads */
+    int met = 0; /* jobs the helper took part in */
+    for (int rep = 0; rep < 20 && met < 5; rep++) {
+        if (!fx_fj_wake()) continue; /* the helper had no core this time */
+        Blocks b;
+        memset(&b, 0, sizeof b);
+        cliff_fj_for(4, block_part, &b);
+        if (b.thread[0] + b.thread[1] + b.thread[2] + b.thread[3] == 0) continue; /* nor now */
+        met++;
+        if (b.thread[0] != 0 || b.thread[1] != 0 || b.thread[2] != 1 || b.thread[3] != 1) {
+            CHECK_FAILF("rep %d: chunks ran on threads %d %d %d %d%s", rep, b.thread[0],
+                        b.thread[1], b.thread[2], b.thread[3],
+                        b.waited_out ? " (a chunk waited a second for its partner)" : "");
+            return;
+        }
+    }
+    CHECK(met > 0);
+}
+
 static void test_range(void)
 {
     for (int n = 0; n < 40; n++)
@@ -130,6 +178,7 @@ int main(void)
     RUN(test_every_part_once);
     RUN(test_nested);
     RUN(test_concurrent_callers);
+    RUN(test_own_block_first);
     RUN(test_range);
     return test_main_end();
 }

@@ -201,11 +201,18 @@ static void check_layer(const char *text, int is_max)
     }
     for (size_t i = 0; i < b.count; i++) b.data[i] = cliff_rng_uniform(&rng, -1, 1);
     for (size_t i = 0; i < t.count; i++) t.diff[i] = cliff_rng_uniform(&rng, -1, 1);
-    /* the first call runs in the caller (pooling.c's PassFork); with
-     * CLIFF_POOL_FORK=1 (main) the later ones fork: the same bits */
+    /* the first call in the caller (CLIFF_POOL_FORK=0, read at reshape), the
+     * later ones forked (=1): the same bits */
     const int pd[1] = {1};
     float *y1 = malloc(t.count * sizeof *y1), *dx1 = malloc(b.count * sizeof *dx1);
     for (int call = 0; call < 3; call++) {
+        if (call < 2) {
+            setenv("CLIFF_POOL_FORK", call == 0 ? "0" : "1", 1);
+            if (l.ops->reshape(&l, bp, 1, tp, 1, &err)) {
+                CHECK_FAILF("%s", err.msg);
+                break;
+            }
+        }
         l.ops->forward(&l, bp, 1, tp, 1);
         l.ops->backward(&l, tp, 1, pd, bp, 1);
         if (call == 0) {
@@ -264,7 +271,7 @@ static void test_layer_ave_3x3s2_pad(void)
 int main(void)
 {
     openblas_set_num_threads(2); /* the fork-join's threads follow OpenBLAS's count */
-    setenv("CLIFF_POOL_FORK", "1", 1); /* fork even these short passes after the first call */
+    setenv("CLIFF_POOL_FORK", "1", 1); /* fork even short passes (check_layer sets it too) */
     RUN(test_planes_against_twin);
     RUN(test_avx512_reads_inside_plane);
     RUN(test_layer_max_3x3s2);

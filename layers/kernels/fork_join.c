@@ -23,10 +23,16 @@ static struct {
     int nthreads;            /* helpers + the caller */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* (job sequence number << 32) | next chunk to hand out; the sequence is
-     * bumped under mu. A chunk is taken by a compare-exchange that also checks
-     * the sequence, so a helper holding a stale view of the job takes nothing. */
-    atomic_ullong state;
+    /* The current job's sequence number, bumped under mu once the job's
+     * counters below are set. */
+    atomic_uint seq;
+    /* Per thread t, (job sequence << 32) | the next chunk of t's own block
+     * (cliff_fj_range(nchunks, t, nthreads)); a chunk is taken by a
+     * compare-exchange that also checks the sequence, so a helper holding a
+     * stale view of the job takes nothing. One cache line each. */
+    struct {
+        _Alignas(64) atomic_ullong next;
+    } block[CLIFF_FJ_MAX];
     atomic_int done;         /* chunks of the current job finished */
     _Atomic(FjFn) fn;        /* the current job (published before its sequence) */
     _Atomic(void *) arg;
@@ -49,27 +55,38 @@ static inline void cpu_relax(void)
 /* The sequence number of the current job. */
 static inline unsigned job_seq(void)
 {
-    return (unsigned)(atomic_load_explicit(&fj.state, memory_order_acquire) >> 32);
+    return atomic_load_explicit(&fj.seq, memory_order_acquire);
 }
 
-/* The next chunk of job seq (< n), or -1 when the job is done or replaced. */
-static int take(unsigned seq, int n)
+/* The next chunk of block b of job seq (the block ends before hi), or -1 when
+ * the block is used up or the job replaced. */
+static int take_from(int b, unsigned seq, int hi)
 {
-    unsigned long long s = atomic_load_explicit(&fj.state, memory_order_acquire);
+    atomic_ullong *next = &fj.block[b].next;
+    unsigned long long s = atomic_load_explicit(next, memory_order_acquire);
     for (;;) {
-        if ((unsigned)(s >> 32) != seq || (long long)(s & 0xFFFFFFFFu) >= n) return -1;
-        if (atomic_compare_exchange_weak_explicit(&fj.state, &s, s + 1, memory_order_acq_rel,
+        if ((unsigned)(s >> 32) != seq || (long long)(s & 0xFFFFFFFFu) >= hi) return -1;
+        if (atomic_compare_exchange_weak_explicit(next, &s, s + 1, memory_order_acq_rel,
                                                   memory_order_acquire))
             return (int)(s & 0xFFFFFFFFu);
     }
 }
 
-/* Runs chunks of job seq until none is left. */
-static void work(unsigned seq, FjFn fn, void *arg, int n, int thread)
+/* Runs chunks of job seq (n chunks over nt threads) until none is left: first
+ * the thread's own block, in order, then what remains of the others'. Chunk c
+ * therefore runs on thread c * nt / n whenever every thread keeps up, so a
+ * layer cut into chunks in the same order as the layer before it (images
+ * first) finds its input in the cache of the core that wrote it. */
+static void work(unsigned seq, FjFn fn, void *arg, int n, int nt, int thread)
 {
-    for (int c; (c = take(seq, n)) >= 0;) {
-        fn(arg, c, thread);
-        atomic_fetch_add_explicit(&fj.done, 1, memory_order_release);
+    for (int k = 0; k < nt; k++) {
+        const int b = (thread + k) % nt;
+        int lo, hi;
+        cliff_fj_range(n, b, nt, &lo, &hi);
+        for (int c; (c = take_from(b, seq, hi)) >= 0;) {
+            fn(arg, c, thread);
+            atomic_fetch_add_explicit(&fj.done, 1, memory_order_release);
+        }
     }
 }
 
@@ -102,7 +119,7 @@ static void *helper(void *p)
          * take() refuses, as the sequence no longer matches */
         work(seq, atomic_load_explicit(&fj.fn, memory_order_relaxed),
              atomic_load_explicit(&fj.arg, memory_order_relaxed),
-             atomic_load_explicit(&fj.nchunks, memory_order_relaxed), id);
+             atomic_load_explicit(&fj.nchunks, memory_order_relaxed), fj.nthreads, id);
     }
     return NULL;
 }
@@ -154,13 +171,18 @@ void cliff_fj_for(int nchunks, void (*fn)(void *arg, int chunk, int thread), voi
     atomic_store_explicit(&fj.nchunks, nchunks, memory_order_relaxed);
     atomic_store_explicit(&fj.done, 0, memory_order_relaxed);
     pthread_mutex_lock(&fj.mu);
-    const unsigned seq =
-        (unsigned)(atomic_load_explicit(&fj.state, memory_order_relaxed) >> 32) + 1;
-    atomic_store_explicit(&fj.state, (unsigned long long)seq << 32, memory_order_release);
+    const unsigned seq = atomic_load_explicit(&fj.seq, memory_order_relaxed) + 1;
+    for (int b = 0; b < nt; b++) {
+        int lo, hi;
+        cliff_fj_range(nchunks, b, nt, &lo, &hi);
+        atomic_store_explicit(&fj.block[b].next, (unsigned long long)seq << 32 | (unsigned)lo,
+                              memory_order_relaxed);
+    }
+    atomic_store_explicit(&fj.seq, seq, memory_order_release);
     pthread_cond_broadcast(&fj.cv);
     pthread_mutex_unlock(&fj.mu);
     fj_inside = 1;
-    work(seq, fn, arg, nchunks, 0);
+    work(seq, fn, arg, nchunks, nt, 0);
     fj_inside = 0;
     /* only chunks a helper has taken can still be running */
     const double t0 = cliff_clock_seconds();
