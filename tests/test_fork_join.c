@@ -152,6 +152,42 @@ static void test_own_block_first(void)
     CHECK(met > 0);
 }
 
+/* cliff_fj_two_lists_item is a bijection of [0, na + nb), and thread t's
+ * block of chunks (cliff_fj_range over na + nb) holds about its share of each
+ * list: within one item of the t-th range of either. */
+static void test_two_lists(void)
+{
+    for (int nt = 1; nt <= 4; nt++)
+        for (int na = 0; na < 20; na++)
+            for (int nb = 0; nb < 70; nb += 1 + nb / 8) {
+                char seen[100] = {0};
+                for (int c = 0; c < na + nb; c++) {
+                    const int it = cliff_fj_two_lists_item(c, na, nb, nt);
+                    if (it < 0 || it >= na + nb || seen[it]++) {
+                        CHECK_FAILF("nt %d, %d + %d items: chunk %d gives item %d (twice or out "
+                                    "of range)", nt, na, nb, c, it);
+                        return;
+                    }
+                }
+                for (int t = 0; t < nt; t++) {
+                    int lo, hi, a0, a1, b0, b1, fa = 0, fb = 0;
+                    cliff_fj_range(na + nb, t, nt, &lo, &hi);
+                    cliff_fj_range(na, t, nt, &a0, &a1);
+                    cliff_fj_range(nb, t, nt, &b0, &b1);
+                    for (int c = lo; c < hi; c++) {
+                        const int it = cliff_fj_two_lists_item(c, na, nb, nt);
+                        if (it < na) fa += it >= a0 - 1 && it <= a1;
+                        else fb += it - na >= b0 - 1 && it - na <= b1;
+                    }
+                    if (fa + fb != hi - lo) {
+                        CHECK_FAILF("nt %d, %d + %d items: thread %d's block holds %d items "
+                                    "outside its shares", nt, na, nb, t, hi - lo - fa - fb);
+                        return;
+                    }
+                }
+            }
+}
+
 static void test_range(void)
 {
     for (int n = 0; n < 40; n++)
@@ -180,5 +216,6 @@ int main(void)
     RUN(test_concurrent_callers);
     RUN(test_own_block_first);
     RUN(test_range);
+    RUN(test_two_lists);
     return test_main_end();
 }

@@ -145,8 +145,9 @@ typedef struct FastJob {
     CliffConvFastPlan *pl;
     const float *x, *w, *bias, *dy;
     float *y, *dw, *db, *dx;
-    int wchunks; /* backward: chunks [0, wchunks) are the dW groups of images, */
-    int mparts;  /* each cut into mparts slices of output channels */
+    int wchunks; /* backward: items [0, wchunks) are the dW groups of images, */
+    int mparts;  /* each cut into mparts slices of output channels, */
+    int nimages; /* then the data gradients of nimages single images */
 } FastJob;
 
 /* The forward of image n on a thread (weights packed for the engine): per
@@ -179,7 +180,7 @@ void cliff_conv_fast_forward(CliffConvFastPlan *pl, const float *x, const float 
     const size_t pa = cliff_gemm_packed_a_floats(Mg, K);
     for (int g = 0; g < G; g++)
         cliff_gemm_pack_a(0, Mg, K, 1.0f, w + (size_t)g * Mg * K, K, pl->wpack + g * pa);
-    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, NULL, 0, 1};
+    FastJob job = {pl, x, w, bias, NULL, y, NULL, NULL, NULL, 0, 1, 0};
     cliff_fj_for(pl->num, fwd_image, &job);
 }
 
@@ -252,6 +253,11 @@ static void bwd_chunk(void *arg, int chunk, int thread)
     const FastJob *j = arg;
     const CliffConvFastPlan *pl = j->pl;
     float *S = pl->buf + (size_t)thread * pl->part_floats;
+    /* groups of images (each cut into mparts slices, group-major) and single
+     * images: ordered thread by thread, so a thread's block holds both for
+     * about the same images (the slices and groups are summed in a fixed
+     * order after the job: the same bits in any order) */
+    chunk = cliff_fj_two_lists_item(chunk, j->wchunks, j->nimages, cliff_fj_threads());
     if (chunk < j->wchunks) {
         int m0, m1;
         m_slice(pl->Mg, chunk % j->mparts, j->mparts, &m0, &m1);
@@ -289,7 +295,7 @@ void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float
         for (int g = 0; g < G; g++)
             cliff_gemm_scatter_pack_a(1, K, Mg, w + (size_t)g * Mg * K, K, pl->wpack + g * pa);
     }
-    FastJob job = {pl, x, w, NULL, dy, NULL, dw, db, dx, 0, 1};
+    FastJob job = {pl, x, w, NULL, dy, NULL, dw, db, dx, 0, 1, 0};
     /* slices of output channels give a second thread work when the groups of
      * images are few; each slice shifts its images again, so only where S is
      * no bigger than the block's dy (LeNet conv1: S 3,360 floats an image, dy
@@ -297,7 +303,8 @@ void cliff_conv_fast_backward(CliffConvFastPlan *pl, const float *x, const float
     if (cliff_fj_available() > 1 && Mg >= 10 && pl->S_size <= (size_t)Mg * pl->plane)
         job.mparts = 2;
     job.wchunks = dw && pl->num > 0 ? pl->ngroups * job.mparts : 0;
-    cliff_fj_for(job.wchunks + (dx ? pl->num : 0), bwd_chunk, &job);
+    job.nimages = dx ? pl->num : 0;
+    cliff_fj_for(job.wchunks + job.nimages, bwd_chunk, &job);
     for (int q = 1; q < pl->ngroups && job.wchunks; q++) { /* in group order, whichever thread ran it */
         const float *sum = pl->dwsum + (size_t)(q - 1) * round16((size_t)M * K);
         for (size_t i = 0; i < (size_t)M * K; i++) dw[i] += sum[i];

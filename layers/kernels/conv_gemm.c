@@ -129,8 +129,9 @@ typedef struct Job {
     const float *wpack; /* data chunks: W_g (IM2COL) or W_g^T (COL2IM) packed, per group */
     float *out;   /* data chunks: column side (IM2COL) or image side (COL2IM) */
     float *dw, *db;
-    int wchunks;  /* chunks [0, wchunks) are weight-gradient groups */
-    int data;     /* what the other chunks do */
+    int wchunks;  /* work items [0, wchunks) are weight-gradient groups */
+    int ndata;    /* and the next ndata data chunks (ordered by cliff_fj_two_lists_item) */
+    int data;     /* what the data chunks do */
 } Job;
 
 /* The images of chunk c: [*n0, *n0 + return). */
@@ -265,12 +266,15 @@ static void wgrad_group(const Job *j, int q, int thread)
 static void run_chunk(void *arg, int chunk, int thread)
 {
     const Job *j = arg;
-    if (chunk < j->wchunks)
-        wgrad_group(j, chunk, thread);
+    /* the groups and the data chunks cut the images alike: thread by thread
+     * (any order gives the same bits: groups are summed in group order after) */
+    const int item = cliff_fj_two_lists_item(chunk, j->wchunks, j->ndata, j->pl->threads);
+    if (item < j->wchunks)
+        wgrad_group(j, item, thread);
     else if (j->data == CLIFF_CONVG_DATA_IM2COL)
-        im2col_chunk(j, chunk - j->wchunks, thread);
+        im2col_chunk(j, item - j->wchunks, thread);
     else
-        col2im_chunk(j, chunk - j->wchunks, thread);
+        col2im_chunk(j, item - j->wchunks, thread);
 }
 
 /* The weights packed once for every chunk of a call (gemm.h): per group,
@@ -304,26 +308,30 @@ static void run(Job *j, int nchunks)
 void cliff_convg_im2col(CliffConvGemm *pl, const float *w, const float *x, const float *bias,
                         float *y)
 {
-    Job j = {pl, w, x, NULL, bias, pack_weights(pl, w, CLIFF_CONVG_DATA_IM2COL), y, NULL, NULL,
-             0, CLIFF_CONVG_DATA_IM2COL};
+    Job j = {.pl = pl, .w = w, .x = x, .bias = bias,
+             .wpack = pack_weights(pl, w, CLIFF_CONVG_DATA_IM2COL), .out = y,
+             .ndata = pl->nchunks, .data = CLIFF_CONVG_DATA_IM2COL};
     run(&j, pl->nchunks);
 }
 
 void cliff_convg_col2im(CliffConvGemm *pl, const float *w, const float *y, const float *bias,
                         float *x)
 {
-    Job j = {pl, w, NULL, y, bias, pack_weights(pl, w, CLIFF_CONVG_DATA_COL2IM), x, NULL, NULL,
-             0, CLIFF_CONVG_DATA_COL2IM};
+    Job j = {.pl = pl, .w = w, .y = y, .bias = bias,
+             .wpack = pack_weights(pl, w, CLIFF_CONVG_DATA_COL2IM), .out = x,
+             .ndata = pl->nchunks, .data = CLIFF_CONVG_DATA_COL2IM};
     run(&j, pl->nchunks);
 }
 
 void cliff_convg_backward(CliffConvGemm *pl, const float *w, const float *y, const float *x,
                           float *dw, float *db, int data, float *dout)
 {
-    Job j = {pl, w, x, y, NULL, data != CLIFF_CONVG_NO_DATA ? pack_weights(pl, w, data) : NULL,
-             dout, dw, db, 0, data};
+    Job j = {.pl = pl, .w = w, .x = x, .y = y,
+             .wpack = data != CLIFF_CONVG_NO_DATA ? pack_weights(pl, w, data) : NULL,
+             .out = dout, .dw = dw, .db = db, .data = data};
     j.wchunks = (dw || db) && pl->nchunks > 0 ? pl->wgroups : 0;
-    run(&j, j.wchunks + (data != CLIFF_CONVG_NO_DATA ? pl->nchunks : 0));
+    j.ndata = data != CLIFF_CONVG_NO_DATA ? pl->nchunks : 0;
+    run(&j, j.wchunks + j.ndata);
     const size_t wsize = (size_t)pl->groups * pl->Mg * pl->K;
     for (int q = 1; dw && q < j.wchunks; q++) { /* in group order, whoever ran them */
         const float *sum = pl->buf + (size_t)pl->threads * pl->part + (size_t)(q - 1) * wsize;

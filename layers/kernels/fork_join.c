@@ -116,7 +116,7 @@ static void *helper(void *p)
         }
         seen = seq;
         /* fn/arg/nchunks belong to job seq or a later one; in the latter case
-         * take() refuses, as the sequence no longer matches */
+         * take_from() refuses, as the sequence no longer matches */
         work(seq, atomic_load_explicit(&fj.fn, memory_order_relaxed),
              atomic_load_explicit(&fj.arg, memory_order_relaxed),
              atomic_load_explicit(&fj.nchunks, memory_order_relaxed), fj.nthreads, id);

@@ -1,10 +1,14 @@
 /* A minimal fork-join for the layers' own kernels (conv_fast.c, blas_avx512.c).
  *
- * cliff_fj_for hands out the chunks of a job one at a time, from a shared
- * counter, to the caller and to whichever helper threads are awake: on a
- * machine whose other cores are busy (other users, other processes), the
- * caller simply does most chunks itself instead of waiting for a helper that
- * has no core; it only ever waits for chunks a helper has already taken.
+ * cliff_fj_for cuts a job's chunks into one contiguous block per thread
+ * (cliff_fj_range). Each thread takes the chunks of its own block one at a
+ * time, in order, then what is left of the other blocks: while every thread
+ * keeps up, chunk c runs on thread c * threads / chunks, so layers that cut
+ * their work in the same order (images first) find their input in the cache
+ * of the core that wrote it. On a machine whose other cores are busy (other
+ * users, other processes), the caller simply does most chunks itself instead
+ * of waiting for a helper that has no core; it only ever waits for chunks a
+ * helper has already taken.
  *
  * Why not OpenMP: a GNU OpenMP team spins for a long time after every
  * parallel region, and next to the pthread OpenBLAS that spinning took the
@@ -42,6 +46,28 @@ static inline void cliff_fj_range(int n, int part, int nparts, int *lo, int *hi)
 {
     *lo = (int)((long long)n * part / nparts);
     *hi = (int)((long long)n * (part + 1) / nparts);
+}
+
+/* For a job whose chunks are two lists of work cut by images in the same
+ * order (say na weight-gradient groups of images, then nb single images):
+ * the item of fork-join chunk c, < na for the first list, else na + the
+ * index in the second. The chunks are ordered thread by thread: thread t's
+ * share of the first list, then its share of the second, each share the t-th
+ * of nt near-equal ranges (cliff_fj_range). Thread t's own block of chunks
+ * then holds both kinds of work for about the same images, instead of the
+ * first thread getting the whole first list. A bijection of [0, na + nb). */
+static inline int cliff_fj_two_lists_item(int c, int na, int nb, int nt)
+{
+    for (int t = 0; t < nt; t++) {
+        int a0, a1, b0, b1;
+        cliff_fj_range(na, t, nt, &a0, &a1);
+        cliff_fj_range(nb, t, nt, &b0, &b1);
+        if (c < a1 - a0) return a0 + c;
+        c -= a1 - a0;
+        if (c < b1 - b0) return na + b0 + c;
+        c -= b1 - b0;
+    }
+    return -1; /* c >= na + nb */
 }
 
 #endif
