@@ -192,12 +192,51 @@ def write_kills(kills):
             f.write(f"{name}\t{prog}\t{case}\t{secs:.1f}\n")
 
 
+# Library sources: their objects go only into the shared library, which make
+# relinks whenever any object is newer than it (programs load it at run time).
+LIB_DIRS = ("proto", "layers", "solver")
+
+
+def saved_object(m, tree):
+    """For a mutation of one library .c file: the paths and bytes and times of
+    its unmutated object and dependency file, so that they can be put back with
+    the source and the next mutation need not compile the file again (the
+    library, which holds the mutated object, is then made out of date). None for
+    any other file (a header's includers, a program's own objects: programs
+    would not be relinked for an object put back with its old time)."""
+    f = m["file"]
+    if not f.endswith(".c") or f.split("/")[0] not in LIB_DIRS:
+        return None
+    saved = []
+    for ext in (".o", ".d"):
+        p = os.path.join(tree, BUILD, "obj", f[:-2] + ext)
+        if not os.path.exists(p):
+            return None
+        st = os.stat(p)
+        saved.append((p, open(p, "rb").read(), (st.st_atime_ns, st.st_mtime_ns)))
+    return saved
+
+
+def outdate_library(tree):
+    """Makes the scratch library older than every object, so the next build
+    links it again (make does not remake a missing order-only prerequisite of
+    a program that is up to date, so deleting it would not do)."""
+    lib = os.path.join(tree, BUILD, "libcliff.so")
+    if os.path.exists(lib):
+        os.utime(lib, ns=(0, 0))
+
+
 def try_mutant(m, tree, remembered=None):
     """Applies m in the scratch tree, builds, runs its tests (the remembered
-    (program, test) alone first), restores the file. Returns (status, program,
-    test): test is the killing test's name for a C program, else ''."""
+    (program, test) alone first), restores the file (with its old time, and a
+    library file's object and dependency file as they were, so nothing is
+    compiled again for it, and the library made out of date: the next build
+    links it again). Returns (status, program, test): test is
+    the killing test's name for a C program, else ''."""
     path = os.path.join(tree, m["file"])
     original = open(path).read()
+    src_times = (os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns)
+    obj = saved_object(m, tree)
     text = original
     for frm, to in m["edits"]:
         n = text.count(frm)
@@ -219,6 +258,13 @@ def try_mutant(m, tree, remembered=None):
     finally:
         with open(path, "w") as f:
             f.write(original)
+        if obj:
+            os.utime(path, ns=src_times)
+            for p, data, times in obj:
+                with open(p, "wb") as f:
+                    f.write(data)
+                os.utime(p, ns=times)
+            outdate_library(tree)
 
 
 def main():
@@ -291,7 +337,9 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    # Leave the scratch build matching the unmutated sources.
+    # Leave the scratch build matching the unmutated sources (the library
+    # still holds the last mutation when its object was put back).
+    outdate_library(SRC)
     subprocess.run(MAKE + targets(all_tests), cwd=SRC, stdout=subprocess.DEVNULL)
     for name, status, prog, case, secs in rows:
         if status == "killed":
